@@ -6,6 +6,18 @@
 //! transaction, which is what makes JSONL delivery exactly-once.
 //!
 //! The trait is synchronous: callers run it on a blocking thread.
+//!
+//! ```no_run
+//! use newswire_state::{SqliteState, StateStore};
+//! let state = SqliteState::open("var/newswire.db")?; // or ":memory:"
+//! println!("{} records emitted", state.stats()?.emitted_records);
+//! # Ok::<(), newswire_state::StateError>(())
+//! ```
+
+mod bands;
+mod sqlite;
+
+pub use sqlite::{IN_MEMORY, SqliteState, lock_path};
 
 use chrono::{DateTime, Utc};
 use newswire_core::delivery::SinkPosition;
@@ -80,4 +92,7 @@ pub trait StateStore: Send {
         max_simhashes: usize,
     ) -> Result<PruneStats, StateError>;
     fn stats(&self) -> Result<StateStats, StateError>;
+    /// Forgets a sink's committed position (a sink removed from the config); true if
+    /// there was one.
+    fn delete_sink_position(&mut self, sink: &str) -> Result<bool, StateError>;
 }

@@ -1,0 +1,793 @@
+//! The embedded state store: one SQLite file in WAL mode, guarded by an advisory lock.
+//!
+//! Layout (schema version 1):
+//! - `feeds`: per feed URL, HTTP validators, schedule and error counters;
+//! - `emitted`: per record id, when it was committed (pruned by age);
+//! - `simhashes`: the near-duplicate index, one row per indexed record with its simhash
+//!   split into four indexed 16-bit band columns (see [`crate::bands`]), bounded by age and
+//!   count;
+//! - `sinks`: each sink's committed position.
+//!
+//! Times are stored as Unix milliseconds. `synchronous = FULL` makes a returned
+//! [`StateStore::commit`] durable even across power loss, so an id committed once is never
+//! delivered again by a sink that cannot take records back (stdout).
+//!
+//! A second process on the same file is refused at open with [`StateError::Locked`]: the
+//! lock is an exclusive `flock` on `<path>.lock`, released by the kernel when the holder
+//! dies, so a `kill -9` never leaves a stale lock behind.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use newswire_core::delivery::SinkPosition;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
+
+use crate::bands::{self, BANDS, MAX_INDEXED_DISTANCE};
+use crate::{EmittedRecord, FeedState, PruneStats, StateError, StateStats, StateStore};
+
+/// The path that selects an in-memory database (no file, no lock; gone at exit).
+pub const IN_MEMORY: &str = ":memory:";
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS feeds (
+    url           TEXT PRIMARY KEY,
+    etag          TEXT,
+    last_modified TEXT,
+    next_due      INTEGER,
+    error_count   INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    last_success  INTEGER
+);
+CREATE TABLE IF NOT EXISTS emitted (
+    id         TEXT PRIMARY KEY,
+    emitted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS emitted_by_age ON emitted (emitted_at);
+CREATE TABLE IF NOT EXISTS simhashes (
+    id         TEXT NOT NULL UNIQUE,
+    simhash    INTEGER NOT NULL,
+    band0      INTEGER NOT NULL,
+    band1      INTEGER NOT NULL,
+    band2      INTEGER NOT NULL,
+    band3      INTEGER NOT NULL,
+    emitted_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS simhashes_band0 ON simhashes (band0);
+CREATE INDEX IF NOT EXISTS simhashes_band1 ON simhashes (band1);
+CREATE INDEX IF NOT EXISTS simhashes_band2 ON simhashes (band2);
+CREATE INDEX IF NOT EXISTS simhashes_band3 ON simhashes (band3);
+CREATE INDEX IF NOT EXISTS simhashes_by_age ON simhashes (emitted_at);
+CREATE TABLE IF NOT EXISTS sinks (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+";
+
+/// [`StateStore`] on one SQLite file.
+pub struct SqliteState {
+    conn: Connection,
+    /// As given to `open`, for error messages.
+    display: String,
+    /// The database file, `None` in memory.
+    file: Option<PathBuf>,
+    /// Held for the life of the store; dropping it releases the lock.
+    _lock: Option<File>,
+}
+
+impl std::fmt::Debug for SqliteState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteState")
+            .field("path", &self.display)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The lock file guarding `db`: `<db>.lock`.
+pub fn lock_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+impl SqliteState {
+    /// Opens (creating if needed, parent directories included) the state at `path` for
+    /// reading and writing, taking its lock. `":memory:"` gives a private in-memory store.
+    ///
+    /// Fails at once with [`StateError::Locked`] when another process holds the state.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteState, StateError> {
+        let path = path.as_ref();
+        let display = path.display().to_string();
+        if path == Path::new(IN_MEMORY) {
+            let conn = Connection::open_in_memory().map_err(|e| storage(&display, e))?;
+            let mut state = SqliteState {
+                conn,
+                display,
+                file: None,
+                _lock: None,
+            };
+            state.prepare_schema()?;
+            return Ok(state);
+        }
+
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StateError::Storage {
+                path: display.clone(),
+                message: format!("cannot create directory {}: {e}", parent.display()),
+            })?;
+        }
+        let lock = take_lock(path)?;
+        let conn = Connection::open(path).map_err(|e| storage(&display, e))?;
+        let mut state = SqliteState {
+            conn,
+            display,
+            file: Some(path.to_path_buf()),
+            _lock: Some(lock),
+        };
+        state.prepare_schema()?;
+        Ok(state)
+    }
+
+    /// Opens an existing state read-only and without taking the lock, so that
+    /// `newswire state stats` works while a daemon runs. Writes through it fail.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteState, StateError> {
+        let path = path.as_ref();
+        let display = path.display().to_string();
+        if !path.exists() {
+            return Err(StateError::Storage {
+                path: display,
+                message: "no state file here (has newswire run with this state yet?)".into(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| storage(&display, e))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| storage(&display, e))?;
+        Ok(SqliteState {
+            conn,
+            display,
+            file: Some(path.to_path_buf()),
+            _lock: None,
+        })
+    }
+
+    /// The path the store was opened with.
+    pub fn path(&self) -> &str {
+        &self.display
+    }
+
+    fn prepare_schema(&mut self) -> Result<(), StateError> {
+        let display = self.display.clone();
+        let err = |e| storage(&display, e);
+        // auto_vacuum only takes effect before the first table exists; on an existing
+        // file it is a no-op, which is what we want.
+        self.conn
+            .pragma_update(None, "auto_vacuum", "INCREMENTAL")
+            .map_err(err)?;
+        if self.file.is_some() {
+            let mode: String = self
+                .conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(err)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StateError::Storage {
+                    path: display.clone(),
+                    message: format!("cannot switch to WAL journal mode (got {mode})"),
+                });
+            }
+        }
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        self.conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(err)?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(err)?;
+        if version > SCHEMA_VERSION {
+            return Err(StateError::Storage {
+                path: display.clone(),
+                message: format!(
+                    "written by a newer newswire (schema {version}, this one knows {SCHEMA_VERSION})"
+                ),
+            });
+        }
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute_batch(SCHEMA).map_err(err)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+        |e| storage(&self.display, e)
+    }
+
+    /// Every candidate `(id, simhash, emitted_at)` sharing a band neighbourhood with `simhash`.
+    fn band_candidates(
+        &self,
+        simhash: u64,
+        max_distance: u32,
+    ) -> Result<Vec<(String, u64, i64)>, StateError> {
+        let mut out = Vec::new();
+        let query_bands = bands::bands(simhash);
+        for (band, value) in query_bands.iter().enumerate().take(BANDS) {
+            let keys = bands::neighbourhood(*value, max_distance / BANDS as u32);
+            let placeholders = vec!["?"; keys.len()].join(",");
+            let sql = format!(
+                "SELECT id, simhash, emitted_at FROM simhashes WHERE band{band} IN ({placeholders})"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
+            let rows = stmt
+                .query_map(
+                    params_from_iter(keys.iter().map(|k| i64::from(*k))),
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, i64>(1)? as u64,
+                            row.get::<_, i64>(2)?,
+                        ))
+                    },
+                )
+                .map_err(self.err())?;
+            for row in rows {
+                out.push(row.map_err(self.err())?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn all_simhashes(&self) -> Result<Vec<(String, u64, i64)>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, simhash, emitted_at FROM simhashes")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)? as u64,
+                    row.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
+    }
+
+    fn count(&self, table: &str) -> Result<u64, StateError> {
+        let n: i64 = self
+            .conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .map_err(self.err())?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn file_bytes(&self) -> Result<u64, StateError> {
+        match &self.file {
+            Some(file) => {
+                let mut total = 0;
+                for suffix in ["", "-wal"] {
+                    let mut name = file.as_os_str().to_owned();
+                    name.push(suffix);
+                    if let Ok(meta) = std::fs::metadata(PathBuf::from(name)) {
+                        total += meta.len();
+                    }
+                }
+                Ok(total)
+            }
+            None => {
+                let pages: i64 = self
+                    .conn
+                    .pragma_query_value(None, "page_count", |row| row.get(0))
+                    .map_err(self.err())?;
+                let size: i64 = self
+                    .conn
+                    .pragma_query_value(None, "page_size", |row| row.get(0))
+                    .map_err(self.err())?;
+                Ok((pages * size).max(0) as u64)
+            }
+        }
+    }
+}
+
+fn take_lock(db: &Path) -> Result<File, StateError> {
+    let lock = lock_path(db);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(|e| StateError::Storage {
+            path: db.display().to_string(),
+            message: format!("cannot open lock file {}: {e}", lock.display()),
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(StateError::Locked {
+            path: db.display().to_string(),
+            lock: lock.display().to_string(),
+        }),
+        Err(TryLockError::Error(e)) => Err(StateError::Storage {
+            path: db.display().to_string(),
+            message: format!("cannot lock {}: {e}", lock.display()),
+        }),
+    }
+}
+
+fn storage(path: &str, e: rusqlite::Error) -> StateError {
+    StateError::Storage {
+        path: path.to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn to_millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    ms.and_then(DateTime::from_timestamp_millis)
+}
+
+impl StateStore for SqliteState {
+    fn feed_state(&self, feed_url: &str) -> Result<Option<FeedState>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT etag, last_modified, next_due, error_count, last_error, last_success
+                 FROM feeds WHERE url = ?1",
+            )
+            .map_err(self.err())?;
+        stmt.query_row([feed_url], |row| {
+            Ok(FeedState {
+                etag: row.get(0)?,
+                last_modified: row.get(1)?,
+                next_due: from_millis(row.get(2)?),
+                error_count: row.get::<_, i64>(3)?.clamp(0, i64::from(u32::MAX)) as u32,
+                last_error: row.get(4)?,
+                last_success: from_millis(row.get(5)?),
+            })
+        })
+        .optional()
+        .map_err(self.err())
+    }
+
+    fn save_feed_state(&mut self, feed_url: &str, state: &FeedState) -> Result<(), StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO feeds (url, etag, last_modified, next_due, error_count, last_error, last_success)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (url) DO UPDATE SET
+                   etag = excluded.etag, last_modified = excluded.last_modified,
+                   next_due = excluded.next_due, error_count = excluded.error_count,
+                   last_error = excluded.last_error, last_success = excluded.last_success",
+            )
+            .map_err(self.err())?;
+        stmt.execute(params![
+            feed_url,
+            state.etag,
+            state.last_modified,
+            state.next_due.map(to_millis),
+            i64::from(state.error_count),
+            state.last_error,
+            state.last_success.map(to_millis),
+        ])
+        .map_err(self.err())?;
+        Ok(())
+    }
+
+    fn is_emitted(&self, id: &str) -> Result<bool, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM emitted WHERE id = ?1")
+            .map_err(self.err())?;
+        stmt.exists([id]).map_err(self.err())
+    }
+
+    fn near_duplicate(
+        &self,
+        simhash: u64,
+        max_distance: u32,
+    ) -> Result<Option<String>, StateError> {
+        let candidates = if max_distance <= MAX_INDEXED_DISTANCE {
+            self.band_candidates(simhash, max_distance)?
+        } else {
+            self.all_simhashes()?
+        };
+        // The closest match wins; among equals the earliest record, which is the one the
+        // others are copies of.
+        Ok(candidates
+            .into_iter()
+            .map(|(id, other, at)| ((simhash ^ other).count_ones(), at, id))
+            .filter(|(distance, _, _)| *distance <= max_distance)
+            .min()
+            .map(|(_, _, id)| id))
+    }
+
+    fn sink_position(&self, sink: &str) -> Result<Option<SinkPosition>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data FROM sinks WHERE name = ?1")
+            .map_err(self.err())?;
+        let data: Option<String> = stmt
+            .query_row([sink], |row| row.get(0))
+            .optional()
+            .map_err(self.err())?;
+        Ok(data.map(|data| SinkPosition {
+            sink: sink.to_string(),
+            data,
+        }))
+    }
+
+    fn commit(
+        &mut self,
+        records: &[EmittedRecord],
+        positions: &[SinkPosition],
+    ) -> Result<(), StateError> {
+        let display = self.display.clone();
+        let err = |e| storage(&display, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut emitted = tx
+                .prepare_cached(
+                    "INSERT INTO emitted (id, emitted_at) VALUES (?1, ?2)
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .map_err(err)?;
+            let mut indexed = tx
+                .prepare_cached(
+                    "INSERT INTO simhashes (id, simhash, band0, band1, band2, band3, emitted_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .map_err(err)?;
+            for record in records {
+                let at = to_millis(record.emitted_at);
+                emitted.execute(params![record.id, at]).map_err(err)?;
+                if record.index_simhash {
+                    let b = bands::bands(record.simhash);
+                    indexed
+                        .execute(params![
+                            record.id,
+                            record.simhash as i64,
+                            i64::from(b[0]),
+                            i64::from(b[1]),
+                            i64::from(b[2]),
+                            i64::from(b[3]),
+                            at,
+                        ])
+                        .map_err(err)?;
+                }
+            }
+            let mut sinks = tx
+                .prepare_cached(
+                    "INSERT INTO sinks (name, data) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+                )
+                .map_err(err)?;
+            for position in positions {
+                sinks
+                    .execute(params![position.sink, position.data])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn prune(
+        &mut self,
+        older_than: DateTime<Utc>,
+        max_simhashes: usize,
+    ) -> Result<PruneStats, StateError> {
+        let display = self.display.clone();
+        let err = |e| storage(&display, e);
+        let cutoff = to_millis(older_than);
+        let keep = i64::try_from(max_simhashes).unwrap_or(i64::MAX);
+        let tx = self.conn.transaction().map_err(err)?;
+        let records = tx
+            .execute("DELETE FROM emitted WHERE emitted_at < ?1", [cutoff])
+            .map_err(err)?;
+        let old_hashes = tx
+            .execute("DELETE FROM simhashes WHERE emitted_at < ?1", [cutoff])
+            .map_err(err)?;
+        let excess_hashes = tx
+            .execute(
+                "DELETE FROM simhashes WHERE rowid IN (
+                   SELECT rowid FROM simhashes ORDER BY emitted_at DESC, rowid DESC
+                   LIMIT -1 OFFSET ?1)",
+                [keep],
+            )
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+        // Hand freed pages back to the file system so the file stops growing once the
+        // retention window is full.
+        self.conn
+            .execute_batch("PRAGMA incremental_vacuum")
+            .map_err(self.err())?;
+        Ok(PruneStats {
+            records: records as u64,
+            simhashes: (old_hashes + excess_hashes) as u64,
+        })
+    }
+
+    fn stats(&self) -> Result<StateStats, StateError> {
+        Ok(StateStats {
+            feeds: self.count("feeds")?,
+            emitted_records: self.count("emitted")?,
+            simhashes: self.count("simhashes")?,
+            sinks: self.count("sinks")?,
+            file_bytes: self.file_bytes()?,
+        })
+    }
+
+    fn delete_sink_position(&mut self, sink: &str) -> Result<bool, StateError> {
+        let n = self
+            .conn
+            .execute("DELETE FROM sinks WHERE name = ?1", [sink])
+            .map_err(self.err())?;
+        Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+    }
+
+    fn record(id: &str, simhash: u64, secs: i64) -> EmittedRecord {
+        EmittedRecord {
+            id: id.into(),
+            simhash,
+            index_simhash: true,
+            emitted_at: at(secs),
+        }
+    }
+
+    fn position(sink: &str, data: &str) -> SinkPosition {
+        SinkPosition {
+            sink: sink.into(),
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn feed_state_round_trips_and_updates() {
+        let mut state = SqliteState::open(IN_MEMORY).unwrap();
+        assert_eq!(state.feed_state("https://a.example/feed").unwrap(), None);
+        let mut fs = FeedState {
+            etag: Some("\"abc\"".into()),
+            last_modified: Some("Sat, 21 Nov 2026 10:00:00 GMT".into()),
+            next_due: Some(at(1_800_000_000)),
+            error_count: 3,
+            last_error: Some("HTTP 503".into()),
+            last_success: Some(at(1_799_999_000)),
+        };
+        state
+            .save_feed_state("https://a.example/feed", &fs)
+            .unwrap();
+        assert_eq!(
+            state.feed_state("https://a.example/feed").unwrap(),
+            Some(fs.clone())
+        );
+        fs.error_count = 0;
+        fs.last_error = None;
+        state
+            .save_feed_state("https://a.example/feed", &fs)
+            .unwrap();
+        assert_eq!(
+            state.feed_state("https://a.example/feed").unwrap(),
+            Some(fs)
+        );
+        assert_eq!(state.stats().unwrap().feeds, 1);
+    }
+
+    #[test]
+    fn commit_marks_ids_and_positions_together() {
+        let mut state = SqliteState::open(IN_MEMORY).unwrap();
+        assert!(!state.is_emitted("r1").unwrap());
+        assert_eq!(state.sink_position("jsonl:out").unwrap(), None);
+        state
+            .commit(
+                &[record("r1", 1, 100), record("r2", 2, 100)],
+                &[position("jsonl:out", "{\"offset\":10}")],
+            )
+            .unwrap();
+        assert!(state.is_emitted("r1").unwrap());
+        assert!(state.is_emitted("r2").unwrap());
+        assert!(!state.is_emitted("r3").unwrap());
+        assert_eq!(
+            state.sink_position("jsonl:out").unwrap(),
+            Some(position("jsonl:out", "{\"offset\":10}"))
+        );
+        // A later commit moves the position; re-committing an id is harmless.
+        state
+            .commit(
+                &[record("r2", 2, 200)],
+                &[position("jsonl:out", "{\"offset\":20}")],
+            )
+            .unwrap();
+        assert_eq!(
+            state.sink_position("jsonl:out").unwrap().map(|p| p.data),
+            Some("{\"offset\":20}".into())
+        );
+        let stats = state.stats().unwrap();
+        assert_eq!(stats.emitted_records, 2);
+        assert_eq!(stats.simhashes, 2);
+        assert_eq!(stats.sinks, 1);
+        assert!(stats.file_bytes > 0);
+        assert!(state.delete_sink_position("jsonl:out").unwrap());
+        assert_eq!(state.sink_position("jsonl:out").unwrap(), None);
+    }
+
+    #[test]
+    fn near_duplicate_finds_every_hash_within_the_distance() {
+        let mut state = SqliteState::open(IN_MEMORY).unwrap();
+        let base = 0x0f0f_1234_abcd_9876_u64;
+        // Spread the flipped bits over all four bands, the hardest case for banding.
+        let spread =
+            |d: u32| (0..d).fold(base, |h, k| h ^ (1u64 << (16 * (k % 4) + (k / 4) * 3 + 1)));
+        state.commit(&[record("orig", base, 100)], &[]).unwrap();
+        for d in 0..=12 {
+            let query = spread(d);
+            assert_eq!((query ^ base).count_ones(), d);
+            let found = state.near_duplicate(query, d).unwrap();
+            assert_eq!(found.as_deref(), Some("orig"), "distance {d}");
+            if d > 0 {
+                assert_eq!(state.near_duplicate(query, d - 1).unwrap(), None, "{d}");
+            }
+        }
+        assert_eq!(state.near_duplicate(!base, 6).unwrap(), None);
+    }
+
+    #[test]
+    fn near_duplicate_prefers_the_closest_then_the_earliest() {
+        let mut state = SqliteState::open(IN_MEMORY).unwrap();
+        let base = 0xffff_0000_ffff_0000_u64;
+        state
+            .commit(
+                &[
+                    record("later-exact", base, 300),
+                    record("earlier-exact", base, 200),
+                    record("close", base ^ 0b11, 100),
+                ],
+                &[],
+            )
+            .unwrap();
+        assert_eq!(
+            state.near_duplicate(base, 6).unwrap().as_deref(),
+            Some("earlier-exact")
+        );
+        assert_eq!(
+            state.near_duplicate(base ^ 0b11, 6).unwrap().as_deref(),
+            Some("close")
+        );
+    }
+
+    #[test]
+    fn records_not_indexed_are_not_near_duplicates() {
+        let mut state = SqliteState::open(IN_MEMORY).unwrap();
+        let mut short = record("short", 42, 100);
+        short.index_simhash = false;
+        state.commit(&[short], &[]).unwrap();
+        assert!(state.is_emitted("short").unwrap());
+        assert_eq!(state.near_duplicate(42, 6).unwrap(), None);
+    }
+
+    #[test]
+    fn prune_drops_old_ids_and_excess_simhashes() {
+        let mut state = SqliteState::open(IN_MEMORY).unwrap();
+        let records: Vec<_> = (0..10)
+            .map(|i| record(&format!("r{i}"), 1000 + i as u64 * 0x1_0001_0001, i * 100))
+            .collect();
+        state.commit(&records, &[]).unwrap();
+        let pruned = state.prune(at(300), 5).unwrap();
+        // r0..r2 are older than 300 s; of the remaining seven hashes the two oldest go.
+        assert_eq!(pruned.records, 3);
+        assert_eq!(pruned.simhashes, 5);
+        assert!(!state.is_emitted("r2").unwrap());
+        assert!(state.is_emitted("r3").unwrap());
+        assert_eq!(state.near_duplicate(records[4].simhash, 0).unwrap(), None);
+        assert_eq!(
+            state
+                .near_duplicate(records[5].simhash, 0)
+                .unwrap()
+                .as_deref(),
+            Some("r5")
+        );
+        let stats = state.stats().unwrap();
+        assert_eq!(stats.emitted_records, 7);
+        assert_eq!(stats.simhashes, 5);
+    }
+
+    #[test]
+    fn file_state_survives_reopen_and_refuses_a_second_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("var/state.db");
+        {
+            let mut state = SqliteState::open(&path).unwrap();
+            state
+                .commit(&[record("kept", 7, 1_000)], &[position("stdout", "{}")])
+                .unwrap();
+            match SqliteState::open(&path) {
+                Err(StateError::Locked { path: p, lock }) => {
+                    assert!(p.ends_with("state.db"));
+                    assert!(lock.ends_with("state.db.lock"));
+                }
+                other => panic!("expected Locked, got {other:?}"),
+            }
+            // A reader does not need the lock.
+            let reader = SqliteState::open_read_only(&path).unwrap();
+            assert_eq!(reader.stats().unwrap().emitted_records, 1);
+        }
+        let state = SqliteState::open(&path).unwrap();
+        assert!(state.is_emitted("kept").unwrap());
+        assert_eq!(state.near_duplicate(7, 0).unwrap().as_deref(), Some("kept"));
+        assert!(state.stats().unwrap().file_bytes > 0);
+    }
+
+    #[test]
+    fn read_only_open_of_a_missing_file_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nothing.db");
+        let err = SqliteState::open_read_only(&path).unwrap_err();
+        assert!(err.to_string().contains("nothing.db"), "{err}");
+    }
+
+    #[test]
+    fn unwritable_location_is_a_storage_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"not a directory").unwrap();
+        let err = SqliteState::open(blocker.join("state.db")).unwrap_err();
+        assert!(matches!(err, StateError::Storage { .. }));
+        assert!(err.to_string().contains("state.db"), "{err}");
+    }
+
+    #[test]
+    fn steady_state_does_not_grow_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut state = SqliteState::open(&path).unwrap();
+        let mut sizes = Vec::new();
+        for round in 0..6i64 {
+            let records: Vec<_> = (0..500)
+                .map(|i| {
+                    record(
+                        &format!("round{round}-record{i:04}-with-a-realistic-id-length"),
+                        (round as u64) << 32 | i as u64,
+                        round * 1_000 + i,
+                    )
+                })
+                .collect();
+            state.commit(&records, &[]).unwrap();
+            // Keep one round's worth of history, as a retention window would.
+            state.prune(at(round * 1_000), 500).unwrap();
+            state
+                .conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .unwrap();
+            sizes.push(state.stats().unwrap().file_bytes);
+        }
+        let settled = sizes[2];
+        assert!(
+            sizes[3..].iter().all(|s| *s <= settled * 11 / 10),
+            "file keeps growing: {sizes:?}"
+        );
+    }
+}
