@@ -5,22 +5,64 @@
 //! the state store together with the ids it covers. On open, a JSONL sink truncates its
 //! file back to the last committed position, so records written but never committed are
 //! re-emitted by the pipeline instead of duplicated.
+//!
+//! How the pipeline drives a sink:
+//!
+//! ```no_run
+//! # async fn demo(config: &newswire_core::config::SinkConfig) -> Result<(), newswire_sink::SinkError> {
+//! use newswire_sink::Sink;
+//! // `committed` comes from `state.sink_position(&config.state_name())`.
+//! let mut sink = Sink::open(config, std::path::Path::new("."), None).await?;
+//! // Commit the starting position before the first write (`state.commit(&[], &[start])`),
+//! // so that a crash before the first real commit cannot double what was written.
+//! let _start = sink.flush().await?;
+//! sink.write("record-id", br#"{"id":"record-id"}"#).await?;
+//! if sink.wants_flush() {
+//!     // `state.commit(&records, &positions)` before anything else happens.
+//!     let _position = sink.flush().await?;
+//! }
+//! sink.close().await?; // after the last flush and commit
+//! # Ok(()) }
+//! ```
+//!
+//! Guarantees: JSONL exactly once, NATS exactly once within the stream's duplicate window,
+//! stdout at least once.
+
+pub mod jsonl;
+pub mod nats;
+pub mod stdout;
 
 use std::path::Path;
 use std::time::Duration;
 
-use newswire_core::config::SinkConfig;
+use newswire_core::config::{SinkConfig, SinkKind};
 use newswire_core::delivery::SinkPosition;
+
+pub use jsonl::{CAPACITY_HOOK_ENV, JsonlPosition, JsonlSink};
+pub use nats::NatsSink;
+pub use stdout::StdoutSink;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
+    /// Writing failed (disk full, read-only directory, permission denied, closed pipe…);
+    /// the message names the file.
     #[error("sink {sink}: {message}")]
     Io { sink: String, message: String },
+    /// The sink's configuration or committed position cannot be used.
+    #[error("sink {sink}: {message}")]
+    Config { sink: String, message: String },
+    /// The NATS server refused, timed out or could not be reached; the message names it.
+    #[error("sink {sink}: {message}")]
+    Nats { sink: String, message: String },
 }
 
 /// A configured sink (enum dispatch: async methods, no boxing).
+#[derive(Debug)]
 pub enum Sink {
-    Stdout,
+    Stdout(StdoutSink),
+    Jsonl(JsonlSink),
+    /// Boxed: a NATS client is much larger than the other sinks.
+    Nats(Box<NatsSink>),
 }
 
 impl Sink {
@@ -31,33 +73,72 @@ impl Sink {
         base_dir: &Path,
         committed: Option<SinkPosition>,
     ) -> Result<Sink, SinkError> {
-        let _ = (config, base_dir, committed);
-        Ok(Sink::Stdout)
+        Ok(match config.kind.get_ref() {
+            SinkKind::Stdout => Sink::Stdout(StdoutSink::new(config.state_name())),
+            SinkKind::Jsonl => Sink::Jsonl(JsonlSink::open(config, base_dir, committed).await?),
+            SinkKind::Nats => Sink::Nats(Box::new(NatsSink::open(config).await?)),
+        })
     }
 
     /// The name its position is committed under.
     pub fn name(&self) -> String {
-        "stdout".into()
+        match self {
+            Sink::Stdout(s) => s.name().to_string(),
+            Sink::Jsonl(s) => s.name().to_string(),
+            Sink::Nats(s) => s.name().to_string(),
+        }
     }
 
     /// Appends one record (`line` is the JSON object, without the newline).
     pub async fn write(&mut self, id: &str, line: &[u8]) -> Result<(), SinkError> {
-        let _ = (id, line);
-        Ok(())
+        match self {
+            Sink::Stdout(s) => {
+                s.write(line);
+                Ok(())
+            }
+            Sink::Jsonl(s) => s.write(line),
+            Sink::Nats(s) => s.write(id, line).await,
+        }
     }
 
     /// True when enough records are buffered that the caller should flush now.
     pub fn wants_flush(&self) -> bool {
-        false
+        match self {
+            Sink::Stdout(s) => s.wants_flush(),
+            Sink::Jsonl(s) => s.wants_flush(),
+            Sink::Nats(s) => s.wants_flush(),
+        }
     }
 
     /// Longest time records may wait before a flush.
     pub fn flush_interval(&self) -> Duration {
-        Duration::from_secs(1)
+        match self {
+            Sink::Stdout(s) => s.flush_interval(),
+            Sink::Jsonl(s) => s.flush_interval(),
+            Sink::Nats(s) => s.flush_interval(),
+        }
     }
 
-    /// Makes everything written so far durable; returns the position to commit.
+    /// Makes everything written so far durable; returns the position to commit (`None` for
+    /// sinks without one: stdout, NATS).
+    ///
+    /// Call it again only after the previous position was committed: a JSONL sink then
+    /// compresses the files it closed before that position.
     pub async fn flush(&mut self) -> Result<Option<SinkPosition>, SinkError> {
-        Ok(None)
+        match self {
+            Sink::Stdout(s) => s.flush().await.map(|()| None),
+            Sink::Jsonl(s) => s.flush().await.map(Some),
+            Sink::Nats(s) => s.flush().await.map(|()| None),
+        }
+    }
+
+    /// Finishes background work (compression of closed files, the NATS connection's
+    /// buffer). Call after the final flush and commit; it writes no records.
+    pub async fn close(self) -> Result<(), SinkError> {
+        match self {
+            Sink::Stdout(_) => Ok(()),
+            Sink::Jsonl(s) => s.close().await,
+            Sink::Nats(s) => (*s).close().await,
+        }
     }
 }

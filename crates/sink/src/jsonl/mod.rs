@@ -1,0 +1,209 @@
+//! The JSONL file sink: records are buffered in memory and written, rotated and fsynced in
+//! one blocking task per flush, so the async pipeline never waits on the disk.
+//!
+//! The file-level rules (positions, truncation, rotation, compression) live in [`files`];
+//! this module batches records and moves the work off the runtime.
+
+mod files;
+mod pattern;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use newswire_core::config::{Compression, SinkConfig};
+use newswire_core::delivery::SinkPosition;
+use tokio::task::JoinHandle;
+
+pub use files::{FileOptions, JsonlFiles, JsonlPosition, compress_closed};
+pub use pattern::FilePattern;
+
+use crate::SinkError;
+
+/// Default: fsync after this many records…
+pub const DEFAULT_FLUSH_RECORDS: usize = 1000;
+/// …or after this long, whichever comes first.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// Buffered bytes that force a flush whatever the record count (bounds memory).
+pub const MAX_BUFFERED_BYTES: usize = 8 << 20;
+
+/// Test hook: when set to a number of bytes, the sink behaves as if its disk had only
+/// that much room (writes past it fail with ENOSPC), so disk-full handling can be tested
+/// without mounting anything.
+pub const CAPACITY_HOOK_ENV: &str = "NEWSWIRE_TEST_JSONL_CAPACITY";
+
+/// A JSONL sink (see the crate docs for its delivery guarantee).
+#[derive(Debug)]
+pub struct JsonlSink {
+    name: String,
+    /// `None` only while a flush runs on the blocking pool, or after that task died.
+    files: Option<Box<JsonlFiles>>,
+    buffer: Vec<u8>,
+    /// End offset in `buffer` of each buffered record.
+    ends: Vec<usize>,
+    flush_records: usize,
+    flush_interval: Duration,
+    compressions: Vec<JoinHandle<()>>,
+}
+
+impl JsonlSink {
+    /// Opens the sink described by `config`, reconciling its files with `committed`.
+    pub async fn open(
+        config: &SinkConfig,
+        base_dir: &Path,
+        committed: Option<SinkPosition>,
+    ) -> Result<JsonlSink, SinkError> {
+        let name = config.state_name();
+        let raw = config
+            .path
+            .as_ref()
+            .map(|p| p.get_ref().clone())
+            .ok_or_else(|| SinkError::Config {
+                sink: name.clone(),
+                message: "a jsonl sink needs a path".into(),
+            })?;
+        let path = if Path::new(&raw).is_absolute() {
+            PathBuf::from(&raw)
+        } else {
+            base_dir.join(&raw)
+        };
+        let capacity = match std::env::var(CAPACITY_HOOK_ENV) {
+            Ok(value) => Some(value.trim().parse::<u64>().map_err(|e| SinkError::Config {
+                sink: name.clone(),
+                message: format!("{CAPACITY_HOOK_ENV}={value:?}: {e}"),
+            })?),
+            Err(_) => None,
+        };
+        let options = FileOptions {
+            rotate_bytes: config.rotate_bytes,
+            rotate_interval: config.rotate_interval.map(|d| d.0),
+            compress: config.compress == Some(Compression::Zstd),
+            capacity,
+        };
+        let committed = committed.map(|p| p.data);
+        let sink_name = name.clone();
+        let (files, to_compress) = tokio::task::spawn_blocking(move || {
+            JsonlFiles::open(&sink_name, &path, options, committed.as_deref(), Utc::now())
+        })
+        .await
+        .map_err(|e| SinkError::Io {
+            sink: name.clone(),
+            message: format!("opening the files failed: {e}"),
+        })??;
+        let mut sink = JsonlSink {
+            name,
+            files: Some(Box::new(files)),
+            buffer: Vec::new(),
+            ends: Vec::new(),
+            flush_records: config.flush_records.unwrap_or(DEFAULT_FLUSH_RECORDS).max(1),
+            flush_interval: config
+                .flush_interval
+                .map(|d| d.0)
+                .unwrap_or(DEFAULT_FLUSH_INTERVAL),
+            compressions: Vec::new(),
+        };
+        sink.compress_in_background(to_compress);
+        Ok(sink)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Buffers one record; nothing touches the disk before [`JsonlSink::flush`].
+    pub fn write(&mut self, line: &[u8]) -> Result<(), SinkError> {
+        if line.contains(&b'\n') {
+            return Err(SinkError::Io {
+                sink: self.name.clone(),
+                message: "a record contains a raw newline and would break the JSONL file".into(),
+            });
+        }
+        self.buffer.extend_from_slice(line);
+        self.buffer.push(b'\n');
+        self.ends.push(self.buffer.len());
+        Ok(())
+    }
+
+    pub fn wants_flush(&self) -> bool {
+        self.ends.len() >= self.flush_records || self.buffer.len() >= MAX_BUFFERED_BYTES
+    }
+
+    pub fn flush_interval(&self) -> Duration {
+        self.flush_interval
+    }
+
+    /// Writes and fsyncs the buffered records; returns the position covering them.
+    ///
+    /// Must be called again only after the previous position was committed (or never, if
+    /// the commit failed): files closed before that position are compressed then.
+    pub async fn flush(&mut self) -> Result<SinkPosition, SinkError> {
+        let mut files = self.files.take().ok_or_else(|| SinkError::Io {
+            sink: self.name.clone(),
+            message: "stopped after an earlier failure".into(),
+        })?;
+        let buffer = std::mem::take(&mut self.buffer);
+        let ends = std::mem::take(&mut self.ends);
+        let now = Utc::now();
+        let (files_back, mut buffer, mut ends, result) = tokio::task::spawn_blocking(move || {
+            let result = files.write_batch(&buffer, &ends, now);
+            (files, buffer, ends, result)
+        })
+        .await
+        .map_err(|e| SinkError::Io {
+            sink: self.name.clone(),
+            message: format!("the writer task failed: {e}"),
+        })?;
+        self.files = Some(files_back);
+        // Reuse the allocations, but do not keep a burst's worth of memory forever.
+        buffer.clear();
+        ends.clear();
+        if buffer.capacity() <= MAX_BUFFERED_BYTES {
+            self.buffer = buffer;
+            self.ends = ends;
+        }
+        let (position, compressible) = result?;
+        self.compress_in_background(compressible);
+        let data = serde_json::to_string(&position).map_err(|e| SinkError::Io {
+            sink: self.name.clone(),
+            message: format!("cannot encode position: {e}"),
+        })?;
+        Ok(SinkPosition {
+            sink: self.name.clone(),
+            data,
+        })
+    }
+
+    /// Waits for background compressions. Call after the final flush and commit.
+    pub async fn close(mut self) -> Result<(), SinkError> {
+        for task in self.compressions.drain(..) {
+            task.await.map_err(|e| SinkError::Io {
+                sink: self.name.clone(),
+                message: format!("a compression task failed: {e}"),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn compress_in_background(&mut self, paths: Vec<PathBuf>) {
+        self.compressions.retain(|task| !task.is_finished());
+        if paths.is_empty() {
+            return;
+        }
+        let sink = self.name.clone();
+        self.compressions.push(tokio::task::spawn_blocking(move || {
+            for path in paths {
+                // A failed compression loses nothing: the plain file stays and the
+                // next open tries again.
+                match compress_closed(&path) {
+                    Ok(zst) => tracing::debug!(sink, file = %zst.display(), "compressed"),
+                    Err(e) => tracing::warn!(
+                        sink,
+                        file = %path.display(),
+                        error = %e,
+                        "cannot compress closed file; will retry at next start"
+                    ),
+                }
+            }
+        }));
+    }
+}

@@ -1,0 +1,272 @@
+//! The NATS JetStream sink: each record is published with its id as `Nats-Msg-Id`, and a
+//! flush waits for every publish acknowledgement.
+//!
+//! Exactly-once comes from JetStream, not from us: a record sent again after a crash
+//! carries the same message id, and the stream drops it if it arrives within the stream's
+//! duplicate window. Streams this sink creates get a window of [`DUPLICATE_WINDOW`], long
+//! enough to cover a restart after an operator fixes a failure; an existing stream keeps
+//! its own settings.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
+use bytes::Bytes;
+use newswire_core::config::SinkConfig;
+
+use crate::SinkError;
+
+/// Stream used when the config names none.
+pub const DEFAULT_STREAM: &str = "NEWSWIRE";
+/// Subject used when the config names none.
+pub const DEFAULT_SUBJECT: &str = "newswire.records";
+/// Duplicate window of streams created by the sink.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
+/// Default: wait for acknowledgements after this many records…
+pub const DEFAULT_FLUSH_RECORDS: usize = 256;
+/// …or after this long, whichever comes first.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A JetStream stream as a sink.
+pub struct NatsSink {
+    name: String,
+    url: String,
+    subject: String,
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+    /// Publishes sent and not yet acknowledged (bounded by `flush_records`).
+    in_flight: Vec<PublishAckFuture>,
+    flush_records: usize,
+    flush_interval: Duration,
+}
+
+impl std::fmt::Debug for NatsSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsSink")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("subject", &self.subject)
+            .field("in_flight", &self.in_flight.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl NatsSink {
+    /// Connects to `config.url` and makes sure the stream exists (creating it to capture
+    /// `config.subject` when missing).
+    pub async fn open(config: &SinkConfig) -> Result<NatsSink, SinkError> {
+        let name = config.state_name();
+        let url = config.url.clone().ok_or_else(|| SinkError::Config {
+            sink: name.clone(),
+            message: "a nats sink needs a url (e.g. \"nats://127.0.0.1:4222\")".into(),
+        })?;
+        let stream = config
+            .stream
+            .clone()
+            .unwrap_or_else(|| DEFAULT_STREAM.to_string());
+        let subject = config
+            .subject
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SUBJECT.to_string());
+        let nats_error = |message: String| SinkError::Nats {
+            sink: name.clone(),
+            message,
+        };
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(CONNECT_TIMEOUT)
+            .connect(url.as_str())
+            .await
+            .map_err(|e| nats_error(format!("cannot connect to {url}: {e}")))?;
+        let jetstream = jetstream::new(client.clone());
+        jetstream
+            .get_or_create_stream(jetstream::stream::Config {
+                name: stream.clone(),
+                subjects: vec![subject.clone()],
+                duplicate_window: DUPLICATE_WINDOW,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| nats_error(format!("stream {stream} on {url}: {e}")))?;
+        Ok(NatsSink {
+            name,
+            url,
+            subject,
+            client,
+            jetstream,
+            in_flight: Vec::new(),
+            flush_records: config.flush_records.unwrap_or(DEFAULT_FLUSH_RECORDS).max(1),
+            flush_interval: config
+                .flush_interval
+                .map(|d| d.0)
+                .unwrap_or(DEFAULT_FLUSH_INTERVAL),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Publishes one record with `id` as its message id (the ack is awaited by `flush`).
+    pub async fn write(&mut self, id: &str, line: &[u8]) -> Result<(), SinkError> {
+        let message = PublishMessage::build()
+            .payload(Bytes::copy_from_slice(line))
+            .message_id(id);
+        let ack = self
+            .jetstream
+            .send_publish(self.subject.clone(), message)
+            .await
+            .map_err(|e| SinkError::Nats {
+                sink: self.name.clone(),
+                message: format!(
+                    "cannot publish record {id} to {} on {}: {e}",
+                    self.subject, self.url
+                ),
+            })?;
+        self.in_flight.push(ack);
+        Ok(())
+    }
+
+    pub fn wants_flush(&self) -> bool {
+        self.in_flight.len() >= self.flush_records
+    }
+
+    pub fn flush_interval(&self) -> Duration {
+        self.flush_interval
+    }
+
+    /// Waits until JetStream has acknowledged (stored) every published record.
+    pub async fn flush(&mut self) -> Result<(), SinkError> {
+        let mut first_error = None;
+        let total = self.in_flight.len();
+        // Await them all even after a failure, so none is left dangling; report the first.
+        for ack in self.in_flight.drain(..) {
+            if let Err(e) = ack.await
+                && first_error.is_none()
+            {
+                first_error = Some(e);
+            }
+        }
+        match first_error {
+            None => Ok(()),
+            Some(e) => Err(SinkError::Nats {
+                sink: self.name.clone(),
+                message: format!(
+                    "JetStream did not acknowledge all {total} records on {} at {}: {e}",
+                    self.subject, self.url
+                ),
+            }),
+        }
+    }
+
+    /// Flushes the connection's outgoing buffer. Call after the final flush and commit.
+    pub async fn close(self) -> Result<(), SinkError> {
+        self.client.flush().await.map_err(|e| SinkError::Nats {
+            sink: self.name.clone(),
+            message: format!("cannot flush connection to {}: {e}", self.url),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! These talk to a real server on 127.0.0.1:4222 and skip (with a message) without one.
+
+    use super::*;
+    use futures_util::StreamExt;
+    use newswire_core::config::{SinkConfig, SinkKind};
+    use toml::Spanned;
+
+    const SERVER: &str = "127.0.0.1:4222";
+
+    fn server_is_up() -> bool {
+        let up = SERVER
+            .parse()
+            .ok()
+            .and_then(|addr| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()
+            })
+            .is_some();
+        if !up {
+            eprintln!("skipping: no NATS server answers on {SERVER}");
+        }
+        up
+    }
+
+    fn unique(prefix: &str) -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("{prefix}_{}_{nanos}", std::process::id())
+    }
+
+    fn config(stream: &str, subject: &str) -> SinkConfig {
+        let mut config = SinkConfig::stdout();
+        config.kind = Spanned::new(0..0, SinkKind::Nats);
+        config.url = Some(format!("nats://{SERVER}"));
+        config.stream = Some(stream.to_string());
+        config.subject = Some(subject.to_string());
+        config.flush_records = Some(3);
+        config
+    }
+
+    #[tokio::test]
+    async fn publishes_with_message_ids_and_drops_resends() {
+        if !server_is_up() {
+            return;
+        }
+        let stream = unique("NEWSWIRE_TEST");
+        let subject = format!("test.{}", stream.to_lowercase());
+        let config = config(&stream, &subject);
+        let mut sink = NatsSink::open(&config).await.unwrap();
+        assert_eq!(sink.name(), format!("nats:{stream}"));
+        for i in 0..3 {
+            sink.write(&format!("id-{i}"), format!("{{\"n\":{i}}}").as_bytes())
+                .await
+                .unwrap();
+        }
+        assert!(sink.wants_flush());
+        sink.flush().await.unwrap();
+        // A restart re-sends records 1 and 2 (never committed) and adds 3.
+        drop(sink);
+        let mut sink = NatsSink::open(&config).await.unwrap();
+        for i in 1..4 {
+            sink.write(&format!("id-{i}"), format!("{{\"n\":{i}}}").as_bytes())
+                .await
+                .unwrap();
+        }
+        sink.flush().await.unwrap();
+        sink.close().await.unwrap();
+
+        let client = async_nats::connect(SERVER).await.unwrap();
+        let js = jetstream::new(client);
+        let mut info = js.get_stream(&stream).await.unwrap();
+        let stored = info.info().await.unwrap().state.messages;
+        let consumer = info
+            .create_consumer(jetstream::consumer::pull::Config::default())
+            .await
+            .unwrap();
+        let mut messages = consumer.fetch().max_messages(10).messages().await.unwrap();
+        let mut ids = Vec::new();
+        while let Some(Ok(message)) = messages.next().await {
+            let id = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Nats-Msg-Id"))
+                .map(|v| v.to_string());
+            ids.push(id.unwrap_or_default());
+        }
+        js.delete_stream(&stream).await.unwrap();
+        assert_eq!(stored, 4);
+        assert_eq!(ids, ["id-0", "id-1", "id-2", "id-3"]);
+    }
+
+    #[tokio::test]
+    async fn unreachable_server_names_the_url() {
+        let mut config = config("NEWSWIRE_UNUSED", "unused");
+        // Port 1 on loopback: nothing listens there.
+        config.url = Some("nats://127.0.0.1:1".into());
+        let err = NatsSink::open(&config).await.unwrap_err();
+        assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+    }
+}
