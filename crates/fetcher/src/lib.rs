@@ -10,8 +10,27 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use newswire_core::config::FetchConfig;
 use url::Url;
+
+pub mod charset;
+mod client;
+pub mod dates;
+pub mod discover;
+mod feed;
+mod feed_scan;
+pub mod guard;
+pub mod opml;
+mod politeness;
+pub mod schedule;
+pub mod sniff;
+
+pub use client::{Fetcher, FetcherBuilder};
+pub use discover::{DiscoveredFeed, discover_feeds};
+pub use feed::parse_feed;
+pub use opml::{OpmlFeed, parse_opml};
+pub use schedule::{
+    failure_backoff, interval_hint_from_headers, jittered, parse_retry_after, poll_interval,
+};
 
 /// HTTP validators remembered per feed for conditional GET.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +47,8 @@ pub struct FeedRequest {
 }
 
 /// Result of a successful feed poll.
+// One value per poll, moved once: boxing the parsed feed would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum FeedOutcome {
     /// 304: nothing changed, nothing parsed.
@@ -106,62 +127,140 @@ pub enum PageOutcome {
 }
 
 /// Errors a caller sees; every message names the URL.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
+    #[error("{url}: invalid URL: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("{url}: scheme {scheme:?} is not allowed here ({allowed})")]
+    UnsupportedScheme {
+        url: String,
+        scheme: String,
+        allowed: &'static str,
+    },
+    /// SSRF guard: the host is, or resolves to, a non-public address.
+    #[error("{url}: refused: {reason}")]
+    Blocked { url: String, reason: String },
+    #[error("{url}: disallowed by robots.txt")]
+    RobotsDisallowed { url: String },
+    #[error("{url}: {what} timed out after {after:?}")]
+    Timeout {
+        url: String,
+        what: &'static str,
+        after: Duration,
+    },
+    #[error("{url}: connection failed: {message}")]
+    Connect { url: String, message: String },
+    /// The connection broke while the body was being read.
+    #[error("{url}: reading the body failed: {message}")]
+    Body { url: String, message: String },
+    #[error("{url}: HTTP {status}{}", retry_after.map(|d| format!(" (Retry-After {}s)", d.as_secs())).unwrap_or_default())]
+    Status {
+        url: String,
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error(
+        "{url}: body larger than {limit} bytes (fetch.max_body_bytes, counted after decompression)"
+    )]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: more than {max} redirects (fetch.max_redirects)")]
+    TooManyRedirects { url: String, max: usize },
+    #[error("{url}: redirect loop: {to} was already visited")]
+    RedirectLoop { url: String, to: String },
+    /// The URL serves an HTML page, not a feed; `discovered` lists the feeds it announces.
+    #[error(
+        "{url}: not a feed but an HTML page; {}",
+        describe_discovered(discovered)
+    )]
+    NotAFeed { url: String, discovered: Vec<Url> },
+    #[error("{url}: empty body, no feed")]
+    Empty { url: String },
+    #[error("{url}: cannot parse feed: {message}")]
+    Parse { url: String, message: String },
+    #[error("{url}: {message}")]
+    File { url: String, message: String },
+    #[error(
+        "{url}: file links are only followed for file feeds named in the config, below their directory"
+    )]
+    FileNotAllowed { url: String },
     #[error("{url}: {message}")]
     Other { url: String, message: String },
+}
+
+fn describe_discovered(discovered: &[Url]) -> String {
+    if discovered.is_empty() {
+        "it announces no feed".into()
+    } else {
+        let list: Vec<&str> = discovered.iter().map(Url::as_str).collect();
+        format!("it announces: {}", list.join(", "))
+    }
 }
 
 impl FetchError {
     /// Short stable name of the error kind, for metrics and per-feed error counts.
     pub fn kind(&self) -> &'static str {
-        "other"
+        match self {
+            FetchError::InvalidUrl { .. } => "invalid_url",
+            FetchError::UnsupportedScheme { .. } => "scheme",
+            FetchError::Blocked { .. } => "blocked",
+            FetchError::RobotsDisallowed { .. } => "robots",
+            FetchError::Timeout { .. } => "timeout",
+            FetchError::Connect { .. } => "connect",
+            FetchError::Body { .. } => "body",
+            FetchError::Status { status: 429, .. } => "rate_limited",
+            FetchError::Status { status, .. } if *status >= 500 => "http_5xx",
+            FetchError::Status { .. } => "http_4xx",
+            FetchError::TooLarge { .. } => "too_large",
+            FetchError::TooManyRedirects { .. } => "redirects",
+            FetchError::RedirectLoop { .. } => "redirect_loop",
+            FetchError::NotAFeed { .. } => "not_a_feed",
+            FetchError::Empty { .. } => "empty",
+            FetchError::Parse { .. } => "parse",
+            FetchError::File { .. } => "file",
+            FetchError::FileNotAllowed { .. } => "file_not_allowed",
+            FetchError::Other { .. } => "other",
+        }
     }
-}
 
-/// The shared HTTP client.
-pub struct Fetcher {
-    _config: FetchConfig,
-}
-
-impl Fetcher {
-    pub fn new(config: &FetchConfig) -> Result<Fetcher, FetchError> {
-        Ok(Fetcher {
-            _config: config.clone(),
-        })
+    /// The URL the error is about.
+    pub fn url(&self) -> &str {
+        match self {
+            FetchError::InvalidUrl { url, .. }
+            | FetchError::UnsupportedScheme { url, .. }
+            | FetchError::Blocked { url, .. }
+            | FetchError::RobotsDisallowed { url }
+            | FetchError::Timeout { url, .. }
+            | FetchError::Connect { url, .. }
+            | FetchError::Body { url, .. }
+            | FetchError::Status { url, .. }
+            | FetchError::TooLarge { url, .. }
+            | FetchError::TooManyRedirects { url, .. }
+            | FetchError::RedirectLoop { url, .. }
+            | FetchError::NotAFeed { url, .. }
+            | FetchError::Empty { url }
+            | FetchError::Parse { url, .. }
+            | FetchError::File { url, .. }
+            | FetchError::FileNotAllowed { url }
+            | FetchError::Other { url, .. } => url,
+        }
     }
 
-    /// Polls one feed (conditional GET, retries, parse).
-    pub async fn fetch_feed(&self, request: &FeedRequest) -> Result<FeedOutcome, FetchError> {
-        Err(FetchError::Other {
-            url: request.url.to_string(),
-            message: "not implemented".into(),
-        })
+    /// Worth trying again soon: connection errors, timeouts, broken bodies, 5xx and 429.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Timeout { .. } | FetchError::Connect { .. } | FetchError::Body { .. } => {
+                true
+            }
+            FetchError::Status { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
     }
 
-    /// Downloads one article page.
-    pub async fn fetch_page(
-        &self,
-        url: &Url,
-        policy: &PagePolicy,
-    ) -> Result<PageOutcome, FetchError> {
-        let _ = policy;
-        Err(FetchError::Other {
-            url: url.to_string(),
-            message: "not implemented".into(),
-        })
+    /// The server's `Retry-After`, when it sent one; the scheduler should not poll sooner.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
-}
-
-/// Parses feed bytes fetched from `base`.
-pub fn parse_feed(
-    bytes: &[u8],
-    content_type: Option<&str>,
-    base: &Url,
-) -> Result<ParsedFeed, FetchError> {
-    let _ = (bytes, content_type);
-    Err(FetchError::Other {
-        url: base.to_string(),
-        message: "not implemented".into(),
-    })
 }

@@ -1,0 +1,255 @@
+//! A quick second pass over feed XML for the fields feed-rs ignores.
+//!
+//! feed-rs does not read Dublin Core on channels, `managingEditor`, channel `<author>`,
+//! `sy:updatePeriod`/`sy:updateFrequency`, or RSS 1.0 `rdf:about`. This scanner walks the
+//! same text with quick-xml, keeps only those fields, and never fails: on broken XML it
+//! returns what it saw so far.
+
+use std::time::Duration;
+
+use quick_xml::events::Event;
+
+/// What the scan found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub channel: ChannelExtras,
+    pub items: Vec<ItemExtras>,
+    /// From `sy:updatePeriod` and `sy:updateFrequency`.
+    pub update_hint: Option<Duration>,
+}
+
+#[derive(Debug, Default)]
+pub struct ChannelExtras {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub language: Option<String>,
+    pub authors: Vec<String>,
+    pub subjects: Vec<String>,
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct ItemExtras {
+    pub about: Option<String>,
+    pub creators: Vec<String>,
+    pub subjects: Vec<String>,
+    pub date: Option<String>,
+    pub guid_is_permalink: Option<bool>,
+}
+
+/// Scans feed XML; `None` when the text is not XML at all.
+pub fn scan(text: &str) -> Option<Scan> {
+    if !text.trim_start().starts_with('<') {
+        return None;
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut scan = Scan::default();
+    let mut stack: Vec<String> = Vec::new();
+    let mut current_item: Option<ItemExtras> = None;
+    let mut text_buffer = String::new();
+    let mut update_period: Option<String> = None;
+    let mut update_frequency: Option<String> = None;
+    // On broken XML the scan ends where the error is, keeping what it saw.
+    while let Ok(event) = reader.read_event() {
+        match event {
+            Event::Start(start) => {
+                let name = start.name().as_ref().to_string();
+                let local = start.local_name().as_ref().to_ascii_lowercase();
+                if (local == "item" || local == "entry") && current_item.is_none() {
+                    let mut item = ItemExtras::default();
+                    for attribute in start.attributes().flatten() {
+                        if attribute.key.local_name().as_ref() == "about" {
+                            item.about = Some(attribute_text(&attribute));
+                        }
+                    }
+                    current_item = Some(item);
+                } else if local == "guid"
+                    && let Some(item) = current_item.as_mut()
+                {
+                    for attribute in start.attributes().flatten() {
+                        if attribute.key.as_ref().eq_ignore_ascii_case("ispermalink") {
+                            item.guid_is_permalink =
+                                Some(!attribute.value.trim().eq_ignore_ascii_case("false"));
+                        }
+                    }
+                }
+                stack.push(name);
+                text_buffer.clear();
+            }
+            Event::Empty(start) => {
+                let local = start.local_name().as_ref().to_ascii_lowercase();
+                if local == "item" || local == "entry" {
+                    let mut item = ItemExtras::default();
+                    for attribute in start.attributes().flatten() {
+                        if attribute.key.local_name().as_ref() == "about" {
+                            item.about = Some(attribute_text(&attribute));
+                        }
+                    }
+                    scan.items.push(item);
+                }
+            }
+            Event::Text(t) => text_buffer.push_str(&t.html_content()),
+            Event::CData(c) => text_buffer.push_str(&c.into_inner()),
+            Event::GeneralRef(reference) => {
+                if let Ok(Some(c)) = reference.resolve_char_ref() {
+                    text_buffer.push(c);
+                } else {
+                    let name = reference.html_content();
+                    let resolved =
+                        html_escape::decode_html_entities(&format!("&{name};")).into_owned();
+                    text_buffer.push_str(&resolved);
+                }
+            }
+            Event::End(end) => {
+                let local = end.local_name().as_ref().to_ascii_lowercase();
+                let name = stack.pop().unwrap_or_default();
+                let value = text_buffer.trim().to_string();
+                text_buffer.clear();
+                if local == "item" || local == "entry" {
+                    if let Some(item) = current_item.take() {
+                        scan.items.push(item);
+                    }
+                    continue;
+                }
+                if value.is_empty() {
+                    continue;
+                }
+                let qualified = name.to_ascii_lowercase();
+                if let Some(item) = current_item.as_mut() {
+                    match qualified.as_str() {
+                        "dc:creator" | "author" | "dc:contributor" => {
+                            if let Some(person) = clean_person(&value)
+                                && !item.creators.contains(&person)
+                            {
+                                item.creators.push(person);
+                            }
+                        }
+                        "dc:subject" => item.subjects.push(value),
+                        "dc:date" | "dcterms:issued" | "dcterms:created" | "dcterms:modified" => {
+                            item.date.get_or_insert(value);
+                        }
+                        _ => {}
+                    }
+                } else {
+                    let channel = &mut scan.channel;
+                    match qualified.as_str() {
+                        "dc:title" => {
+                            channel.title.get_or_insert(value);
+                        }
+                        "dc:description" => {
+                            channel.description.get_or_insert(value);
+                        }
+                        "dc:language" => {
+                            channel.language.get_or_insert(value);
+                        }
+                        "dc:creator" | "managingeditor" | "author" | "dc:publisher" => {
+                            if let Some(person) = clean_person(&value)
+                                && !channel.authors.contains(&person)
+                            {
+                                channel.authors.push(person);
+                            }
+                        }
+                        "dc:subject" => channel.subjects.push(value),
+                        "dc:date" | "dcterms:modified" | "dcterms:issued" => {
+                            channel.date.get_or_insert(value);
+                        }
+                        "sy:updateperiod" => update_period = Some(value),
+                        "sy:updatefrequency" => update_frequency = Some(value),
+                        _ => {}
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    scan.update_hint = syndication_hint(update_period.as_deref(), update_frequency.as_deref());
+    Some(scan)
+}
+
+/// An attribute's value with references resolved; HTML entities, which XML does not
+/// know, are resolved too rather than failing.
+pub fn attribute_text(attribute: &quick_xml::events::attributes::Attribute) -> String {
+    attribute
+        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .map(|v| v.into_owned())
+        .unwrap_or_else(|_| html_escape::decode_html_entities(&attribute.value).into_owned())
+}
+
+/// The poll interval the syndication module announces: the period divided by the
+/// frequency (RSS 1.0 `sy:` module; the period defaults to daily, the frequency to 1).
+pub fn syndication_hint(period: Option<&str>, frequency: Option<&str>) -> Option<Duration> {
+    if period.is_none() && frequency.is_none() {
+        return None;
+    }
+    let seconds: u64 = match period.map(|p| p.trim().to_ascii_lowercase()).as_deref() {
+        Some("hourly") => 3600,
+        Some("daily") | None => 86_400,
+        Some("weekly") => 7 * 86_400,
+        Some("monthly") => 30 * 86_400,
+        Some("yearly") => 365 * 86_400,
+        Some(_) => return None,
+    };
+    let frequency: u64 = frequency
+        .and_then(|f| f.trim().parse().ok())
+        .filter(|f| *f > 0)
+        .unwrap_or(1);
+    Some(Duration::from_secs(seconds / frequency))
+}
+
+/// A person as a display name: `"jane@example.org (Jane Doe)"` gives `"Jane Doe"`.
+pub fn clean_person(raw: &str) -> Option<String> {
+    let raw = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if raw.is_empty() {
+        return None;
+    }
+    if let Some((before, after)) = raw.split_once('(')
+        && let Some(name) = after.strip_suffix(')')
+        && before.contains('@')
+        && !name.trim().is_empty()
+    {
+        return Some(name.trim().to_string());
+    }
+    Some(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syndication_hints() {
+        assert_eq!(
+            syndication_hint(Some("hourly"), Some("2")),
+            Some(Duration::from_secs(1800))
+        );
+        assert_eq!(
+            syndication_hint(Some("daily"), None),
+            Some(Duration::from_secs(86_400))
+        );
+        assert_eq!(
+            syndication_hint(None, Some("4")),
+            Some(Duration::from_secs(21_600))
+        );
+        assert_eq!(syndication_hint(None, None), None);
+        assert_eq!(syndication_hint(Some("fortnightly"), None), None);
+    }
+
+    #[test]
+    fn people_names() {
+        assert_eq!(
+            clean_person("jane@example.org (Jane Doe)").as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(clean_person("  Jane   Doe ").as_deref(), Some("Jane Doe"));
+        assert_eq!(clean_person(""), None);
+    }
+
+    #[test]
+    fn broken_xml_still_gives_what_was_seen() {
+        let scan = scan("<rss><channel><dc:creator>Ann</dc:creator><item><dc:creator>Bo").unwrap();
+        assert_eq!(scan.channel.authors, ["Ann"]);
+        assert!(scan.items.is_empty());
+    }
+}
