@@ -539,9 +539,9 @@ impl Config {
         }
     }
 
-    /// The state location: a resolved file path, or the `nats://` URL unchanged.
+    /// The state location: a resolved file path, or `:memory:` / the `nats://` URL unchanged.
     pub fn state_location(&self) -> String {
-        if self.state.path.starts_with("nats://") {
+        if self.state.path.starts_with("nats://") || self.state.path == ":memory:" {
             self.state.path.clone()
         } else {
             self.resolve_path(&self.state.path)

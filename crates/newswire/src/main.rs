@@ -1,48 +1,129 @@
-//! The `newswire` command line: run the pipeline, extract one page, validate a config,
-//! inspect feeds and state, evaluate the extractor.
+//! The `newswire` command line: run the pipeline (daemon or `--once`), extract one page,
+//! validate a config, inspect feeds and state, evaluate the extractor.
+//!
+//! stdout carries only records (or a command's own output); logs go to stderr.
+//! Exit codes: 0 done, 1 usage or config error, 2 state or sink failure, 75 another
+//! process holds the state lock.
 
 mod eval;
 mod feeds_cmd;
+mod pipeline;
+mod setup;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "newswire", version, about = "Feeds in, clean normalised article records out")]
+#[command(
+    name = "newswire",
+    version,
+    about = "Feeds in, clean normalised article records out"
+)]
 struct Cli {
+    /// Log format on stderr (human by default).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "NEWSWIRE_LOG_FORMAT")]
+    log_format: LogFormat,
+    /// Log level (error, warn, info, debug, trace); RUST_LOG overrides it with filters.
+    #[arg(
+        long,
+        global = true,
+        default_value = "info",
+        env = "NEWSWIRE_LOG_LEVEL"
+    )]
+    log_level: String,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Score the extractor against a corpus with ground truth.
-    Eval(eval::EvalArgs),
-    /// Inspect one feed, or discover the feeds a page announces.
-    #[command(subcommand)]
-    Feeds(feeds_cmd::FeedsCommand),
-    /// Check a config file (placeholder).
+    /// Run the pipeline: a daemon polling every feed on its schedule, or one pass (--once).
+    Run(setup::RunArgs),
+    /// Extract one page (file or URL) to one JSON record on stdout.
+    Extract {
+        /// An HTML file, or an http(s) URL to download.
+        target: String,
+        /// The page's address, when reading a file.
+        #[arg(long)]
+        url: Option<String>,
+        /// Config whose [fetch] settings apply when downloading.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check a config file and its feed list; report every problem with its line.
     Validate {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Inspect one feed, or discover the feeds a page announces.
+    #[command(subcommand)]
+    Feeds(feeds_cmd::FeedsCommand),
+    /// Inspect the state store.
+    #[command(subcommand)]
+    State(setup::StateCommand),
+    /// Score the extractor against a corpus with ground truth.
+    Eval(eval::EvalArgs),
 }
 
-fn main() -> std::process::ExitCode {
+fn init_logging(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Eval(args) => eval::run(args),
-        Command::Feeds(command) => tokio::runtime::Runtime::new()
-            .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(feeds_cmd::run(command, &Default::default()))),
-        Command::Validate { config } => newswire_core::config::Config::load(config).map(|_| ()).map_err(anyhow::Error::from),
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    init_logging(&cli);
+    // One TLS crypto provider for the whole process (reqwest and async-nats must agree).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::from(1)
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Run(args) => runtime.block_on(setup::run(args)),
+        Command::Extract {
+            target,
+            url,
+            config,
+        } => runtime.block_on(setup::extract(&target, url.as_deref(), config.as_deref())),
+        Command::Validate { config } => setup::validate(&config),
+        Command::Feeds(command) => runtime
+            .block_on(feeds_cmd::run(&command, &Default::default()))
+            .map_err(setup::Failure::Usage),
+        Command::State(command) => setup::state_command(&command),
+        Command::Eval(args) => eval::run(&args).map_err(setup::Failure::Usage),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            tracing::error!("{failure}");
+            if !tracing::enabled!(tracing::Level::ERROR) {
+                eprintln!("error: {failure}");
+            }
+            ExitCode::from(failure.exit_code())
         }
     }
 }

@@ -1,0 +1,145 @@
+//! The delivery stage: writes records to every sink and commits them to the state.
+//!
+//! Records are written to all sinks as they come; every `flush_records` records or
+//! `flush_interval` (whichever first, per sink) all sinks are flushed (made durable) and
+//! then, in one state transaction, the batch's ids are marked emitted together with each
+//! sink's new position. A sink failure stops the pipeline before the commit, so a restart
+//! delivers the uncommitted records again (and a JSONL sink first truncates its file back
+//! to the committed position: nothing is doubled).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use newswire_core::fingerprint::parse_simhash_hex;
+use newswire_sink::Sink;
+use newswire_state::EmittedRecord;
+use tokio::sync::mpsc::Receiver;
+use tokio::time::Instant;
+
+use super::context::{Context, Stats};
+use super::work::{Delivery, PollTicket};
+
+/// Upper bound on records between commits, whatever the sinks say (bounds memory).
+const MAX_BATCH: usize = 1000;
+
+struct Pending {
+    emitted: Vec<EmittedRecord>,
+    tickets: Vec<Arc<PollTicket>>,
+    written: usize,
+}
+
+pub async fn run(
+    ctx: Arc<Context>,
+    mut sinks: Vec<Sink>,
+    mut input: Receiver<Delivery>,
+) -> anyhow::Result<()> {
+    let interval = sinks
+        .iter()
+        .map(Sink::flush_interval)
+        .min()
+        .unwrap_or(Duration::from_secs(1))
+        .max(Duration::from_millis(10));
+    let mut pending = Pending {
+        emitted: Vec::new(),
+        tickets: Vec::new(),
+        written: 0,
+    };
+    let mut deadline: Option<Instant> = None;
+    let result = async {
+        loop {
+            tokio::select! {
+                delivery = input.recv() => match delivery {
+                    Some(delivery) => {
+                        write(&ctx, &mut sinks, &mut pending, delivery).await?;
+                        if deadline.is_none() {
+                            deadline = Some(Instant::now() + interval);
+                        }
+                        if pending.emitted.len() >= MAX_BATCH || sinks.iter().any(Sink::wants_flush) {
+                            commit(&ctx, &mut sinks, &mut pending).await?;
+                            deadline = None;
+                        }
+                    }
+                    None => break,
+                },
+                _ = sleep_until(deadline), if deadline.is_some() => {
+                    commit(&ctx, &mut sinks, &mut pending).await?;
+                    deadline = None;
+                }
+            }
+        }
+        commit(&ctx, &mut sinks, &mut pending).await
+    }
+    .await;
+    if result.is_err() {
+        // Nothing of the failed batch was committed: those articles must be retried.
+        for ticket in &pending.tickets {
+            ticket.mark_incomplete();
+        }
+        ctx.release(pending.emitted.iter().map(|r| r.id.as_str()));
+        ctx.shutdown.cancel();
+    }
+    result
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn write(
+    ctx: &Context,
+    sinks: &mut [Sink],
+    pending: &mut Pending,
+    delivery: Delivery,
+) -> anyhow::Result<()> {
+    let Delivery {
+        record,
+        suppress,
+        ticket,
+    } = delivery;
+    if !suppress {
+        let line = serde_json::to_vec(&record)
+            .with_context(|| format!("serialising record {}", record.id))?;
+        for sink in sinks.iter_mut() {
+            sink.write(&record.id, &line)
+                .await
+                .with_context(|| format!("writing record {} ({})", record.id, record.url))?;
+        }
+        pending.written += 1;
+    }
+    let _ = ctx;
+    pending.emitted.push(EmittedRecord {
+        simhash: parse_simhash_hex(&record.simhash).unwrap_or(0),
+        index_simhash: record.duplicate_of.is_none()
+            && record.word_count >= ctx.config.dedup.min_words,
+        id: record.id,
+        emitted_at: Utc::now(),
+    });
+    pending.tickets.push(ticket);
+    Ok(())
+}
+
+async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> anyhow::Result<()> {
+    if pending.emitted.is_empty() {
+        return Ok(());
+    }
+    let mut positions = Vec::with_capacity(sinks.len());
+    for sink in sinks.iter_mut() {
+        if let Some(position) = sink.flush().await? {
+            positions.push(position);
+        }
+    }
+    let emitted = std::mem::take(&mut pending.emitted);
+    let ids: Vec<String> = emitted.iter().map(|r| r.id.clone()).collect();
+    ctx.state.commit(emitted, positions).await?;
+    ctx.release(ids.iter().map(String::as_str));
+    Stats::add(&ctx.stats.records_emitted, pending.written as u64);
+    pending.written = 0;
+    // Dropping the tickets lets polls whose articles are all delivered save their validators.
+    pending.tickets.clear();
+    Ok(())
+}

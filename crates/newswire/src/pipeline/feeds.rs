@@ -1,0 +1,160 @@
+//! The feed stage: polls feeds, and lets through the entries not delivered before (the gate).
+//!
+//! A failing feed is reported with its URL and reason and never holds up the others.
+
+use std::sync::Arc;
+
+use newswire_core::{canonical::canonicalize, ids};
+use newswire_fetcher::{FeedEntry, FeedOutcome, FeedRequest, Validators};
+use tokio::sync::mpsc::{Receiver, Sender, UnboundedSender};
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use super::context::{Context, Stats};
+use super::scheduler::poll_interval;
+use super::work::{ArticleJob, FeedSpec, PollReport, PollTicket};
+
+/// Feeds polled at the same time (HTTP concurrency is limited again inside the fetcher).
+const PARALLEL_POLLS: usize = 16;
+
+pub async fn run(
+    ctx: Arc<Context>,
+    mut feeds: Receiver<Arc<FeedSpec>>,
+    out: Sender<ArticleJob>,
+    reports: UnboundedSender<PollReport>,
+) -> anyhow::Result<()> {
+    let mut polls = JoinSet::new();
+    loop {
+        if polls.len() >= PARALLEL_POLLS {
+            if let Some(result) = polls.join_next().await {
+                result??;
+            }
+            continue;
+        }
+        tokio::select! {
+            feed = feeds.recv() => match feed {
+                Some(feed) => {
+                    let span = tracing::info_span!("feed", url = %feed.url);
+                    polls.spawn(poll(Arc::clone(&ctx), feed, out.clone(), reports.clone()).instrument(span));
+                }
+                None => break,
+            },
+            Some(result) = polls.join_next(), if !polls.is_empty() => result??,
+        }
+    }
+    while let Some(result) = polls.join_next().await {
+        result??;
+    }
+    Ok(())
+}
+
+async fn poll(
+    ctx: Arc<Context>,
+    feed: Arc<FeedSpec>,
+    out: Sender<ArticleJob>,
+    reports: UnboundedSender<PollReport>,
+) -> anyhow::Result<()> {
+    let saved = ctx.state.feed_state(feed.key()).await?.unwrap_or_default();
+    let request = FeedRequest {
+        url: feed.url.clone(),
+        validators: Validators {
+            etag: saved.etag.clone(),
+            last_modified: saved.last_modified.clone(),
+        },
+    };
+    let normal_interval = poll_interval(&ctx, &feed, None);
+    match ctx.fetcher.fetch_feed(&request).await {
+        Ok(FeedOutcome::NotModified {
+            validators,
+            interval_hint,
+        }) => {
+            Stats::add(&ctx.stats.feeds_not_modified, 1);
+            tracing::debug!("not modified");
+            let interval = poll_interval(&ctx, &feed, interval_hint);
+            let _ = reports.send(PollReport {
+                feed,
+                validators: Some(validators),
+                interval,
+                error: None,
+            });
+        }
+        Ok(FeedOutcome::Fetched {
+            feed: parsed,
+            final_url,
+            validators,
+            interval_hint,
+        }) => {
+            Stats::add(&ctx.stats.feeds_ok, 1);
+            for warning in &parsed.warnings {
+                tracing::warn!(feed = %feed.url, "{warning}");
+            }
+            let interval = poll_interval(&ctx, &feed, interval_hint.or(parsed.ttl_hint));
+            let ticket = PollTicket::new(
+                PollReport {
+                    feed: Arc::clone(&feed),
+                    validators: Some(validators),
+                    interval,
+                    error: None,
+                },
+                reports,
+            );
+            let entries = parsed.entries.len();
+            Stats::add(&ctx.stats.entries_seen, entries as u64);
+            let mut new = 0u64;
+            for entry in parsed.entries {
+                let Some(id) = entry_id(&final_url, &feed, &entry) else {
+                    tracing::warn!(feed = %feed.url, title = ?entry.title, "entry has neither link nor id: skipped");
+                    continue;
+                };
+                if !ctx.claim(&id) {
+                    continue;
+                }
+                if ctx.state.is_emitted(&id).await? {
+                    ctx.release([id.as_str()]);
+                    continue;
+                }
+                new += 1;
+                let job = ArticleJob {
+                    id,
+                    feed: Arc::clone(&feed),
+                    feed_title: parsed.title.clone(),
+                    feed_link: parsed.link.clone(),
+                    entry,
+                    ticket: Arc::clone(&ticket),
+                };
+                if let Err(returned) = out.send(job).await {
+                    // Downstream is gone (a sink failed): this article must be retried.
+                    ticket.mark_incomplete();
+                    ctx.release([returned.0.id.as_str()]);
+                    break;
+                }
+            }
+            Stats::add(&ctx.stats.entries_new, new);
+            tracing::info!(entries, new, "feed polled");
+        }
+        Err(error) => {
+            Stats::add(&ctx.stats.feeds_failed, 1);
+            tracing::warn!(feed = %feed.url, kind = error.kind(), "feed failed: {error}");
+            let _ = reports.send(PollReport {
+                feed,
+                validators: None,
+                interval: normal_interval,
+                error: Some(error.to_string()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The record id of an entry: its canonical link, else its guid within the feed.
+fn entry_id(feed_url: &url::Url, feed: &FeedSpec, entry: &FeedEntry) -> Option<String> {
+    if let Some(link) = &entry.link {
+        return Some(ids::record_id_for_url(&canonicalize(link)));
+    }
+    let _ = feed_url;
+    entry
+        .id
+        .as_deref()
+        .filter(|g| !g.trim().is_empty())
+        .map(|guid| ids::record_id_for_guid(feed.key(), guid))
+}

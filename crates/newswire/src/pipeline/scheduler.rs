@@ -1,0 +1,168 @@
+//! The scheduler: decides when each feed is polled, and records how each poll ended.
+//!
+//! `--once` sends every feed once. The daemon keeps a due time per feed (from the state,
+//! so restarts keep the schedule), sends feeds as they fall due, and reschedules each one
+//! when its poll report arrives: after a success by its interval, after a failure by an
+//! exponential backoff capped at `fetch.max_interval`. Poll reports are also where feed
+//! state (validators, error counts) is written, after the poll's articles are delivered.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::Rng;
+use tokio::sync::mpsc::{Sender, UnboundedReceiver};
+use tokio::time::Instant;
+
+use super::context::Context;
+use super::work::{FeedSpec, PollReport};
+
+/// How often a daemon prunes its state.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs until every report is in (`--once`) or until shutdown and then every report is in.
+pub async fn run(
+    ctx: Arc<Context>,
+    feeds: Vec<Arc<FeedSpec>>,
+    once: bool,
+    out: Sender<Arc<FeedSpec>>,
+    mut reports: UnboundedReceiver<PollReport>,
+) -> anyhow::Result<()> {
+    let mut out = Some(out);
+    let mut due: HashMap<String, (Instant, Arc<FeedSpec>)> = HashMap::new();
+    if once {
+        if let Some(sender) = out.take() {
+            for feed in feeds {
+                if sender.send(feed).await.is_err() {
+                    break;
+                }
+            }
+        }
+    } else {
+        for feed in feeds {
+            let wait = initial_wait(&ctx, &feed).await?;
+            due.insert(feed.key().to_string(), (Instant::now() + wait, feed));
+        }
+    }
+
+    // The daemon prunes the state now and then; `--once` runs prune at start only.
+    let mut prune_tick = tokio::time::interval_at(Instant::now() + PRUNE_EVERY, PRUNE_EVERY);
+    loop {
+        let next = due.values().map(|(at, _)| *at).min();
+        tokio::select! {
+            report = reports.recv() => match report {
+                Some(report) => {
+                    let wait = record_poll(&ctx, &report).await?;
+                    if out.is_some() && !ctx.shutdown.is_cancelled() {
+                        due.insert(report.feed.key().to_string(), (Instant::now() + wait, Arc::clone(&report.feed)));
+                    }
+                }
+                None => return Ok(()),
+            },
+            _ = ctx.shutdown.cancelled(), if out.is_some() => {
+                tracing::info!("shutting down: no new polls, draining work in flight");
+                out = None;
+                due.clear();
+            },
+            _ = prune_tick.tick(), if out.is_some() => {
+                super::prune(&ctx.state, &ctx.config).await?;
+            },
+            _ = sleep_until(next), if out.is_some() && next.is_some() => {
+                let now = Instant::now();
+                let ready: Vec<String> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(k, _)| k.clone()).collect();
+                for key in ready {
+                    if let (Some((_, feed)), Some(sender)) = (due.remove(&key), out.as_ref()) {
+                        if sender.send(feed).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            },
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Time until a feed's first poll in daemon mode: what the state says, spread by jitter
+/// so that many overdue feeds do not all fire in the first second.
+async fn initial_wait(ctx: &Context, feed: &FeedSpec) -> anyhow::Result<Duration> {
+    let state = ctx.state.feed_state(feed.key()).await?;
+    let remaining = state
+        .and_then(|s| s.next_due)
+        .and_then(|due| (due - Utc::now()).to_std().ok())
+        .unwrap_or_default();
+    let spread =
+        Duration::from_secs(10).min(feed.interval.unwrap_or(ctx.config.fetch.min_interval.0) / 10);
+    Ok(remaining + jitter(spread))
+}
+
+fn jitter(max: Duration) -> Duration {
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(
+        rand::rng().random_range(0..=max.as_millis().min(u64::MAX as u128) as u64),
+    )
+}
+
+/// Writes the feed's state after a poll and returns the wait until its next poll.
+async fn record_poll(ctx: &Context, report: &PollReport) -> anyhow::Result<Duration> {
+    let fetch = &ctx.config.fetch;
+    let mut state = ctx
+        .state
+        .feed_state(report.feed.key())
+        .await?
+        .unwrap_or_default();
+    let wait = match &report.error {
+        None => {
+            if let Some(validators) = &report.validators {
+                state.etag = validators.etag.clone();
+                state.last_modified = validators.last_modified.clone();
+            } else {
+                // Some article must be retried: forget the validators so the next poll
+                // downloads the feed again instead of getting a 304.
+                state.etag = None;
+                state.last_modified = None;
+            }
+            state.error_count = 0;
+            state.last_error = None;
+            state.last_success = Some(Utc::now());
+            report.interval
+        }
+        Some(error) => {
+            state.error_count = state.error_count.saturating_add(1);
+            state.last_error = Some(error.clone());
+            newswire_fetcher::failure_backoff(
+                state.error_count,
+                report.interval,
+                fetch.max_interval.0.max(report.interval),
+            )
+        }
+    };
+    let wait = wait + jitter(wait / 20);
+    state.next_due = chrono::Duration::from_std(wait)
+        .ok()
+        .map(|d| Utc::now() + d);
+    ctx.state.save_feed_state(report.feed.key(), state).await?;
+    Ok(wait)
+}
+
+/// A feed's interval: as configured, else its own hint clamped to the bounds, else the
+/// default.
+pub fn poll_interval(ctx: &Context, feed: &FeedSpec, hint: Option<Duration>) -> Duration {
+    let fetch = &ctx.config.fetch;
+    newswire_fetcher::poll_interval(
+        feed.interval,
+        hint,
+        fetch.min_interval.0,
+        fetch.max_interval.0,
+        fetch.default_interval.0,
+    )
+}

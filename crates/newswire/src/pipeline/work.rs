@@ -1,0 +1,141 @@
+//! The items that travel between pipeline stages.
+//!
+//! A poll of one feed produces a [`PollTicket`] shared by every article job it spawned.
+//! When the last job is done (committed, skipped, or failed), the ticket's `Drop` reports
+//! the poll's outcome to the feed-state writer. Validators (ETag, Last-Modified) are only
+//! saved when every article of the poll was delivered: saving them earlier would let a
+//! crash plus a later `304 Not Modified` lose the undelivered articles for good.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use newswire_core::Record;
+use newswire_extractor::FeedHints;
+use newswire_fetcher::{FeedEntry, Validators};
+use tokio::sync::mpsc::UnboundedSender;
+use url::Url;
+
+/// A feed as the pipeline runs it: the config entry with its URL resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedSpec {
+    pub url: Url,
+    pub name: Option<String>,
+    pub interval: Option<Duration>,
+    pub tags: Vec<String>,
+    pub respect_robots_txt: bool,
+}
+
+impl FeedSpec {
+    /// Key under which the feed's state is stored.
+    pub fn key(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// Directory below which a `file://` feed's article links may be read.
+    pub fn file_dir(&self) -> Option<std::path::PathBuf> {
+        if self.url.scheme() != "file" {
+            return None;
+        }
+        self.url
+            .to_file_path()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+    }
+}
+
+/// What a finished poll reports to the feed-state writer.
+#[derive(Debug, Clone)]
+pub struct PollReport {
+    pub feed: Arc<FeedSpec>,
+    /// Validators to remember; `None` when some article of the poll must be retried.
+    pub validators: Option<Validators>,
+    /// When to poll again after a success.
+    pub interval: Duration,
+    /// Why the poll failed, when it did.
+    pub error: Option<String>,
+}
+
+/// Shared by all article jobs of one poll; reports the poll when the last one is dropped.
+#[derive(Debug)]
+pub struct PollTicket {
+    report: Option<PollReport>,
+    incomplete: AtomicBool,
+    done: UnboundedSender<PollReport>,
+}
+
+impl PollTicket {
+    pub fn new(report: PollReport, done: UnboundedSender<PollReport>) -> Arc<Self> {
+        Arc::new(Self {
+            report: Some(report),
+            incomplete: AtomicBool::new(false),
+            done,
+        })
+    }
+
+    /// An article of this poll was not delivered and must be retried: do not save the
+    /// validators, so the next poll downloads the feed again.
+    pub fn mark_incomplete(&self) {
+        self.incomplete.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for PollTicket {
+    fn drop(&mut self) {
+        if let Some(mut report) = self.report.take() {
+            if self.incomplete.load(Ordering::Relaxed) {
+                report.validators = None;
+            }
+            // The writer only goes away at shutdown, when nothing is left to save.
+            let _ = self.done.send(report);
+        }
+    }
+}
+
+/// One new feed entry on its way to becoming a record.
+#[derive(Debug)]
+pub struct ArticleJob {
+    pub id: String,
+    pub feed: Arc<FeedSpec>,
+    pub feed_title: Option<String>,
+    pub feed_link: Option<Url>,
+    pub entry: FeedEntry,
+    pub ticket: Arc<PollTicket>,
+}
+
+impl ArticleJob {
+    pub fn hints(&self) -> FeedHints {
+        let e = &self.entry;
+        FeedHints {
+            title: e.title.clone(),
+            authors: e.authors.clone(),
+            published_at: e.published,
+            updated_at: e.updated,
+            summary: e.summary.clone(),
+            content_html: e.content.clone(),
+            language: None,
+            tags: e.categories.clone(),
+            image: e.image.as_ref().map(Url::to_string),
+        }
+    }
+}
+
+/// An article's page, downloaded (or not) and ready for extraction.
+#[derive(Debug)]
+pub struct PageJob {
+    pub job: ArticleJob,
+    pub final_url: Option<Url>,
+    /// Decoded HTML; `None` when the record must be built from the feed entry.
+    pub html: Option<String>,
+    /// Why there is no HTML, when there is none.
+    pub warning: Option<String>,
+}
+
+/// A finished record plus what the commit stage needs to finish the job.
+#[derive(Debug)]
+pub struct Delivery {
+    pub record: Record,
+    /// Drop it without writing (a near-duplicate when duplicates are not emitted).
+    pub suppress: bool,
+    pub ticket: Arc<PollTicket>,
+}
