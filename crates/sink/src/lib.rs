@@ -13,8 +13,9 @@
 //! use newswire_sink::Sink;
 //! // `committed` comes from `state.sink_position(&config.state_name())`.
 //! let mut sink = Sink::open(config, std::path::Path::new("."), None).await?;
-//! // Commit the starting position before the first write (`state.commit(&[], &[start])`),
-//! // so that a crash before the first real commit cannot double what was written.
+//! // Optional: commit the starting position before the first write
+//! // (`state.commit(&[], &[start])`). A JSONL sink also notes it in a hidden marker file
+//! // until its first commit, so a crash before that commit doubles nothing either way.
 //! let _start = sink.flush().await?;
 //! sink.write("record-id", br#"{"id":"record-id"}"#).await?;
 //! if sink.wants_flush() {

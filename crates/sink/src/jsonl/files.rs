@@ -15,7 +15,11 @@
 //!   compression writes `<name>.zst.tmp`, fsyncs it, renames it to `<name>.zst`, and only
 //!   then deletes `<name>`; an interrupted compression is finished or redone at open.
 //! - Without a committed position, existing files are never modified: a single file is
-//!   appended to, a rotating sink starts after the highest sequence number it finds.
+//!   appended to, a rotating sink starts after the highest sequence number it finds. That
+//!   starting position is written to a hidden marker file next to the files before any
+//!   record, and stands in for the committed position until the state has one, so a crash
+//!   before the very first commit doubles nothing either. The marker is removed once a
+//!   commit is known to exist (second flush, close, or an open with a committed position).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -65,6 +69,10 @@ pub struct JsonlFiles {
     closed_since_flush: Vec<PathBuf>,
     /// Bytes of the sink's files on disk, for the capacity test hook.
     used_bytes: u64,
+    /// The start marker, while no commit is known to exist.
+    start_marker: Option<PathBuf>,
+    /// Successful flushes so far.
+    flushes: u64,
     /// Set by the first failed write: the file's tail is then unknown, so the sink refuses
     /// further work and a restart reconciles from the committed position.
     failed: Option<String>,
@@ -98,6 +106,16 @@ impl JsonlFiles {
                 })
             })
             .transpose()?;
+        let marker = pattern.start_marker();
+        let from_state = committed.is_some();
+        let committed = match committed {
+            Some(committed) => {
+                remove(sink, &marker)?;
+                Some(committed)
+            }
+            None => read_marker(sink, &marker)?,
+        };
+        let from_marker = !from_state && committed.is_some();
 
         let mut to_compress = Vec::new();
         let (file, position, dir_dirty) = match committed {
@@ -113,6 +131,7 @@ impl JsonlFiles {
                         );
                         remove(sink, &found.path)?;
                     } else if found.seq < committed.seq
+                        && from_state
                         && options.compress
                         && found.kind == FileKind::Plain
                     {
@@ -129,9 +148,7 @@ impl JsonlFiles {
                 (file, position, false)
             }
             None => {
-                let template_has_seq =
-                    pattern.render(now.date_naive(), 1) != pattern.render(now.date_naive(), 2);
-                let seq = if template_has_seq {
+                let seq = if pattern.has_seq() {
                     found.iter().map(|f| f.seq).max().map_or(1, |max| max + 1)
                 } else {
                     0
@@ -161,6 +178,7 @@ impl JsonlFiles {
                     offset,
                     opened_at: now,
                 };
+                write_marker(sink, &marker, &position)?;
                 (file, position, true)
             }
         };
@@ -184,8 +202,16 @@ impl JsonlFiles {
             dir_dirty,
             closed_since_flush: Vec::new(),
             used_bytes,
+            start_marker: (!from_state).then_some(marker),
+            flushes: 0,
             failed: None,
         };
+        if from_marker {
+            tracing::info!(
+                sink,
+                "no committed position yet: resumed from the start marker"
+            );
+        }
         files.sync_dir_if_dirty()?;
         Ok((files, to_compress))
     }
@@ -213,12 +239,36 @@ impl JsonlFiles {
         }
         let compressible = std::mem::take(&mut self.closed_since_flush);
         match self.write_and_sync(data, ends, now) {
-            Ok(()) => Ok((self.position.clone(), compressible)),
+            Ok(()) => {
+                self.flushes += 1;
+                if self.flushes >= 2 {
+                    // The first flush's position has been committed by now.
+                    self.forget_start_marker();
+                }
+                Ok((self.position.clone(), compressible))
+            }
             Err(e) => {
                 self.failed = Some(e.to_string());
                 // Not compressed now; the next open compresses them.
                 Err(e)
             }
+        }
+    }
+
+    /// To be called once a position returned by this sink has been committed (the sink
+    /// notices on its own at the second flush): the start marker is no longer needed.
+    pub fn committed(&mut self) {
+        if self.flushes >= 1 {
+            self.forget_start_marker();
+        }
+    }
+
+    fn forget_start_marker(&mut self) {
+        if let Some(marker) = self.start_marker.take()
+            && let Err(e) = remove(&self.sink, &marker)
+        {
+            // Harmless: the marker is ignored once the state has a position.
+            tracing::warn!(sink = self.sink, error = %e, "cannot remove start marker");
         }
     }
 
@@ -385,6 +435,43 @@ fn reopen_committed(
     Ok((file, position))
 }
 
+/// The starting position noted by a run that never committed, if any.
+fn read_marker(sink: &str, marker: &Path) -> Result<Option<JsonlPosition>, SinkError> {
+    match std::fs::read(marker) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| SinkError::Config {
+                sink: sink.to_string(),
+                message: format!(
+                    "start marker {} is unreadable ({e}); remove it if no run is in progress",
+                    marker.display()
+                ),
+            }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(sink, "read", marker, e)),
+    }
+}
+
+/// Notes `position` as the sink's start, atomically (temp file, fsync, rename, fsync dir).
+fn write_marker(sink: &str, marker: &Path, position: &JsonlPosition) -> Result<(), SinkError> {
+    let tmp = with_suffix(marker, ".tmp");
+    let json = serde_json::to_vec(position).map_err(|e| SinkError::Io {
+        sink: sink.to_string(),
+        message: format!("cannot encode start marker: {e}"),
+    })?;
+    let result = (|| {
+        let mut file = File::create(&tmp)?;
+        file.write_all(&json)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, marker)?;
+        sync_dir(parent_or_dot(marker))
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_error(sink, "write", marker, e)
+    })
+}
+
 /// Compresses a closed file to `<path>.zst`, crash-safely, then deletes `path`.
 pub fn compress_closed(path: &Path) -> io::Result<PathBuf> {
     let zst = with_suffix(path, ".zst");
@@ -484,6 +571,7 @@ mod tests {
         let mut names: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
+            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
             .collect();
         names.sort();
         let mut ids = Vec::new();
@@ -531,6 +619,41 @@ mod tests {
         assert_eq!(files.position().offset, 15);
         write(&mut files, 1, 3, t(1));
         assert_eq!(ids_in(dir.path()), expected(3));
+    }
+
+    #[test]
+    fn crash_before_the_first_commit_doubles_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.jsonl");
+        let options = FileOptions {
+            rotate_bytes: Some(50),
+            ..plain()
+        };
+        // Something from an earlier life of the directory, kept as it is.
+        std::fs::write(
+            dir.path().join("records-000001.jsonl"),
+            "{\"id\":\"old\"}\n",
+        )
+        .unwrap();
+        let (mut files, _) = JsonlFiles::open("s", &path, options.clone(), None, t(0)).unwrap();
+        assert_eq!(files.position().seq, 2);
+        write(&mut files, 0, 5, t(1)); // rotates once; never committed
+        drop(files);
+        let (mut files, _) = JsonlFiles::open("s", &path, options.clone(), None, t(2)).unwrap();
+        assert_eq!(files.position().seq, 2, "resumed from the marker");
+        assert!(!dir.path().join("records-000003.jsonl").exists());
+        let first = write(&mut files, 0, 5, t(3));
+        write(&mut files, 5, 6, t(4)); // second flush: the first was committed
+        let marker = dir.path().join(".records-{seq}.jsonl.newswire-start");
+        assert!(!marker.exists(), "marker removed once a commit exists");
+        drop(files);
+        let mut ids = expected(6);
+        ids.insert(0, "old".into());
+        assert_eq!(ids_in(dir.path()), ids);
+        // With a committed position, the marker plays no part.
+        let (_files, _) = JsonlFiles::open("s", &path, options, Some(&first), t(5)).unwrap();
+        ids.pop();
+        assert_eq!(ids_in(dir.path()), ids);
     }
 
     #[test]

@@ -175,6 +175,9 @@ impl JsonlSink {
 
     /// Waits for background compressions. Call after the final flush and commit.
     pub async fn close(mut self) -> Result<(), SinkError> {
+        if let Some(files) = self.files.as_mut() {
+            files.committed();
+        }
         for task in self.compressions.drain(..) {
             task.await.map_err(|e| SinkError::Io {
                 sink: self.name.clone(),
@@ -205,5 +208,86 @@ impl JsonlSink {
                 }
             }
         }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use newswire_core::config::{HumanDuration, SinkKind};
+    use toml::Spanned;
+
+    fn config(path: &str) -> SinkConfig {
+        let mut config = SinkConfig::stdout();
+        config.kind = Spanned::new(0..0, SinkKind::Jsonl);
+        config.path = Some(Spanned::new(0..0, path.to_string()));
+        config.flush_records = Some(4);
+        config.flush_interval = Some(HumanDuration(Duration::from_millis(200)));
+        config.rotate_bytes = Some(100);
+        config.compress = Some(Compression::Zstd);
+        config
+    }
+
+    #[tokio::test]
+    async fn batches_rotates_and_compresses_closed_files_after_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config("out/records-{seq}.jsonl");
+        let mut sink = JsonlSink::open(&config, dir.path(), None).await.unwrap();
+        assert_eq!(sink.name(), "jsonl:out/records-{seq}.jsonl");
+        assert_eq!(sink.flush_interval(), Duration::from_millis(200));
+        let mut last = None;
+        for i in 0..20 {
+            sink.write(format!("{{\"id\":\"r{i:02}\",\"pad\":\"xxxxxxxx\"}}").as_bytes())
+                .unwrap();
+            if sink.wants_flush() {
+                last = Some(sink.flush().await.unwrap());
+            }
+        }
+        let last = last.unwrap();
+        let position: JsonlPosition = serde_json::from_str(&last.data).unwrap();
+        sink.close().await.unwrap();
+
+        let out = dir.path().join("out");
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        // 32-byte records, 100-byte files: three per file, seven files; every file closed
+        // before the last committed position is compressed, the rest are plain.
+        assert_eq!(position.seq, 7);
+        let mut lines = Vec::new();
+        for name in &names {
+            let bytes = std::fs::read(out.join(name)).unwrap();
+            let text = if name.ends_with(".zst") {
+                zstd::stream::decode_all(&bytes[..]).unwrap()
+            } else {
+                bytes
+            };
+            lines.extend(String::from_utf8(text).unwrap().lines().map(String::from));
+        }
+        assert!(
+            names.iter().filter(|n| n.ends_with(".zst")).count() >= 5,
+            "{names:?}"
+        );
+        assert!(
+            !names.iter().any(|n| n.starts_with('.')),
+            "marker gone: {names:?}"
+        );
+        assert_eq!(lines.len(), 20);
+        for (i, line) in lines.iter().enumerate() {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(value["id"], format!("r{i:02}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_raw_newline_in_a_record_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = JsonlSink::open(&config("r.jsonl"), dir.path(), None)
+            .await
+            .unwrap();
+        let err = sink.write(b"{\"a\":\n1}").unwrap_err();
+        assert!(err.to_string().contains("newline"), "{err}");
     }
 }

@@ -103,6 +103,18 @@ impl FilePattern {
         self.has_date
     }
 
+    /// Whether file names carry a sequence number (false: one file, never rotated).
+    pub fn has_seq(&self) -> bool {
+        self.template.contains("{seq}")
+    }
+
+    /// Where the sink notes its starting position until its first commit (see
+    /// `files.rs`); hidden, next to the files.
+    pub fn start_marker(&self) -> PathBuf {
+        self.dir_or_dot()
+            .join(format!(".{}.newswire-start", self.template))
+    }
+
     /// The file name for sequence number `seq` opened on `date`.
     pub fn render(&self, date: NaiveDate, seq: u64) -> String {
         self.template
