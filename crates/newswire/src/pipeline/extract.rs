@@ -147,9 +147,15 @@ pub fn build_record(
         .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
         .or_else(|| page_url.cloned())
         .map(|u| canonicalize(&u).to_string());
-    let site_url = page_url
-        .or(feed_link)
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    // The site is the publication's web origin: from the canonical URL when the page was
+    // read from elsewhere (a file, a mirror), else from the page or the feed's link.
+    let site_url = canonical_url
+        .as_deref()
+        .and_then(|c| Url::parse(c).ok())
+        .into_iter()
+        .chain(page_url.cloned())
+        .chain(feed_link.cloned())
+        .find(|u| matches!(u.scheme(), "http" | "https"))
         .map(|u| format!("{}/", u.origin().ascii_serialization()));
     let mut tags: Vec<String> = Vec::new();
     for tag in feed_tags
