@@ -3,10 +3,35 @@
 //! Pure, synchronous and deterministic: no network, no files, no clock. The pipeline
 //! calls [`extract`] on a blocking worker with the page's HTML (already decoded to UTF-8),
 //! its final URL and what the feed entry said about it ([`FeedHints`]).
+//!
+//! ```
+//! use newswire_extractor::{extract, FeedHints};
+//! let html = "<html><head><title>Rain returns | Daily Example</title></head><body><article>\
+//!     <p>Rain returned to the valley on Tuesday, ending a dry spell that had lasted, by the \
+//!     count of local farmers, for more than two months.</p></article></body></html>";
+//! let article = extract(html, None, &FeedHints::default());
+//! assert_eq!(article.title.as_deref(), Some("Rain returns"));
+//! assert!(article.text.starts_with("Rain returned"));
+//! ```
+//!
+//! Stages: [`guard`] (byte pre-pass: size, depth, binary) → html5ever parse (scraper) →
+//! one walk into a flat pre-order copy ([`dom`]) → body search and rendering ([`body`]) →
+//! metadata with a documented precedence ([`meta`]) → wall detection (paywall, consent,
+//! bot challenge), which falls back to the feed's own content.
+
+mod body;
+mod dom;
+pub mod guard;
+pub mod meta;
+pub mod score;
+mod text;
 
 use chrono::{DateTime, Utc};
+pub use guard::Limits;
 pub use newswire_core::Extraction;
 use url::Url;
+
+use crate::text::{content_chars, normalize_space, word_count};
 
 /// What the feed entry says about the article; used as fallback and cross-check.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,15 +68,349 @@ pub struct Article {
     pub extraction: Extraction,
 }
 
+/// Options of [`extract_with`]; [`extract`] uses the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtractOptions {
+    pub limits: Limits,
+}
+
+/// Stable warning phrases (the pipeline and dashboards may match on them).
+pub mod warnings {
+    pub const EMPTY: &str = "no article text found";
+    pub const SHORT: &str = "article text is very short";
+    pub const PAYWALL: &str = "paywall: page says the article is not free";
+    pub const LOGIN_WALL: &str = "paywall: short text behind a login or subscription prompt";
+    pub const CONSENT: &str = "consent wall: page shows a cookie or consent notice instead of the article";
+    pub const CHALLENGE: &str = "bot challenge: page is an anti-bot or captcha interstitial";
+    pub const FRAMES: &str = "page is built from frames; their content is not fetched";
+    pub const RELAXED: &str = "boilerplate rules relaxed to find text";
+}
+
 /// Extracts the article from `html`.
 pub fn extract(html: &str, url: Option<&Url>, hints: &FeedHints) -> Article {
-    let _ = (html, url, hints);
-    Article::default()
+    extract_with(html, url, hints, &ExtractOptions::default())
+}
+
+/// [`extract`] with explicit options.
+pub fn extract_with(html: &str, url: Option<&Url>, hints: &FeedHints, options: &ExtractOptions) -> Article {
+    let guarded = guard::guard(html, &options.limits);
+    if guarded.refused {
+        let warning = guarded.warnings.join("; ");
+        return from_feed(hints, url, &warning);
+    }
+    let mut warnings = guarded.warnings;
+    let parsed = scraper::Html::parse_document(&guarded.html);
+    let page = dom::build(&parsed);
+    let found = body::extract_body(&page, options.limits.max_text_bytes);
+    let ld = meta::json_ld_article(&page.meta.json_ld);
+
+    let (mut text, mut method) = (found.text, "dom");
+    if let Some(ld_body) = ld.body.as_deref().map(clean_json_ld_body)
+        && json_ld_body_preferred(&ld_body, &text)
+    {
+        text = ld_body;
+        method = "json-ld";
+    }
+    if found.relaxed && method == "dom" && !text.is_empty() {
+        warnings.push(warnings::RELAXED.to_owned());
+    }
+
+    let mut article = metadata(&page.meta, &ld, url, hints);
+    let wall = detect_wall(&page.meta, &ld, &text, page.meta.title.as_deref());
+    if page.meta.frames && content_chars(&text) < 200 {
+        warnings.push(warnings::FRAMES.to_owned());
+    }
+    let chars = content_chars(&text);
+    if let Some(wall) = wall {
+        warnings.push(wall.to_owned());
+        let fallback = feed_text(hints);
+        if !fallback.is_empty() {
+            text = fallback;
+            method = "feed";
+        }
+    } else if chars == 0 {
+        warnings.push(warnings::EMPTY.to_owned());
+        let fallback = feed_text(hints);
+        if !fallback.is_empty() {
+            text = fallback;
+            method = "feed";
+        }
+    } else if chars < 200 {
+        warnings.push(warnings::SHORT.to_owned());
+    }
+
+    article.language = language(&page.meta, &ld, hints, &text, &mut warnings);
+    let quality = quality(method, &text, found.link_density, &warnings);
+    article.text = text;
+    article.extraction = Extraction { method: method.to_owned(), quality, warnings };
+    article
 }
 
 /// Builds the article from the feed entry alone (non-HTML link, page unavailable, paywall):
 /// `extraction.method = "feed"` and `warning` recorded.
 pub fn from_feed(hints: &FeedHints, url: Option<&Url>, warning: &str) -> Article {
-    let _ = (hints, url, warning);
-    Article::default()
+    let text = feed_text(hints);
+    let mut warnings = Vec::new();
+    if !warning.is_empty() {
+        warnings.push(warning.to_owned());
+    }
+    if text.is_empty() {
+        warnings.push(warnings::EMPTY.to_owned());
+    }
+    let language = hints.language.as_deref().and_then(meta::normalize_language).or_else(|| detect_language(&text));
+    let quality = if text.is_empty() { 0.0 } else { 0.3 };
+    Article {
+        title: hints.title.as_deref().map(normalize_space).filter(|t| !t.is_empty()),
+        authors: meta::clean_authors(&hints.authors),
+        published_at: hints.published_at,
+        updated_at: hints.updated_at,
+        language,
+        text,
+        summary: hints.summary.as_deref().map(normalize_space).filter(|s| !s.is_empty()),
+        image: hints.image.clone(),
+        tags: hints.tags.clone(),
+        site_name: None,
+        canonical_url: url.map(Url::to_string),
+        extraction: Extraction { method: "feed".to_owned(), quality, warnings },
+    }
+}
+
+/// The feed entry's own text: its full content rendered like a page, else its summary.
+fn feed_text(hints: &FeedHints) -> String {
+    if let Some(content) = hints.content_html.as_deref().filter(|c| !c.trim().is_empty()) {
+        let limits = Limits::default();
+        let guarded = guard::guard(content, &limits);
+        if !guarded.refused {
+            let parsed = scraper::Html::parse_document(&guarded.html);
+            let page = dom::build(&parsed);
+            let rendered = body::render_all(&page, limits.max_text_bytes);
+            if !rendered.is_empty() {
+                return rendered;
+            }
+        }
+    }
+    hints.summary.as_deref().map(normalize_space).unwrap_or_default()
+}
+
+/// JSON-LD bodies come as plain text, sometimes with HTML or escaped entities left in.
+fn clean_json_ld_body(raw: &str) -> String {
+    let unescaped = if raw.contains('<') || raw.contains("&") {
+        let parsed = scraper::Html::parse_fragment(raw);
+        let page = dom::build(&parsed);
+        body::render_all(&page, usize::MAX)
+    } else {
+        raw.to_owned()
+    };
+    unescaped
+        .split('\n')
+        .map(normalize_space)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Uses JSON-LD `articleBody` only when it is consistent with the page: when the DOM
+/// found next to nothing, or when the body covers what the DOM found and is not a teaser.
+fn json_ld_body_preferred(ld_body: &str, dom_text: &str) -> bool {
+    let ld_words = word_count(ld_body);
+    let dom_words = word_count(dom_text);
+    if ld_words < 50 {
+        return false;
+    }
+    if dom_words < 30 {
+        return true;
+    }
+    // A teaser (truncated body) is shorter than the page; a body that is much longer than
+    // the page is probably the page missing content we should not trust either way.
+    if ld_words < dom_words * 9 / 10 || ld_words > dom_words * 2 {
+        return false;
+    }
+    // Consistency: most of the DOM text's shingles must appear in the JSON-LD body.
+    let overlap = score::score_page(ld_body, dom_text);
+    overlap.precision.unwrap_or(0.0) >= 0.8
+}
+
+fn metadata(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, url: Option<&Url>, hints: &FeedHints) -> Article {
+    let m = |keys: &[&str]| meta::meta_value(raw, keys).map(str::to_owned);
+    let site_name = m(&["og:site_name", "application-name", "twitter:site"])
+        .or_else(|| ld.publisher.clone())
+        .map(|s| normalize_space(&s))
+        .filter(|s| !s.is_empty() && !s.starts_with('@'));
+    let itemprop = |name: &str| raw.itemprops.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let title_sources = [
+        ld.headline.clone(),
+        m(&["og:title"]),
+        m(&["twitter:title"]),
+        m(&["dc.title", "dcterms.title"]),
+        m(&["headline"]).or_else(|| itemprop("headline")),
+        raw.title.clone(),
+        raw.h1.clone(),
+        hints.title.clone(),
+    ];
+    let title = title_sources
+        .into_iter()
+        .flatten()
+        .map(|t| meta::strip_site_suffix(&t, site_name.as_deref()))
+        .find(|t| !t.is_empty());
+
+    let mut authors = meta::clean_authors(&ld.authors);
+    if authors.is_empty() {
+        let meta_authors: Vec<String> = raw
+            .metas
+            .iter()
+            .filter(|(k, v)| {
+                matches!(k.as_str(), "author" | "article:author" | "dc.creator" | "dcterms.creator" | "parsely-author" | "sailthru.author" | "byl")
+                    && !v.contains("://")
+            })
+            .map(|(_, v)| v.clone())
+            .collect();
+        authors = meta::clean_authors(&meta_authors);
+    }
+    if authors.is_empty() {
+        authors = meta::clean_authors(&raw.author_elements);
+    }
+    if authors.is_empty() {
+        authors = meta::clean_authors(&hints.authors);
+    }
+
+    let published = [
+        ld.published.clone(),
+        m(&["article:published_time", "og:published_time", "og:article:published_time"]),
+        m(&["dc.date", "dcterms.created", "dc.date.issued", "dcterms.issued", "dc.date.created"]),
+        m(&["date", "pubdate", "publishdate", "publish-date", "publish_date", "article.published", "sailthru.date", "parsely-pub-date", "datepublished"]),
+        itemprop("datepublished"),
+        raw.times.iter().find(|(_, p)| *p).or(raw.times.first()).map(|(d, _)| d.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|d| meta::parse_date(&d))
+    .or(hints.published_at);
+    let updated = [
+        ld.modified.clone(),
+        m(&["article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified", "last-modified", "datemodified"]),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|d| meta::parse_date(&d))
+    .or(hints.updated_at);
+
+    let summary = ld
+        .description
+        .clone()
+        .or_else(|| m(&["og:description", "twitter:description", "description", "dc.description"]))
+        .or_else(|| hints.summary.clone())
+        .map(|s| normalize_space(&s))
+        .filter(|s| !s.is_empty());
+    let image = ld
+        .image
+        .clone()
+        .or_else(|| m(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"]))
+        .or_else(|| hints.image.clone())
+        .map(|i| resolve(url, &i));
+    let mut tags: Vec<String> = if ld.keywords.is_empty() {
+        raw.metas.iter().filter(|(k, _)| k == "article:tag").map(|(_, v)| normalize_space(v)).collect()
+    } else {
+        ld.keywords.iter().map(|k| normalize_space(k)).collect()
+    };
+    if tags.is_empty() {
+        tags = m(&["keywords", "news_keywords"])
+            .map(|k| k.split(',').map(normalize_space).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+    }
+    for tag in &hints.tags {
+        if !tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+            tags.push(tag.clone());
+        }
+    }
+    tags.truncate(30);
+    let canonical_url = raw.canonical.clone().or_else(|| m(&["og:url"])).map(|c| resolve(url, &c));
+
+    Article {
+        title,
+        authors,
+        published_at: published,
+        updated_at: updated,
+        summary,
+        image,
+        tags,
+        site_name,
+        canonical_url,
+        ..Article::default()
+    }
+}
+
+fn resolve(base: Option<&Url>, href: &str) -> String {
+    let href = href.trim();
+    match base.and_then(|b| b.join(href).ok()) {
+        Some(u) => u.to_string(),
+        None => href.to_owned(),
+    }
+}
+
+/// Paywalls, consent walls and bot challenges.
+fn detect_wall(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, text: &str, title: Option<&str>) -> Option<&'static str> {
+    let chars = content_chars(text);
+    let title = title.map(str::to_lowercase).unwrap_or_default();
+    let challenge_titles = ["just a moment", "attention required", "access denied", "are you a robot", "security check", "captcha", "ddos-guard", "verify you are human"];
+    if chars < 1500 && challenge_titles.iter().any(|t| title.contains(t)) {
+        return Some(warnings::CHALLENGE);
+    }
+    let lower = text.to_lowercase();
+    if ld.paywalled && chars < 1500 {
+        return Some(warnings::PAYWALL);
+    }
+    let login_prompts = ["subscribe to continue", "subscribe to read", "log in to continue", "sign in to continue", "subscribers only", "already a subscriber", "to continue reading"];
+    if chars < 800 && login_prompts.iter().any(|p| lower.contains(p)) {
+        return Some(warnings::LOGIN_WALL);
+    }
+    let consent = ["cookie", "consent", "privacy settings", "we value your privacy"];
+    let consent_page = title.contains("consent") || title.contains("cookie") || title.contains("privacy");
+    if chars < 600 && (consent_page || consent.iter().filter(|c| lower.contains(*c)).count() >= 2) {
+        return Some(warnings::CONSENT);
+    }
+    let _ = raw;
+    None
+}
+
+fn detect_language(text: &str) -> Option<String> {
+    let sample: String = text.chars().take(2000).collect();
+    let info = whatlang::detect(&sample)?;
+    if !info.is_reliable() {
+        return None;
+    }
+    meta::iso639_3_to_1(info.lang().code()).map(str::to_owned)
+}
+
+fn language(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, hints: &FeedHints, text: &str, warnings: &mut Vec<String>) -> Option<String> {
+    let declared = [
+        raw.lang.clone(),
+        meta::meta_value(raw, &["content-language", "language", "dc.language"]).map(str::to_owned),
+        ld.language.clone(),
+        meta::meta_value(raw, &["og:locale"]).map(str::to_owned),
+        hints.language.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|l| meta::normalize_language(&l));
+    let detected = if content_chars(text) >= 100 { detect_language(text) } else { None };
+    match (declared, detected) {
+        (Some(d), Some(t)) if d != t => {
+            warnings.push(format!("declared language {d} disagrees with the text ({t})"));
+            Some(t)
+        }
+        (Some(d), _) => Some(d),
+        (None, t) => t,
+    }
+}
+
+fn quality(method: &str, text: &str, link_density: f64, warnings: &[String]) -> f32 {
+    let words = word_count(text) as f64;
+    let length = (words / 300.0).min(1.0);
+    let base = match method {
+        "json-ld" => 0.9,
+        "dom" => 0.85,
+        _ => 0.4,
+    };
+    let penalty = if warnings.is_empty() { 0.0 } else { 0.15 };
+    ((base * (0.3 + 0.7 * length) * (1.0 - link_density.min(1.0) * 0.5)) - penalty).clamp(0.0, 1.0) as f32
 }

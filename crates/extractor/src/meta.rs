@@ -1,0 +1,464 @@
+//! Article metadata from the page's structured data, with a fixed precedence.
+//!
+//! Precedence, first source that gives a usable value wins:
+//! - title: JSON-LD `headline`/`name` → `og:title` → `twitter:title` → Dublin Core
+//!   `dc.title` → microdata `headline` → `<title>` (site suffix removed) → first `<h1>` → feed;
+//! - authors: JSON-LD `author` → `<meta name=author>` → `article:author` (when not a URL)
+//!   → `dc.creator` → `parsely-author`/`sailthru.author` → microdata/`rel=author` elements
+//!   → feed;
+//! - published: JSON-LD `datePublished` → `article:published_time` → `og:published_time`
+//!   → Dublin Core `dc.date`/`dcterms.created`/`dc.date.issued` → `<meta name=date|pubdate|
+//!   publish-date|…>` → microdata `datePublished` → `<time pubdate>`/first `<time datetime>`
+//!   → feed; updated: JSON-LD `dateModified` → `article:modified_time` → `og:updated_time` →
+//!   `dcterms.modified` → `<meta name=last-modified>` → feed.
+//!   Dates must carry a date in machine form; text like "2 hours ago" is never read.
+//! - language: `<html lang>` → `content-language` → JSON-LD `inLanguage` → `og:locale`
+//!   → feed, then checked against the text with whatlang;
+//! - summary: JSON-LD `description` → `og:description` → `twitter:description` →
+//!   `<meta name=description>` → feed.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use serde_json::Value;
+
+use crate::dom::RawMeta;
+use crate::text::normalize_space;
+
+/// What the JSON-LD of the page says about its article.
+#[derive(Debug, Default, Clone)]
+pub struct JsonLdArticle {
+    pub headline: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<String>,
+    pub modified: Option<String>,
+    pub description: Option<String>,
+    pub body: Option<String>,
+    pub image: Option<String>,
+    pub keywords: Vec<String>,
+    pub language: Option<String>,
+    pub publisher: Option<String>,
+    /// `isAccessibleForFree: false` was found.
+    pub paywalled: bool,
+}
+
+const ARTICLE_TYPES: &[&str] = &[
+    "newsarticle",
+    "article",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "reviewnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "socialmediaposting",
+    "techarticle",
+    "scholarlyarticle",
+    "report",
+    "webpage",
+];
+
+fn type_rank(v: &Value) -> Option<usize> {
+    let types: Vec<&str> = match v.get("@type") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => return None,
+    };
+    types
+        .iter()
+        .filter_map(|t| {
+            let t = t.rsplit(['/', ':']).next().unwrap_or(t).to_ascii_lowercase();
+            ARTICLE_TYPES.iter().position(|a| *a == t)
+        })
+        .min()
+}
+
+/// Collects every object of `value` (through `@graph` and arrays) in document order.
+fn collect_objects<'v>(value: &'v Value, out: &mut Vec<&'v Value>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| collect_objects(v, out, depth + 1)),
+        Value::Object(map) => {
+            out.push(value);
+            if let Some(graph) = map.get("@graph") {
+                collect_objects(graph, out, depth + 1);
+            }
+            if let Some(main) = map.get("mainEntity") {
+                collect_objects(main, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn string_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.iter().find_map(string_of),
+        Value::Object(o) => o.get("name").or_else(|| o.get("@value")).and_then(string_of),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn url_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.iter().find_map(url_of),
+        Value::Object(o) => o.get("url").or_else(|| o.get("contentUrl")).and_then(url_of),
+        _ => None,
+    }
+}
+
+fn names_of(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| names_of(x, out)),
+        Value::Object(o) => {
+            if let Some(name) = o.get("name").and_then(string_of) {
+                out.push(name);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Parses the page's JSON-LD blocks and picks the most article-like object.
+pub fn json_ld_article(blocks: &[String]) -> JsonLdArticle {
+    let mut parsed = Vec::new();
+    for block in blocks {
+        let trimmed = block.trim().trim_end_matches(';');
+        if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
+            parsed.push(v);
+        }
+    }
+    let mut objects = Vec::new();
+    for v in &parsed {
+        collect_objects(v, &mut objects, 0);
+    }
+    let mut result = JsonLdArticle::default();
+    if objects.iter().any(|o| o.get("isAccessibleForFree").is_some_and(is_false)) {
+        result.paywalled = true;
+    }
+    let best = objects.iter().filter_map(|o| type_rank(o).map(|r| (r, *o))).min_by_key(|(r, _)| *r).map(|(_, o)| o);
+    let Some(article) = best else { return result };
+    result.headline = article.get("headline").or_else(|| article.get("name")).and_then(string_of);
+    if let Some(author) = article.get("author").or_else(|| article.get("creator")) {
+        names_of(author, &mut result.authors);
+    }
+    result.published = article.get("datePublished").or_else(|| article.get("dateCreated")).and_then(string_of);
+    result.modified = article.get("dateModified").and_then(string_of);
+    result.description = article.get("description").and_then(string_of);
+    result.body = article.get("articleBody").and_then(string_of);
+    result.image = article.get("image").or_else(|| article.get("thumbnailUrl")).and_then(url_of);
+    result.language = article.get("inLanguage").and_then(string_of);
+    result.publisher = article.get("publisher").and_then(string_of);
+    match article.get("keywords") {
+        Some(Value::String(s)) => {
+            result.keywords = s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        }
+        Some(Value::Array(a)) => result.keywords = a.iter().filter_map(string_of).collect(),
+        _ => {}
+    }
+    if article.get("isAccessibleForFree").is_some_and(is_false) {
+        result.paywalled = true;
+    }
+    result
+}
+
+fn is_false(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => !b,
+        Value::String(s) => s.eq_ignore_ascii_case("false"),
+        _ => false,
+    }
+}
+
+/// First `<meta>` value for any of `keys` (in the order of `keys`).
+pub fn meta_value<'m>(meta: &'m RawMeta, keys: &[&str]) -> Option<&'m str> {
+    keys.iter().find_map(|key| {
+        meta.metas
+            .iter()
+            .find(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.as_str())
+    })
+}
+
+/// Parses a machine-readable date into UTC. Accepts RFC 3339 (with or without the colon
+/// in the offset, with a space instead of `T`), RFC 2822, a naive date-time and a bare
+/// date (both read as UTC). Returns `None` for anything else, including relative phrases.
+pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
+    let s = raw.trim();
+    if s.len() < 8 || !s.as_bytes().first().is_some_and(u8::is_ascii_digit) && !s.contains(',') {
+        return None;
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    let with_t = s.replacen(' ', "T", 1);
+    if let Ok(dt) = DateTime::parse_from_rfc3339(&with_t) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z"] {
+        if let Ok(dt) = DateTime::<FixedOffset>::parse_from_str(&with_t, format) {
+            return Some(dt.with_timezone(&Utc));
+        }
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    let naive = with_t.trim_end_matches('Z');
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(naive, format) {
+            return Some(dt.and_utc());
+        }
+    }
+    let date_part = s.get(..10).unwrap_or(s);
+    for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(if format == "%Y%m%d" { s } else { date_part }, format) {
+            return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc());
+        }
+    }
+    None
+}
+
+/// Separators sites put between the headline and their name in `<title>`.
+const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : "];
+
+/// Removes a " | Site" (or "Site | ") part from a page title.
+pub fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
+    let title = normalize_space(title);
+    for sep in TITLE_SEPARATORS {
+        if let Some(pos) = title.rfind(sep) {
+            let (head, tail) = (&title[..pos], &title[pos + sep.len()..]);
+            let tail_is_site = site_name.is_some_and(|s| tail.eq_ignore_ascii_case(s.trim()))
+                || (tail.split_whitespace().count() <= 4 && head.split_whitespace().count() >= 3);
+            if tail_is_site && !head.trim().is_empty() {
+                return strip_site_suffix(head.trim(), site_name);
+            }
+            let head_is_site = site_name.is_some_and(|s| head.eq_ignore_ascii_case(s.trim()));
+            if head_is_site && !tail.trim().is_empty() {
+                return tail.trim().to_owned();
+            }
+        }
+    }
+    title
+}
+
+/// News agencies and house names that are not people.
+const NOT_PEOPLE: &[&str] = &[
+    "associated press",
+    "the associated press",
+    "ap",
+    "reuters",
+    "afp",
+    "agence france-presse",
+    "dpa",
+    "staff",
+    "staff writer",
+    "staff reporter",
+    "editorial staff",
+    "the editors",
+    "editor",
+    "admin",
+    "administrator",
+    "news desk",
+    "newsdesk",
+    "web desk",
+    "bloomberg",
+];
+
+/// Cleans raw author strings into a list of names: no "By", no dates, no URLs or e-mail
+/// addresses, no agency boilerplate, no duplicates.
+pub fn clean_authors(raw: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for entry in raw {
+        let entry = normalize_space(entry);
+        for part in split_names(&entry) {
+            let name = clean_name(part);
+            if name.is_empty() || out.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
+                continue;
+            }
+            out.push(name);
+        }
+    }
+    out.truncate(10);
+    out
+}
+
+fn split_names(entry: &str) -> Vec<&str> {
+    let mut parts = vec![entry];
+    for sep in [",", ";", " and ", " & ", " und ", " e ", " y ", " et ", "|", " with "] {
+        parts = parts.into_iter().flat_map(|p| p.split(sep)).collect();
+    }
+    parts
+}
+
+fn clean_name(part: &str) -> String {
+    let mut s = part.trim();
+    for prefix in ["by ", "by:", "von ", "por ", "par ", "di ", "door ", "written by ", "words by ", "autor:", "author:"] {
+        if s.len() > prefix.len()
+            && let Some(rest) = s.get(prefix.len()..)
+            && s.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        {
+            s = rest.trim();
+        }
+    }
+    let s = s.trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != '\'' && c != ')');
+    if s.is_empty()
+        || s.contains("://")
+        || s.starts_with("www.")
+        || s.contains('@')
+        || s.chars().any(|c| c.is_ascii_digit())
+        || s.split_whitespace().count() > 5
+        || s.len() > 80
+        || NOT_PEOPLE.iter().any(|n| s.eq_ignore_ascii_case(n))
+    {
+        return String::new();
+    }
+    // "Jane Doe, Reuters" has been split already; "Jane Doe (Reuters)" has not.
+    let s = match s.find(" (") {
+        Some(pos) => s[..pos].trim(),
+        None => s,
+    };
+    s.to_owned()
+}
+
+/// Maps a language tag ("en-US", "pt_BR", "eng") to ISO 639-1 ("en", "pt").
+pub fn normalize_language(tag: &str) -> Option<String> {
+    let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    match primary.len() {
+        2 if primary.chars().all(|c| c.is_ascii_lowercase()) => Some(primary),
+        3 => iso639_3_to_1(&primary).map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The ISO 639-3 codes whatlang reports, mapped to ISO 639-1.
+pub fn iso639_3_to_1(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "eng" => "en",
+        "rus" => "ru",
+        "cmn" | "zho" => "zh",
+        "spa" => "es",
+        "por" => "pt",
+        "ita" => "it",
+        "ben" => "bn",
+        "fra" => "fr",
+        "deu" => "de",
+        "ukr" => "uk",
+        "kat" => "ka",
+        "ara" => "ar",
+        "hin" => "hi",
+        "jpn" => "ja",
+        "heb" => "he",
+        "yid" => "yi",
+        "pol" => "pl",
+        "amh" => "am",
+        "jav" => "jv",
+        "kor" => "ko",
+        "nob" => "nb",
+        "dan" => "da",
+        "swe" => "sv",
+        "fin" => "fi",
+        "tur" => "tr",
+        "nld" => "nl",
+        "hun" => "hu",
+        "ces" => "cs",
+        "ell" => "el",
+        "bul" => "bg",
+        "bel" => "be",
+        "mar" => "mr",
+        "kan" => "kn",
+        "ron" => "ro",
+        "slv" => "sl",
+        "hrv" => "hr",
+        "srp" => "sr",
+        "mkd" => "mk",
+        "lit" => "lt",
+        "lav" => "lv",
+        "est" => "et",
+        "tam" => "ta",
+        "vie" => "vi",
+        "urd" => "ur",
+        "tha" => "th",
+        "guj" => "gu",
+        "uzb" => "uz",
+        "pan" => "pa",
+        "aze" => "az",
+        "ind" => "id",
+        "tel" => "te",
+        "pes" => "fa",
+        "mal" => "ml",
+        "ori" => "or",
+        "mya" => "my",
+        "nep" => "ne",
+        "sin" => "si",
+        "khm" => "km",
+        "tuk" => "tk",
+        "aka" => "ak",
+        "zul" => "zu",
+        "sna" => "sn",
+        "afr" => "af",
+        "lat" => "la",
+        "slk" => "sk",
+        "cat" => "ca",
+        "tgl" => "tl",
+        "hye" => "hy",
+        "cym" => "cy",
+        "epo" => "eo",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_converted_to_utc() {
+        let expect = |raw: &str, want: &str| {
+            assert_eq!(parse_date(raw).map(|d| d.to_rfc3339()), Some(want.to_owned()), "{raw}");
+        };
+        expect("2021-03-04T10:20:30+02:00", "2021-03-04T08:20:30+00:00");
+        expect("2021-03-04T10:20:30+0200", "2021-03-04T08:20:30+00:00");
+        expect("2021-03-04 10:20:30-05:00", "2021-03-04T15:20:30+00:00");
+        expect("2021-03-04T10:20:30.123Z", "2021-03-04T10:20:30.123+00:00");
+        expect("Thu, 04 Mar 2021 10:20:30 GMT", "2021-03-04T10:20:30+00:00");
+        expect("2021-03-04", "2021-03-04T00:00:00+00:00");
+        expect("2021-03-04T10:20", "2021-03-04T10:20:00+00:00");
+        assert_eq!(parse_date("2 hours ago"), None);
+        assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn site_suffixes_are_removed() {
+        assert_eq!(strip_site_suffix("Dam burst floods the valley | The Daily Example", None), "Dam burst floods the valley");
+        assert_eq!(strip_site_suffix("Example News - Dam burst floods the valley", Some("Example News")), "Dam burst floods the valley");
+        assert_eq!(strip_site_suffix("Short - title", None), "Short - title");
+    }
+
+    #[test]
+    fn authors_are_cleaned() {
+        let raw = vec!["By Jane Roe and John Smith".to_owned(), "jane roe".to_owned(), "Reuters".to_owned(), "https://example.org/staff/x".to_owned(), "Updated 12:30".to_owned()];
+        assert_eq!(clean_authors(&raw), vec!["Jane Roe", "John Smith"]);
+    }
+
+    #[test]
+    fn json_ld_graph_and_arrays_are_searched() {
+        let block = r#"{"@context":"https://schema.org","@graph":[{"@type":"WebSite","name":"Site"},{"@type":["ReportageNewsArticle"],"headline":"H","author":[{"@type":"Person","name":"A B"},{"name":"C D"}],"datePublished":"2020-01-02T03:04:05Z","isAccessibleForFree":"False"}]}"#;
+        let article = json_ld_article(&[block.to_owned()]);
+        assert_eq!(article.headline.as_deref(), Some("H"));
+        assert_eq!(article.authors, vec!["A B", "C D"]);
+        assert!(article.paywalled);
+    }
+
+    #[test]
+    fn language_tags_are_normalised() {
+        assert_eq!(normalize_language("en-US").as_deref(), Some("en"));
+        assert_eq!(normalize_language("pt_BR").as_deref(), Some("pt"));
+        assert_eq!(normalize_language("deu").as_deref(), Some("de"));
+        assert_eq!(normalize_language("x"), None);
+    }
+}

@@ -1,0 +1,211 @@
+//! Small text helpers shared by body and metadata extraction: whitespace normalisation,
+//! entity-free cleaning and the boilerplate phrase test.
+
+/// Collapses every run of whitespace (including no-break spaces) to one space and trims.
+pub fn normalize_space(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_collapsed(&mut out, s);
+    let trimmed_len = out.trim_end().len();
+    out.truncate(trimmed_len);
+    out
+}
+
+/// Appends `s` to `out` with whitespace runs collapsed, never starting `out` with a space
+/// and never doubling one across calls.
+pub fn push_collapsed(out: &mut String, s: &str) {
+    let mut pending_space = !out.is_empty() && !out.ends_with(' ') && s.starts_with(is_space);
+    for part in s.split(is_space) {
+        if part.is_empty() {
+            pending_space = !out.is_empty() && !out.ends_with(' ');
+            continue;
+        }
+        if pending_space && !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out.push_str(part);
+        pending_space = true;
+    }
+    if s.ends_with(is_space) && !out.is_empty() && !out.ends_with(' ') {
+        out.push(' ');
+    }
+}
+
+/// Whitespace as it matters in HTML text, plus the no-break and zero-width spaces that
+/// real pages scatter in text.
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}' | '\u{2060}')
+}
+
+/// Number of non-space characters: the length measure used by the scoring.
+pub fn content_chars(s: &str) -> usize {
+    s.chars().filter(|c| !is_space(*c)).count()
+}
+
+/// Number of word tokens (runs of alphanumeric characters), as the evaluation counts them.
+pub fn word_count(s: &str) -> usize {
+    let mut count = 0;
+    let mut in_word = false;
+    for c in s.chars() {
+        let word = c.is_alphanumeric() || c == '_';
+        if word && !in_word {
+            count += 1;
+        }
+        in_word = word;
+    }
+    count
+}
+
+/// Short lines that are page furniture rather than article text, in the languages the
+/// pipeline meets most. Matched against a lowercased line of at most a few words.
+const BOILERPLATE_LINES: &[&str] = &[
+    "advertisement",
+    "advertising",
+    "sponsored",
+    "sponsored content",
+    "read more",
+    "read more:",
+    "read more here",
+    "continue reading",
+    "continue reading below",
+    "story continues below",
+    "article continues below",
+    "story continues below advertisement",
+    "share",
+    "share this",
+    "share this article",
+    "share this story",
+    "share on facebook",
+    "share on twitter",
+    "tweet",
+    "email",
+    "print",
+    "comments",
+    "related",
+    "related articles",
+    "related stories",
+    "related content",
+    "more on this story",
+    "recommended",
+    "skip to content",
+    "skip to main content",
+    "back to top",
+    "click here",
+    "subscribe",
+    "sign up",
+    "log in",
+    "remind me later",
+    "weiterlesen",
+    "mehr zum thema",
+    "anzeige",
+    "leia mais",
+    "leia também",
+    "publicidade",
+    "publicidad",
+    "lee también",
+    "pubblicità",
+    "leggi anche",
+    "lire aussi",
+    "publicité",
+    "читайте также",
+    "реклама",
+];
+
+/// Phrases that mark a short block as an appeal, a sign-up box, a consent notice or a
+/// photo credit wherever they occur in it.
+const BOILERPLATE_MARKERS: &[&str] = &[
+    "sign up for our",
+    "sign up to our",
+    "subscribe to our",
+    "newsletter",
+    "all rights reserved",
+    "copyright ©",
+    "© copyright",
+    "cookie policy",
+    "we use cookies",
+    "uses cookies",
+    "privacy policy",
+    "terms of use",
+    "terms of service",
+    "support our journalism",
+    "support independent journalism",
+    "please support",
+    "make a donation",
+    "donate now",
+    "become a member",
+    "become a subscriber",
+    "already a subscriber",
+    "subscribe now",
+    "click here to",
+    "follow us on",
+    "download our app",
+    "get the app",
+    "enable javascript",
+    "your browser does not support",
+    "image copyright",
+    "getty images",
+    "photo credit",
+    "image credit",
+    "picture alliance",
+    "this article was originally published",
+    "skip to ",
+];
+
+/// Whether `line` (one paragraph of output) is page furniture.
+pub fn is_boilerplate_line(line: &str) -> bool {
+    let len = line.len();
+    if len > 220 {
+        return false;
+    }
+    let lower = line.to_lowercase();
+    let bare = lower.trim_matches(|c: char| !c.is_alphanumeric() && c != ':');
+    if BOILERPLATE_LINES.contains(&bare) {
+        return true;
+    }
+    if len > 160 {
+        return false;
+    }
+    if BOILERPLATE_MARKERS.iter().any(|m| lower.contains(m)) {
+        return true;
+    }
+    // "Photo: Jane Doe/Agency", "Image: …", "Credit: …", "Foto: …" — captions and credits.
+    let credit_prefixes = ["photo:", "image:", "credit:", "foto:", "bild:", "photograph:", "picture:", "source:"];
+    if len < 120 && credit_prefixes.iter().any(|p| lower.starts_with(p)) {
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapses_all_kinds_of_space() {
+        assert_eq!(normalize_space("  a\u{a0}\u{a0}b\n\t c  "), "a b c");
+    }
+
+    #[test]
+    fn push_collapsed_joins_fragments_with_single_spaces() {
+        let mut out = String::new();
+        push_collapsed(&mut out, "  Hello ");
+        push_collapsed(&mut out, "world");
+        push_collapsed(&mut out, ",");
+        push_collapsed(&mut out, " again");
+        assert_eq!(out, "Hello world, again");
+    }
+
+    #[test]
+    fn counts_words_like_the_benchmark() {
+        assert_eq!(word_count("It's a well-known fact, 42 times."), 8);
+    }
+
+    #[test]
+    fn recognises_furniture_but_not_prose() {
+        assert!(is_boilerplate_line("Read more"));
+        assert!(is_boilerplate_line("Sign up for our weekly digest of the best stories"));
+        assert!(is_boilerplate_line("Photo: A. Person / Some Agency"));
+        assert!(!is_boilerplate_line(
+            "The council voted on Tuesday to read more carefully the terms it had agreed last year."
+        ));
+    }
+}
