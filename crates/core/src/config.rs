@@ -346,6 +346,90 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Most keys set aside in one table before giving up on it (bounds the retries).
+const MAX_PROBLEMS_PER_TABLE: usize = 32;
+
+/// Deserializes one value of the document; on a failure located on one key of a table,
+/// reports it, drops that key and tries again, so every bad key of the table is reported.
+/// Returns `None` when the value cannot be read at all (the problems are reported).
+fn read_value<T: serde::de::DeserializeOwned>(
+    mut value: Spanned<toml::de::DeValue<'_>>,
+    report: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
+) -> Option<T> {
+    let mut set_aside = 0;
+    while set_aside < MAX_PROBLEMS_PER_TABLE {
+        let error = match T::deserialize(toml::de::ValueDeserializer::from(value.clone())) {
+            Ok(parsed) => return Some(parsed),
+            Err(error) => error,
+        };
+        let at = error.span().map(|s| s.start);
+        let on_a_key = |table: &toml::de::DeTable<'_>| {
+            at.is_some_and(|at| {
+                table
+                    .iter()
+                    .any(|(k, v)| k.span().contains(&at) || v.span().contains(&at))
+            })
+        };
+        match (value.get_mut(), at) {
+            (toml::de::DeValue::Table(table), Some(at)) if on_a_key(table) => {
+                report(error.span(), error.message().trim().to_string());
+                let entries = std::mem::replace(table, toml::map::Map::new());
+                *table = entries
+                    .into_iter()
+                    .filter(|(k, v)| !(k.span().contains(&at) || v.span().contains(&at)))
+                    .collect();
+                set_aside += 1;
+            }
+            _ => {
+                // A problem of the table as a whole (e.g. a missing key). After keys were
+                // set aside it is most likely their consequence: already reported.
+                if set_aside == 0 {
+                    report(error.span(), error.message().trim().to_string());
+                }
+                return None;
+            }
+        }
+    }
+    None
+}
+
+/// Reads a section into `target`, leaving the default in place when it cannot be read.
+fn read_section<T: serde::de::DeserializeOwned>(
+    value: Spanned<toml::de::DeValue<'_>>,
+    report: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
+    target: &mut T,
+) {
+    if let Some(parsed) = read_value(value, report) {
+        *target = parsed;
+    }
+}
+
+/// Reads an array of tables (`[[sink]]`, `[[feed]]`) element by element, keeping the
+/// elements that can be read.
+fn read_array<T: serde::de::DeserializeOwned>(
+    value: Spanned<toml::de::DeValue<'_>>,
+    report: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
+    name: &str,
+) -> Vec<T> {
+    let span = value.span();
+    match value.into_inner() {
+        toml::de::DeValue::Array(elements) => elements
+            .into_iter()
+            .filter_map(|element| read_value(element, report))
+            .collect(),
+        other => {
+            report(
+                Some(span),
+                format!(
+                    "`{name}` must be an array of tables ([[{name}]]), found {}",
+                    other.type_str()
+                ),
+            );
+            Vec::new()
+        }
+    }
+}
+
 impl Config {
     /// Reads and checks the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -365,24 +449,79 @@ impl Config {
         }
     }
 
-    /// Parses config text; `path` is only used for messages and relative paths.
+    /// Parses config text; `path` is only used for messages and relative paths. Fails
+    /// with every syntax and type problem found (see [`Config::parse_lenient`]).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let mut config: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
-            ConfigError {
-                problems: vec![Problem {
-                    file: path.to_path_buf(),
-                    line,
-                    message: e.message().trim().to_string(),
-                }],
+        let (config, problems) = Self::parse_lenient(text, path);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    /// Parses as much of the config text as can be read, and lists every syntax and type
+    /// problem with its line instead of stopping at the first. Sections or array elements
+    /// that cannot be read fall back to their defaults (or are left out), so the caller
+    /// can still check the rest (`newswire validate`).
+    ///
+    /// Each top-level section and each `[[sink]]`/`[[feed]]` element is deserialized on
+    /// its own from the spanned document; when one fails on a key, that key is set aside
+    /// and the element is read again, so several bad keys in one table are all reported.
+    pub fn parse_lenient(text: &str, path: &Path) -> (Config, Vec<Problem>) {
+        let mut problems = Vec::new();
+        let mut report = |span: Option<std::ops::Range<usize>>, message: String| {
+            problems.push(Problem {
+                file: path.to_path_buf(),
+                line: span.map(|s| line_of(text, s.start)),
+                message,
+            });
+        };
+        let (root, syntax_errors) = toml::de::DeTable::parse_recoverable(text);
+        for error in syntax_errors {
+            report(error.span(), error.message().trim().to_string());
+        }
+        let mut config = Config {
+            state: StateConfig::default(),
+            fetch: FetchConfig::default(),
+            sinks: Vec::new(),
+            feeds: Vec::new(),
+            feeds_opml: None,
+            dedup: DedupConfig::default(),
+            metrics: MetricsConfig::default(),
+            pipeline: PipelineConfig::default(),
+            base_dir: PathBuf::new(),
+            source: path.to_path_buf(),
+        };
+        for (key, value) in root.into_inner() {
+            let name = key.get_ref().as_ref();
+            match name {
+                "state" => read_section(value, &mut report, &mut config.state),
+                "fetch" => read_section(value, &mut report, &mut config.fetch),
+                "dedup" => read_section(value, &mut report, &mut config.dedup),
+                "metrics" => read_section(value, &mut report, &mut config.metrics),
+                "pipeline" => read_section(value, &mut report, &mut config.pipeline),
+                "feeds_opml" => {
+                    let mut opml: Option<Spanned<String>> = None;
+                    read_section(value, &mut report, &mut opml);
+                    config.feeds_opml = opml;
+                }
+                "sink" => config.sinks = read_array(value, &mut report, "sink"),
+                "feed" => config.feeds = read_array(value, &mut report, "feed"),
+                other => report(
+                    Some(key.span()),
+                    format!(
+                        "unknown key `{other}`, expected one of `state`, `fetch`, `sink`, `feed`, `feeds_opml`, `dedup`, `metrics`, `pipeline`"
+                    ),
+                ),
             }
-        })?;
-        config.source = path.to_path_buf();
+        }
+        problems.sort_by_key(|p| p.line.unwrap_or(0));
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if config.base_dir.as_os_str().is_empty() {
             config.base_dir = PathBuf::from(".");
         }
-        Ok(config)
+        (config, problems)
     }
 
     /// Semantic problems that serde cannot see, all of them. `text` is the file's text,
@@ -414,6 +553,16 @@ impl Config {
         }
         if fetch.max_body_bytes == 0 {
             at(None, "fetch.max_body_bytes must be positive".into());
+        }
+        if let Some(listen) = &self.metrics.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            at(
+                None,
+                format!(
+                    "metrics.listen {listen:?} is not an address:port (e.g. \"127.0.0.1:9464\")"
+                ),
+            );
         }
         if self.pipeline.channel_capacity == 0 {
             at(None, "pipeline.channel_capacity must be at least 1".into());
@@ -643,6 +792,41 @@ url = "feeds/local.xml"
         assert_eq!(err.problems[0].line, Some(2));
         assert_eq!(err.problems[1].line, Some(7));
         assert_eq!(err.problems[2].line, Some(9));
+    }
+
+    #[test]
+    fn every_type_problem_is_reported_with_its_line() {
+        let err = parse(
+            "[fetch]\ncuncurrency = 4\ntimeout = \"soon\"\n\n[[feed]]\nurl = \"https://a.example/rss\"\ninterval = \"often\"\n\n[[feed]]\nurl = \"https://b.example/rss\"\n\n[bogus]\nx = 1\n",
+        )
+        .unwrap_err();
+        let lines: Vec<Option<usize>> = err.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![Some(2), Some(3), Some(7), Some(12)], "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("cuncurrency")
+                && text.contains("soon")
+                && text.contains("often")
+                && text.contains("bogus"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn readable_parts_survive_a_bad_element() {
+        let (config, problems) = Config::parse_lenient(
+            "[[feed]]\nurl = \"https://a.example/rss\"\n[[feed]]\nurl = 5\n[[feed]]\nurl = \"https://c.example/rss\"\n",
+            Path::new("/etc/newswire/test.toml"),
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, Some(4));
+        assert_eq!(config.feeds.len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_have_lines() {
+        let err = parse("[fetch]\nconcurrency = \n").unwrap_err();
+        assert_eq!(err.problems[0].line, Some(2), "{err}");
     }
 
     #[test]
