@@ -46,7 +46,11 @@ pub fn parse_feed(
     let first_try = parse_with_feed_rs(&text, base);
     let suspect = match &first_try {
         Err(_) => true,
-        Ok(feed) => feed.entries.is_empty() && feed.title.is_none(),
+        Ok(feed) => {
+            (feed.entries.is_empty() && feed.title.is_none())
+                // feed-rs drops RSS 1.0 items without <link>: more items than entries.
+                || crate::feed_scan::count_items(&text) > feed.entries.len()
+        }
     };
     let mut warnings = Vec::new();
     let mut supplement_source = text.clone();
@@ -200,6 +204,11 @@ pub(crate) fn repair(text: &str) -> (String, Vec<&'static str>) {
         repairs.push("Userland RSS namespace");
     }
 
+    if let Some(fixed) = fix_rdf_item_links(&text) {
+        repairs.push("RSS 1.0 item links from rdf:about");
+        text = fixed;
+    }
+
     if let Some(fixed) = fix_atom_text_types(&text) {
         repairs.push("Atom text construct types");
         text = fixed;
@@ -241,6 +250,43 @@ fn fix_rss_version(text: &str) -> Option<String> {
     fixed.push_str(&format!("<rss version=\"2.0\"{without}>"));
     fixed.push_str(&text[whole.end()..]);
     Some(fixed)
+}
+
+/// RSS 1.0 items without `<link>` get one from their `rdf:about` (feed-rs drops them).
+fn fix_rdf_item_links(text: &str) -> Option<String> {
+    static ITEM: OnceLock<Regex> = OnceLock::new();
+    let item = ITEM.get_or_init(|| {
+        Regex::new(r#"<item\b[^>]*?rdf:about\s*=\s*["']([^"']+)["'][^>]*?>"#)
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    });
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut copied = 0;
+    let mut changed = false;
+    for found in item.captures_iter(text) {
+        let (Some(whole), Some(about)) = (found.get(0), found.get(1)) else {
+            continue;
+        };
+        if whole.as_str().ends_with("/>") {
+            continue;
+        }
+        let body_end = text[whole.end()..]
+            .find("</item>")
+            .map_or(text.len(), |e| whole.end() + e);
+        if text[whole.end()..body_end].contains("<link") {
+            continue;
+        }
+        out.push_str(&text[copied..whole.end()]);
+        out.push_str("<link>");
+        out.push_str(about.as_str());
+        out.push_str("</link>");
+        copied = whole.end();
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 /// Atom 0.3 element names mapped to their Atom 1.0 equivalents.

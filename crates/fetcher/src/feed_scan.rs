@@ -168,6 +168,22 @@ pub fn scan(text: &str) -> Option<Scan> {
     Some(scan)
 }
 
+/// How many `<item>`/`<entry>` start tags the text holds (a cheap count, no parse).
+pub fn count_items(text: &str) -> usize {
+    let mut count = 0;
+    for (position, _) in text.match_indices('<') {
+        let rest = &text[position + 1..];
+        for name in ["item", "entry"] {
+            if let Some(after) = rest.strip_prefix(name)
+                && after.starts_with(|c: char| c == '>' || c == '/' || c.is_ascii_whitespace())
+            {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
 /// An attribute's value with references resolved; HTML entities, which XML does not
 /// know, are resolved too rather than failing.
 pub fn attribute_text(attribute: &quick_xml::events::attributes::Attribute) -> String {

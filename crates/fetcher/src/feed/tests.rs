@@ -28,3 +28,277 @@ fn rss_2_basic() {
     assert_eq!(entry.id.as_deref(), Some("id-1"));
     assert!(entry.published.is_some());
 }
+
+fn titles(feed: &ParsedFeed) -> Vec<&str> {
+    feed.entries
+        .iter()
+        .filter_map(|e| e.title.as_deref())
+        .collect()
+}
+
+fn links(feed: &ParsedFeed) -> Vec<&str> {
+    feed.entries
+        .iter()
+        .map(|e| e.link.as_ref().map_or("", Url::as_str))
+        .collect()
+}
+
+#[test]
+fn rss_090_netscape_namespace() {
+    let feed = parse(
+        r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/">
+  <channel><title>Old Netscape</title><link>https://old.example/</link><description>d</description></channel>
+  <item><title>First</title><link>https://old.example/1</link></item>
+  <item><title>Second</title><link>https://old.example/2</link></item>
+</rdf:RDF>"#,
+    );
+    assert_eq!(feed.title.as_deref(), Some("Old Netscape"));
+    assert_eq!(titles(&feed), ["First", "Second"]);
+    assert!(
+        feed.warnings.iter().any(|w| w.contains("RSS 0.90")),
+        "{:?}",
+        feed.warnings
+    );
+}
+
+#[test]
+fn rss_091_092_093_094_and_odd_versions() {
+    for version in ["0.91", "0.92", "0.93", "0.94", "2.0 ", "2.0.1", "", "none"] {
+        let attribute = if version == "none" {
+            String::new()
+        } else {
+            format!(" version=\"{version}\"")
+        };
+        let feed = parse(&format!(
+            "<rss{attribute}><channel><title>V</title><link>https://v.example/</link><item><title>Item</title><link>https://v.example/1</link><description>d</description></item></channel></rss>"
+        ));
+        assert_eq!(titles(&feed), ["Item"], "version {version:?}");
+        assert_eq!(links(&feed), ["https://v.example/1"], "version {version:?}");
+    }
+}
+
+#[test]
+fn rss_10_items_without_link_use_rdf_about() {
+    let feed = parse(
+        r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
+  <channel rdf:about="https://rdf.example/"><title>RDF</title><link>https://rdf.example/</link><description>d</description>
+    <dc:language>en_US</dc:language><dc:creator>Desk</dc:creator>
+    <sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency></channel>
+  <item rdf:about="https://rdf.example/story/1"><title>No link</title><dc:date>2024-05-01T10:00:00+02:00</dc:date><dc:creator>Ann</dc:creator></item>
+  <item rdf:about="https://rdf.example/story/2"><title>With link</title><link>https://rdf.example/2</link></item>
+</rdf:RDF>"#,
+    );
+    assert_eq!(
+        links(&feed),
+        ["https://rdf.example/story/1", "https://rdf.example/2"]
+    );
+    assert_eq!(feed.ttl_hint, Some(Duration::from_secs(1800)));
+    assert_eq!(feed.language.as_deref(), Some("en-US"));
+    assert_eq!(feed.entries[0].authors, ["Ann"]);
+    assert_eq!(
+        feed.entries[0].published.map(|d| d.to_rfc3339()),
+        Some("2024-05-01T08:00:00+00:00".into())
+    );
+}
+
+#[test]
+fn atom_03() {
+    let feed = parse(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#">
+  <title>Atom zero three</title><tagline>Old tagline</tagline>
+  <link rel="alternate" type="text/html" href="https://a03.example/"/>
+  <modified>2004-05-01T10:00:00Z</modified>
+  <entry>
+    <title type="text/plain" mode="escaped">Entry &amp; more</title>
+    <link rel="alternate" type="text/html" href="https://a03.example/1"/>
+    <id>tag:a03.example,2004:1</id>
+    <issued>2004-05-01T10:00:00Z</issued><modified>2004-05-02T10:00:00Z</modified>
+    <content type="text/html" mode="escaped">&lt;p&gt;Body&lt;/p&gt;</content>
+  </entry>
+</feed>"#,
+    );
+    assert_eq!(feed.title.as_deref(), Some("Atom zero three"));
+    assert_eq!(titles(&feed), ["Entry & more"]);
+    assert_eq!(links(&feed), ["https://a03.example/1"]);
+    let entry = &feed.entries[0];
+    assert!(entry.published.is_some(), "issued -> published");
+    assert!(entry.updated.is_some(), "modified -> updated");
+    assert!(
+        entry
+            .content
+            .as_deref()
+            .is_some_and(|c| c.contains("<p>Body</p>")),
+        "{:?}",
+        entry.content
+    );
+}
+
+#[test]
+fn atom_10_with_xml_base_and_odd_text_types() {
+    let feed = parse(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://atom.example/blog/">
+  <title type="">Atom one</title><id>urn:uuid:feed</id><updated>2024-05-01T10:00:00Z</updated>
+  <link href="./"/>
+  <entry xml:base="2024/">
+    <title type="text/plain">Relative</title><id>urn:uuid:1</id><updated>2024-05-01T10:00:00Z</updated>
+    <link rel="alternate" href="post.html"/><link rel="enclosure" type="image/jpeg" href="/img/p.jpg"/>
+    <author><name>Jane</name></author><category term="world" label="World"/>
+    <summary type="html">&lt;p&gt;Short &lt;b&gt;summary&lt;/b&gt;&lt;/p&gt;</summary>
+  </entry>
+</feed>"#,
+    );
+    assert_eq!(feed.title.as_deref(), Some("Atom one"));
+    assert_eq!(titles(&feed), ["Relative"]);
+    assert_eq!(links(&feed), ["https://atom.example/blog/2024/post.html"]);
+    let entry = &feed.entries[0];
+    assert_eq!(entry.authors, ["Jane"]);
+    assert_eq!(entry.categories, ["World"]);
+    assert_eq!(entry.summary.as_deref(), Some("Short summary"));
+    assert_eq!(
+        entry.image.as_ref().map(Url::as_str),
+        Some("https://atom.example/img/p.jpg")
+    );
+}
+
+#[test]
+fn json_feed_10_and_11() {
+    for version in ["1", "1.1"] {
+        let text = format!(
+            r#"{{"version":"https://jsonfeed.org/version/{version}","title":"JSON","home_page_url":"https://j.example/",
+            "items":[{{"id":"1","url":"https://j.example/1","title":"One","content_html":"<p>x</p>","date_published":"2024-05-01T10:00:00Z",
+            "authors":[{{"name":"Ann"}}],"author":{{"name":"Ann"}},"tags":["a"]}},
+            {{"id":"2","content_text":"no url","url":"/2"}}]}}"#
+        );
+        let feed = parse(&text);
+        assert_eq!(feed.title.as_deref(), Some("JSON"), "{version}");
+        assert_eq!(
+            links(&feed),
+            ["https://j.example/1", "https://news.example.org/2"],
+            "{version}"
+        );
+        assert_eq!(feed.entries[0].authors, ["Ann"], "{version}");
+        assert!(feed.entries[0].published.is_some(), "{version}");
+    }
+}
+
+#[test]
+fn entities_and_cdata_in_titles() {
+    let feed = parse(
+        r#"<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY company "ACME &amp; Sons">]>
+<rss version="2.0"><channel><title>Caf&eacute; &amp; Bar&nbsp;News</title>
+<item><title><![CDATA[Tom &amp; Jerry <b>bold</b>]]></title><link>https://e.example/1</link></item>
+<item><title>AT&T and &company; &#8212; &#x41;&hellip;</title><link>https://e.example/2?a=1&b=2</link></item>
+<item><title>Double &amp;amp; escaped</title><link>https://e.example/3</link></item>
+</channel></rss>"#,
+    );
+    assert_eq!(feed.title.as_deref(), Some("Café & Bar News"));
+    assert_eq!(
+        titles(&feed),
+        [
+            "Tom & Jerry bold",
+            "AT&T and ACME & Sons — A…",
+            "Double & escaped"
+        ]
+    );
+    assert_eq!(links(&feed)[1], "https://e.example/2?a=1&b=2");
+}
+
+#[test]
+fn missing_links_with_permalink_guids() {
+    let feed = parse(
+        r#"<rss version="2.0"><channel><title>G</title>
+<item><title>Permalink</title><guid>https://g.example/p/1</guid></item>
+<item><title>Relative permalink</title><guid isPermaLink="true">/p/2</guid></item>
+<item><title>Opaque</title><guid isPermaLink="false">abc-123</guid><description>Only text</description></item>
+<item><title>No id at all</title><description>Body</description></item>
+</channel></rss>"#,
+    );
+    assert_eq!(
+        links(&feed),
+        [
+            "https://g.example/p/1",
+            "https://news.example.org/p/2",
+            "",
+            ""
+        ]
+    );
+    assert_eq!(feed.entries[2].id.as_deref(), Some("abc-123"));
+    assert_eq!(feed.entries[2].summary.as_deref(), Some("Only text"));
+    assert_eq!(feed.entries[3].id, None, "a missing id stays missing");
+}
+
+#[test]
+fn channel_people_and_dates_feed_rs_ignores() {
+    let feed = parse(
+        r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>P</title>
+<managingEditor>editor@p.example (Pat Editor)</managingEditor><language>en_GB</language>
+<item><title>I</title><link>https://p.example/1</link><author>ann@p.example (Ann Writer)</author><pubDate>2024-05-01 10:00:00</pubDate></item>
+</channel></rss>"#,
+    );
+    assert_eq!(feed.authors, ["Pat Editor"]);
+    assert_eq!(feed.language.as_deref(), Some("en-GB"));
+    assert_eq!(feed.entries[0].authors, ["Ann Writer"]);
+    assert_eq!(
+        feed.entries[0].published.map(|d| d.to_rfc3339()),
+        Some("2024-05-01T10:00:00+00:00".into())
+    );
+}
+
+#[test]
+fn undeclared_latin1_bytes() {
+    let text = "<rss version=\"2.0\"><channel><title>Caf\u{e9} \u{e9}t\u{e9}</title><item><title>No\u{eb}l \u{e0} Paris</title><link>https://l.example/1</link></item></channel></rss>";
+    let bytes = encoding_rs::WINDOWS_1252.encode(text).0.into_owned();
+    let feed = parse_feed(&bytes, Some("text/xml"), &base()).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Café été"));
+    assert_eq!(titles(&feed), ["Noël à Paris"]);
+}
+
+#[test]
+fn userland_namespace() {
+    let feed = parse(
+        r#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel><title>U</title>
+<item><title>Userland item</title><link>https://u.example/1</link></item></channel></rss>"#,
+    );
+    assert_eq!(titles(&feed), ["Userland item"]);
+}
+
+#[test]
+fn html_page_is_not_a_feed_and_names_what_it_announces() {
+    let html = r#"<!DOCTYPE html><html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml"></head><body>x</body></html>"#;
+    let error = parse_feed(html.as_bytes(), Some("text/html"), &base()).unwrap_err();
+    assert_eq!(error.kind(), "not_a_feed");
+    assert!(
+        error
+            .to_string()
+            .contains("https://news.example.org/atom.xml"),
+        "{error}"
+    );
+}
+
+#[test]
+fn broken_feeds_are_errors_naming_the_url() {
+    let cases: &[(&str, &str)] = &[
+        ("", "empty"),
+        ("   \n ", "empty"),
+        (
+            "<rss version=\"2.0\"><channel><title>x</title><item>",
+            "parse",
+        ),
+        (
+            "{\"version\": \"https://jsonfeed.org/version/1\", \"items\": [",
+            "parse",
+        ),
+        ("\u{0}\u{1}binary", "parse"),
+    ];
+    for (text, kind) in cases {
+        let error = parse_feed(text.as_bytes(), None, &base()).unwrap_err();
+        assert_eq!(error.kind(), *kind, "{text:?}: {error}");
+        assert!(error.to_string().starts_with(base().as_str()), "{error}");
+    }
+}
