@@ -110,7 +110,10 @@ impl JsonlFiles {
         let from_state = committed.is_some();
         let committed = match committed {
             Some(committed) => {
-                remove(sink, &marker)?;
+                if let Err(e) = remove(sink, &marker) {
+                    // Harmless: with a committed position the marker is never read.
+                    tracing::warn!(sink, error = %e, "cannot remove obsolete start marker");
+                }
                 Some(committed)
             }
             None => read_marker(sink, &marker)?,

@@ -32,6 +32,17 @@ pub const MAX_BUFFERED_BYTES: usize = 8 << 20;
 /// without mounting anything.
 pub const CAPACITY_HOOK_ENV: &str = "NEWSWIRE_TEST_JSONL_CAPACITY";
 
+/// The contents of one of the sink's files, decompressed when it is a closed `.zst` file
+/// (for readers and tests that want every record whatever the file's state).
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let bytes = std::fs::read(path)?;
+    if path.extension().is_some_and(|e| e == "zst") {
+        zstd::stream::decode_all(&bytes[..])
+    } else {
+        Ok(bytes)
+    }
+}
+
 /// A JSONL sink (see the crate docs for its delivery guarantee).
 #[derive(Debug)]
 pub struct JsonlSink {
@@ -258,12 +269,7 @@ mod tests {
         assert_eq!(position.seq, 7);
         let mut lines = Vec::new();
         for name in &names {
-            let bytes = std::fs::read(out.join(name)).unwrap();
-            let text = if name.ends_with(".zst") {
-                zstd::stream::decode_all(&bytes[..]).unwrap()
-            } else {
-                bytes
-            };
+            let text = read_file(&out.join(name)).unwrap();
             lines.extend(String::from_utf8(text).unwrap().lines().map(String::from));
         }
         assert!(
