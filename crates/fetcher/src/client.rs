@@ -82,7 +82,7 @@ impl FetcherBuilder {
             .pool_max_idle_per_host(config.per_host_concurrency.max(1))
             .build()
             .map_err(|e| FetchError::Other {
-                url: String::new(),
+                url: "[fetch]".into(),
                 message: format!("cannot build the HTTP client: {}", error_chain(&e)),
             })?;
         Ok(Fetcher {

@@ -53,7 +53,8 @@ pub fn parse_feed(
         }
     };
     let mut warnings = Vec::new();
-    let mut supplement_source = text.clone();
+    // The repaired text, when the repaired parse was chosen; the scan must read the same.
+    let mut repaired_text: Option<String> = None;
     let chosen = if suspect {
         let (repaired, repairs) = repair(&text);
         if repairs.is_empty() {
@@ -62,7 +63,7 @@ pub fn parse_feed(
             match (first_try, parse_with_feed_rs(&repaired, base)) {
                 (Err(_), Ok(second)) => {
                     warnings.extend(repairs.iter().map(|r| format!("repaired: {r}")));
-                    supplement_source = repaired.into();
+                    repaired_text = Some(repaired);
                     Ok(second)
                 }
                 (Ok(first), Ok(second))
@@ -70,7 +71,7 @@ pub fn parse_feed(
                         || (first.title.is_none() && second.title.is_some()) =>
                 {
                     warnings.extend(repairs.iter().map(|r| format!("repaired: {r}")));
-                    supplement_source = repaired.into();
+                    repaired_text = Some(repaired);
                     Ok(second)
                 }
                 (first, _) => first,
@@ -98,7 +99,7 @@ pub fn parse_feed(
     };
     let mut parsed = convert(feed, base);
     parsed.warnings.extend(warnings);
-    supplement(&supplement_source, base, &mut parsed);
+    supplement(repaired_text.as_deref().unwrap_or(&text), base, &mut parsed);
     if parsed.entries.is_empty() && parsed.title.is_none() {
         parsed
             .warnings
@@ -796,9 +797,6 @@ fn supplement(text: &str, base: &Url, feed: &mut ParsedFeed) {
                 .join(about.trim())
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https"));
-        }
-        if entry.link.is_some() && item.guid_is_permalink == Some(false) {
-            // Keep the real link; nothing to do.
         }
         if entry.authors.is_empty() {
             entry.authors = item.creators;

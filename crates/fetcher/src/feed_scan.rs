@@ -34,7 +34,6 @@ pub struct ItemExtras {
     pub creators: Vec<String>,
     pub subjects: Vec<String>,
     pub date: Option<String>,
-    pub guid_is_permalink: Option<bool>,
 }
 
 /// Scans feed XML; `None` when the text is not XML at all.
@@ -64,15 +63,6 @@ pub fn scan(text: &str) -> Option<Scan> {
                         }
                     }
                     current_item = Some(item);
-                } else if local == "guid"
-                    && let Some(item) = current_item.as_mut()
-                {
-                    for attribute in start.attributes().flatten() {
-                        if attribute.key.as_ref().eq_ignore_ascii_case("ispermalink") {
-                            item.guid_is_permalink =
-                                Some(!attribute.value.trim().eq_ignore_ascii_case("false"));
-                        }
-                    }
                 }
                 stack.push(name);
                 text_buffer.clear();

@@ -209,6 +209,7 @@ impl FetchError {
             FetchError::Body { .. } => "body",
             FetchError::Status { status: 429, .. } => "rate_limited",
             FetchError::Status { status, .. } if *status >= 500 => "http_5xx",
+            FetchError::Status { status, .. } if *status < 400 => "http_3xx",
             FetchError::Status { .. } => "http_4xx",
             FetchError::TooLarge { .. } => "too_large",
             FetchError::TooManyRedirects { .. } => "redirects",

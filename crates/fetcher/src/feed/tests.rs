@@ -302,3 +302,48 @@ fn broken_feeds_are_errors_naming_the_url() {
         assert!(error.to_string().starts_with(base().as_str()), "{error}");
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SAMPLE: &str = r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T &amp; co</title><item><title><![CDATA[A <b>b</b>]]></title><link>/a</link><guid>https://x.example/1</guid><pubDate>Tue, 10 Jun 2003 04:00:00 GMT</pubDate></item><item><title>B&nbsp;c</title><description>&lt;p&gt;d&lt;/p&gt;</description></item></channel></rss>"#;
+
+    fn outcome_is_sound(result: Result<ParsedFeed, FetchError>) -> Result<(), TestCaseError> {
+        match result {
+            Ok(feed) => {
+                for entry in &feed.entries {
+                    if let Some(link) = &entry.link {
+                        prop_assert!(matches!(link.scheme(), "http" | "https" | "file"));
+                    }
+                }
+            }
+            Err(error) => prop_assert!(error.to_string().starts_with(base().as_str())),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            outcome_is_sound(parse_feed(&bytes, None, &base()))?;
+        }
+
+        #[test]
+        fn damaged_feeds_never_panic(cut in 0..SAMPLE.len(), at in 0..SAMPLE.len(), junk in "[<>&;#a-z\"' /\\]\\[!-]{0,12}") {
+            let mut damaged = SAMPLE.as_bytes()[..cut.max(at)].to_vec();
+            damaged.splice(at.min(damaged.len())..at.min(damaged.len()), junk.bytes());
+            outcome_is_sound(parse_feed(&damaged, Some("text/xml"), &base()))?;
+        }
+
+        #[test]
+        fn repair_keeps_well_formed_text_unchanged_in_meaning(title in "[A-Za-z0-9 ]{1,30}") {
+            let text = format!("<rss version=\"2.0\"><channel><title>{title}</title></channel></rss>");
+            let (repaired, repairs) = repair(&text);
+            prop_assert!(repairs.is_empty(), "{:?}", repairs);
+            prop_assert_eq!(repaired, text);
+        }
+    }
+}
