@@ -125,7 +125,7 @@ impl FixtureServer {
                 let etag = format!("\"{}\"", blake3_hex(&resource.body));
                 let last_modified = "Mon, 04 Mar 2024 10:00:00 GMT";
                 let fresh = headers.get("if-none-match").is_some_and(|v| v == &etag)
-                    || (headers.get("if-none-match").is_none()
+                    || (!headers.contains_key("if-none-match")
                         && headers
                             .get("if-modified-since")
                             .is_some_and(|v| v == last_modified));

@@ -346,6 +346,25 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// 1-based line of a key's value in config text: `section.key`, or `section[index].key`
+/// for arrays of tables (`sink`, `feed`). For messages about values that carry no span.
+pub fn value_line(text: &str, section: &str, index: Option<usize>, key: &str) -> Option<usize> {
+    let (root, _) = toml::de::DeTable::parse_recoverable(text);
+    let root = root.into_inner();
+    let table = root.get(section)?;
+    let table = match (table.get_ref(), index) {
+        (toml::de::DeValue::Table(_), None) => table,
+        (toml::de::DeValue::Array(array), Some(i)) => array.get(i)?,
+        _ => return None,
+    };
+    let toml::de::DeValue::Table(table) = table.get_ref() else {
+        return None;
+    };
+    table
+        .get(key)
+        .map(|value| line_of(text, value.span().start))
+}
+
 /// Most keys set aside in one table before giving up on it (bounds the retries).
 const MAX_PROBLEMS_PER_TABLE: usize = 32;
 
@@ -821,6 +840,14 @@ url = "feeds/local.xml"
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].line, Some(4));
         assert_eq!(config.feeds.len(), 2);
+    }
+
+    #[test]
+    fn value_lines_are_found() {
+        let text = "[state]\n\npath = \"x.db\"\n[[sink]]\ntype = \"stdout\"\n[[sink]]\ntype = \"jsonl\"\npath = \"a\"\n";
+        assert_eq!(value_line(text, "state", None, "path"), Some(3));
+        assert_eq!(value_line(text, "sink", Some(1), "path"), Some(8));
+        assert_eq!(value_line(text, "sink", Some(0), "path"), None);
     }
 
     #[test]

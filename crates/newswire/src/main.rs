@@ -7,7 +7,11 @@
 
 mod eval;
 mod feeds_cmd;
+mod metrics;
+mod notify;
 mod pipeline;
+mod progress;
+mod report;
 mod setup;
 
 use std::io::IsTerminal;
@@ -80,7 +84,7 @@ fn init_logging(cli: &Cli) {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| progress::LogWriter);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Human => builder.with_ansi(std::io::stderr().is_terminal()).init(),

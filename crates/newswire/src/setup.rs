@@ -2,18 +2,24 @@
 //! pipeline, and the small one-shot commands (`extract`, `validate`, `state stats`).
 
 use std::fmt;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use newswire_core::config::{Config, SinkConfig};
+use newswire_core::config::{Config, Problem, SinkConfig, SinkKind, line_of, value_line};
 use newswire_core::{canonical::canonicalize, ids};
 use newswire_extractor::FeedHints;
 use newswire_fetcher::{Fetcher, PageOutcome, PagePolicy};
 use newswire_state::{SqliteState, StateError, StateStore};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::pipeline::{self, FeedSpec};
+use crate::metrics::{self as m, Health};
+use crate::pipeline::{self, Controls, FeedSpec, Stats};
+use crate::progress::Progress;
+use crate::report::{self, Report};
 
 /// Why a command failed, which decides the exit code.
 #[derive(Debug)]
@@ -59,6 +65,12 @@ pub struct RunArgs {
     /// Overrides `[state] path`.
     #[arg(long)]
     pub state: Option<String>,
+    /// No progress display (it only appears with --once on a terminal anyway).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Writes a JSON summary of the run (per feed: status, new records, error) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// Subcommands of `newswire state`.
@@ -104,13 +116,18 @@ fn load_config(path: &Path, output: Option<&str>, state: Option<&str>) -> Result
     Ok(config)
 }
 
-/// The feeds of a config, resolved (OPML outlines included).
+/// The feeds of a config, resolved: the `[[feed]]` entries, then the `feeds_opml`
+/// outlines that are not already listed (a `[[feed]]` entry wins over an outline).
 pub fn feed_specs(config: &Config) -> Result<Vec<FeedSpec>, Failure> {
-    let mut specs = Vec::new();
+    let mut specs: Vec<FeedSpec> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for feed in &config.feeds {
         let url = config
             .feed_url(feed.url.get_ref())
             .map_err(|m| Failure::Usage(anyhow::anyhow!("{}: {m}", config.source.display())))?;
+        if !seen.insert(url.to_string()) {
+            continue;
+        }
         specs.push(FeedSpec {
             url,
             name: feed.name.clone(),
@@ -121,7 +138,70 @@ pub fn feed_specs(config: &Config) -> Result<Vec<FeedSpec>, Failure> {
                 .unwrap_or(config.fetch.respect_robots_txt),
         });
     }
+    if config.feeds_opml.is_some() {
+        let outlines = opml_feeds(config).map_err(|m| Failure::Usage(anyhow::anyhow!(m)))?;
+        for outline in outlines {
+            let spec = outline.map_err(|m| Failure::Usage(anyhow::anyhow!(m)))?;
+            if seen.insert(spec.url.to_string()) {
+                specs.push(spec);
+            } else {
+                tracing::debug!(feed = %spec.url, "feed listed in the OPML file and the config: once is enough");
+            }
+        }
+    }
     Ok(specs)
+}
+
+/// The OPML file of a config, as given and resolved.
+fn opml_path(config: &Config) -> Option<PathBuf> {
+    config
+        .feeds_opml
+        .as_ref()
+        .map(|p| config.resolve_path(p.get_ref()))
+}
+
+/// The feeds of the config's `feeds_opml` file; the outer error is about the file as a
+/// whole, the inner ones about single outlines. Relative `xmlUrl`s are paths relative to
+/// the OPML file; folder titles become tags.
+fn opml_feeds(config: &Config) -> Result<Vec<Result<FeedSpec, String>>, String> {
+    let Some(path) = opml_path(config) else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("feeds_opml {}: cannot read: {e}", path.display()))?;
+    let outlines = newswire_fetcher::parse_opml(&text, &path.display().to_string())
+        .map_err(|e| format!("feeds_opml: {e}"))?;
+    let base = std::path::absolute(&path).unwrap_or(path.clone());
+    let base_url = Url::from_file_path(&base).ok();
+    Ok(outlines
+        .into_iter()
+        .map(|outline| {
+            let raw = outline.url.trim();
+            let url = match Url::parse(raw) {
+                Ok(url) => Ok(url),
+                Err(url::ParseError::RelativeUrlWithoutBase) => base_url
+                    .as_ref()
+                    .ok_or_else(|| "no base".to_string())
+                    .and_then(|b| b.join(raw).map_err(|e| e.to_string())),
+                Err(e) => Err(e.to_string()),
+            }
+            .map_err(|e| format!("{}: outline xmlUrl {raw:?}: {e}", path.display()))?;
+            if !matches!(url.scheme(), "http" | "https" | "file") {
+                return Err(format!(
+                    "{}: outline xmlUrl {raw:?}: scheme {:?} is not supported (use http, https or file)",
+                    path.display(),
+                    url.scheme()
+                ));
+            }
+            Ok(FeedSpec {
+                url,
+                name: outline.title,
+                interval: None,
+                tags: outline.categories,
+                respect_robots_txt: config.fetch.respect_robots_txt,
+            })
+        })
+        .collect())
 }
 
 fn open_state(location: &str) -> Result<SqliteState, Failure> {
@@ -140,37 +220,154 @@ fn open_state(location: &str) -> Result<SqliteState, Failure> {
 pub async fn run(args: RunArgs) -> Result<(), Failure> {
     let config = load_config(&args.config, args.output.as_deref(), args.state.as_deref())?;
     let feeds = feed_specs(&config)?;
+    let listen = config
+        .metrics
+        .listen
+        .as_deref()
+        .map(m::parse_listen)
+        .transpose()
+        .map_err(Failure::Usage)?;
+    // The lock first: a second run must exit 75 at once, before touching anything else.
     let store = open_state(&config.state_location())?;
+    let health = Arc::new(Health::new());
+    // Ends the helpers that outlive no run: metrics endpoint, watchdog.
+    let helpers = CancellationToken::new();
+    if let Some(listen) = listen {
+        let handle = m::install_recorder().map_err(Failure::Runtime)?;
+        m::serve(listen, handle, Arc::clone(&health), helpers.clone())
+            .await
+            .map_err(Failure::Runtime)?;
+    }
     let shutdown = CancellationToken::new();
-    spawn_signal_handler(shutdown.clone());
-    tracing::info!(feeds = feeds.len(), once = args.once, state = %config.state_location(), "starting");
-    let stats = pipeline::run(config, feeds, Box::new(store), args.once, shutdown)
-        .await
-        .map_err(Failure::Runtime)?;
+    let feed_count = feeds.len();
+    let (feeds_tx, feeds_rx) = watch::channel(feeds);
+    spawn_signal_handler(
+        shutdown.clone(),
+        Reloader {
+            config: args.config.clone(),
+            output: args.output.clone(),
+            state: args.state.clone(),
+            state_location: config.state_location(),
+            once: args.once,
+            feeds: feeds_tx,
+        },
+    );
+    let stats = Arc::new(Stats::default());
+    let progress = Progress::start(
+        args.once && !args.quiet && std::io::stderr().is_terminal(),
+        feed_count,
+        Arc::clone(&stats),
+    );
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    crate::notify::spawn(started_rx, helpers.clone());
+    tracing::info!(feeds = feed_count, once = args.once, state = %config.state_location(), "starting");
+    let started_at = chrono::Utc::now();
+    let outcome = pipeline::run(
+        config,
+        Box::new(store),
+        args.once,
+        Controls {
+            feeds: feeds_rx,
+            shutdown,
+            stats: Arc::clone(&stats),
+            health,
+            started: Some(started_tx),
+        },
+    )
+    .await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    helpers.cancel();
+    crate::notify::stopping();
     eprintln!("{}", stats.summary_line());
-    Ok(())
+    if let Some(table) = report::failed_feeds_table(&stats.feed_results()) {
+        eprint!("{table}");
+    }
+    if let Some(path) = &args.report {
+        let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
+        if let Err(e) = Report::new(&stats, args.once, started_at, error).write(path) {
+            tracing::error!("{e:#}");
+            if outcome.is_ok() {
+                return Err(Failure::Runtime(e));
+            }
+        }
+    }
+    outcome.map_err(Failure::Runtime)
+}
+
+/// What a SIGHUP needs to reload the config the way it was first loaded.
+struct Reloader {
+    config: PathBuf,
+    output: Option<String>,
+    state: Option<String>,
+    state_location: String,
+    once: bool,
+    feeds: watch::Sender<Vec<FeedSpec>>,
+}
+
+impl Reloader {
+    /// Reads the config again; a valid one replaces the feed list, an invalid one is
+    /// rejected with all its problems and the running config stays.
+    fn reload(&self) {
+        if self.once {
+            tracing::info!("SIGHUP ignored: a --once pass does not reload");
+            return;
+        }
+        let file = self.config.display().to_string();
+        let loaded = load_config(&self.config, self.output.as_deref(), self.state.as_deref())
+            .and_then(|config| feed_specs(&config).map(|feeds| (config, feeds)));
+        match loaded {
+            Ok((config, feeds)) => {
+                if config.state_location() != self.state_location {
+                    tracing::warn!(config = %file, "the state path changed: it takes effect at the next restart");
+                }
+                let count = feeds.len();
+                self.feeds.send_replace(feeds);
+                metrics::counter!(m::CONFIG_RELOADS, "result" => "ok").increment(1);
+                tracing::info!(config = %file, feeds = count, "config reloaded (feed changes apply now; other settings at the next restart)");
+                crate::notify::status(&format!("reloaded: {count} feeds"));
+            }
+            Err(failure) => {
+                for line in failure.to_string().lines() {
+                    tracing::error!(config = %file, "{line}");
+                }
+                metrics::counter!(m::CONFIG_RELOADS, "result" => "rejected").increment(1);
+                tracing::error!(config = %file, "config reload rejected: the previous config keeps running");
+            }
+        }
+    }
 }
 
 /// SIGINT/SIGTERM cancel the pipeline (which then drains); a second signal exits at once.
-fn spawn_signal_handler(shutdown: CancellationToken) {
+/// SIGHUP reloads the config.
+fn spawn_signal_handler(shutdown: CancellationToken, reloader: Reloader) {
     tokio::spawn(async move {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut term), Ok(mut int)) = (
+            let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
                 signal(SignalKind::terminate()),
                 signal(SignalKind::interrupt()),
+                signal(SignalKind::hangup()),
             ) else {
                 tracing::error!("cannot install signal handlers");
                 return;
             };
-            for round in 0..2 {
+            let mut draining = false;
+            loop {
                 tokio::select! {
                     _ = term.recv() => {},
                     _ = int.recv() => {},
+                    _ = hup.recv() => {
+                        reloader.reload();
+                        continue;
+                    },
                 }
-                if round == 0 {
+                if !draining {
+                    draining = true;
                     tracing::info!("signal received: draining (send it again to exit at once)");
+                    crate::notify::stopping();
                     shutdown.cancel();
                 } else {
                     tracing::warn!("second signal: exiting without draining");
@@ -180,6 +377,7 @@ fn spawn_signal_handler(shutdown: CancellationToken) {
         }
         #[cfg(not(unix))]
         {
+            let _ = reloader;
             if tokio::signal::ctrl_c().await.is_ok() {
                 shutdown.cancel();
             }
@@ -277,25 +475,30 @@ pub async fn extract(
     Ok(())
 }
 
-/// `newswire validate --config FILE`.
+/// `newswire validate --config FILE`: every problem at once, each with file and line
+/// where it has one: syntax, types, unknown keys, semantic checks, feed files and the OPML
+/// file that do not exist, directories that cannot be created, duplicate feeds.
 pub fn validate(path: &Path) -> Result<(), Failure> {
-    let config = Config::load(path).map_err(|e| Failure::Usage(e.into()))?;
-    let feeds = feed_specs(&config)?;
-    let mut problems = Vec::new();
-    for feed in &feeds {
-        if let Ok(file) = feed.url.to_file_path()
-            && !file.exists()
-        {
-            problems.push(format!(
-                "{}: feed file {} does not exist",
-                path.display(),
-                file.display()
-            ));
-        }
-    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read config", path.display()))
+        .map_err(Failure::Usage)?;
+    let (config, mut problems) = Config::parse_lenient(&text, path);
+    problems.extend(config.problems(&text));
+    problems.extend(path_problems(&config, &text));
+    problems.sort_by_key(|p| p.line.unwrap_or(0));
+    problems.dedup();
     if !problems.is_empty() {
-        return Err(Failure::Usage(anyhow::anyhow!(problems.join("\n"))));
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "{}: {} problem{} found",
+            path.display(),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        )));
     }
+    let feeds = feed_specs(&config)?;
     println!(
         "{}: ok ({} feeds, {} sinks)",
         path.display(),
@@ -303,6 +506,144 @@ pub fn validate(path: &Path) -> Result<(), Failure> {
         config.sinks.len().max(1)
     );
     Ok(())
+}
+
+/// Problems of the files and directories a config names.
+fn path_problems(config: &Config, text: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut at = |line: Option<usize>, message: String| {
+        problems.push(Problem {
+            file: config.source.clone(),
+            line,
+            message,
+        });
+    };
+    let mut listed = std::collections::HashMap::new();
+    for feed in &config.feeds {
+        let line = line_of(text, feed.url.span().start);
+        let Ok(url) = config.feed_url(feed.url.get_ref()) else {
+            continue; // reported by Config::problems
+        };
+        listed.entry(url.to_string()).or_insert(line);
+        if let Ok(file) = url.to_file_path()
+            && !file.is_file()
+        {
+            at(
+                Some(line),
+                format!("feed file {} does not exist", file.display()),
+            );
+        }
+    }
+    if let Some(opml) = &config.feeds_opml {
+        let line = Some(line_of(text, opml.span().start));
+        match opml_feeds(config) {
+            Err(message) => at(line, message),
+            Ok(outlines) => {
+                for outline in outlines {
+                    match outline {
+                        Err(message) => at(line, message),
+                        Ok(spec) => {
+                            if let Some(first) = listed.get(spec.url.as_str()) {
+                                at(
+                                    line,
+                                    format!(
+                                        "feed {} is listed in feeds_opml and on line {first}",
+                                        spec.url
+                                    ),
+                                );
+                            } else if let Ok(file) = spec.url.to_file_path()
+                                && !file.is_file()
+                            {
+                                at(
+                                    line,
+                                    format!(
+                                        "feed file {} (from feeds_opml) does not exist",
+                                        file.display()
+                                    ),
+                                );
+                            }
+                            listed.entry(spec.url.to_string()).or_insert(0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let state = config.state_location();
+    if !state.starts_with("nats://") && state != ":memory:" {
+        let dir = Path::new(&state).parent().unwrap_or(Path::new("."));
+        if let Err(message) = creatable_dir(dir) {
+            at(
+                value_line(text, "state", None, "path"),
+                format!("state.path {state}: {message}"),
+            );
+        }
+    }
+    for (index, sink) in config.sinks.iter().enumerate() {
+        if *sink.kind.get_ref() != SinkKind::Jsonl {
+            continue;
+        }
+        let Some(path) = &sink.path else { continue };
+        let file = config.resolve_path(path.get_ref());
+        let Some(dir) = file.parent() else { continue };
+        // A rotation pattern may put `{date}` in the directory: check what is fixed.
+        if dir.to_string_lossy().contains('{') {
+            continue;
+        }
+        if let Err(message) = creatable_dir(dir) {
+            at(
+                value_line(text, "sink", Some(index), "path"),
+                format!("sink.path {}: {message}", file.display()),
+            );
+        }
+    }
+    problems
+}
+
+/// Whether `dir` exists as a writable directory or could be created: the nearest
+/// existing ancestor must be a directory we can write to (probed by creating and
+/// removing a file, since permission bits do not tell about ACLs or read-only mounts).
+fn creatable_dir(dir: &Path) -> Result<(), String> {
+    let absolute = std::path::absolute(dir).unwrap_or(dir.to_path_buf());
+    let mut probe: &Path = &absolute;
+    loop {
+        match std::fs::metadata(probe) {
+            Ok(meta) if meta.is_dir() => {
+                let marker = probe.join(format!(".newswire-validate-{}", std::process::id()));
+                return match std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&marker)
+                {
+                    Ok(_) => {
+                        let _ = std::fs::remove_file(&marker);
+                        Ok(())
+                    }
+                    Err(e) => Err(format!(
+                        "directory {} cannot be created: cannot write in {}: {e}",
+                        absolute.display(),
+                        probe.display()
+                    )),
+                };
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "directory {} cannot be created: {} is not a directory",
+                    absolute.display(),
+                    probe.display()
+                ));
+            }
+            Err(_) => match probe.parent() {
+                Some(parent) => probe = parent,
+                None => {
+                    return Err(format!(
+                        "directory {} cannot be created",
+                        absolute.display()
+                    ));
+                }
+            },
+        }
+    }
 }
 
 /// `newswire state stats`.

@@ -1,6 +1,6 @@
 //! What every stage shares: config, the HTTP client, the state, counters, shutdown.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -9,6 +9,7 @@ use newswire_fetcher::Fetcher;
 use tokio_util::sync::CancellationToken;
 
 use super::state::StateHandle;
+use crate::metrics::Health;
 
 /// Shared by all stages (behind an `Arc`).
 pub struct Context {
@@ -16,6 +17,8 @@ pub struct Context {
     pub fetcher: Fetcher,
     pub state: StateHandle,
     pub stats: Arc<Stats>,
+    /// What `/readyz` reports.
+    pub health: Arc<Health>,
     /// Ids between the gate and their commit: a second sighting is skipped, not doubled.
     pub in_flight: Mutex<HashSet<String>>,
     /// Cancelled on SIGTERM/SIGINT: stop polling, let in-flight work drain.
@@ -41,7 +44,32 @@ impl Context {
     }
 }
 
-/// Counters for the end-of-pass summary.
+/// How a feed's last poll ended, for `--report` and the failed-feed table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedStatus {
+    /// Configured, not polled (yet).
+    Pending,
+    Ok,
+    NotModified,
+    Failed,
+}
+
+/// One feed's part of the run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeedResult {
+    pub url: String,
+    pub status: FeedStatus,
+    /// Records of this feed made durable in this run.
+    pub new_records: u64,
+    /// Why the last poll failed.
+    pub error: Option<String>,
+    /// The fetcher's error kind (`timeout`, `http_4xx`, …), when it failed.
+    pub reason: Option<String>,
+}
+
+/// Counters for the end-of-pass summary, and each feed's outcome (bounded by the number
+/// of configured feeds).
 #[derive(Default)]
 pub struct Stats {
     pub feeds_ok: AtomicU64,
@@ -52,6 +80,7 @@ pub struct Stats {
     pub pages_failed: AtomicU64,
     pub records_emitted: AtomicU64,
     pub duplicates: AtomicU64,
+    feeds: Mutex<BTreeMap<String, FeedResult>>,
 }
 
 impl Stats {
@@ -61,6 +90,62 @@ impl Stats {
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Lists the configured feeds (all pending), so that a feed never polled shows too.
+    pub fn expect_feeds<'a>(&self, urls: impl IntoIterator<Item = &'a str>) {
+        if let Ok(mut feeds) = self.feeds.lock() {
+            for url in urls {
+                feeds.entry(url.to_string()).or_insert_with(|| FeedResult {
+                    url: url.to_string(),
+                    status: FeedStatus::Pending,
+                    new_records: 0,
+                    error: None,
+                    reason: None,
+                });
+            }
+        }
+    }
+
+    /// Records how a poll of `url` ended.
+    pub fn feed_polled(&self, url: &str, status: FeedStatus, failure: Option<(&str, String)>) {
+        if let Ok(mut feeds) = self.feeds.lock() {
+            let entry = feeds.entry(url.to_string()).or_insert_with(|| FeedResult {
+                url: url.to_string(),
+                status,
+                new_records: 0,
+                error: None,
+                reason: None,
+            });
+            entry.status = status;
+            let (reason, error) = failure.unzip();
+            entry.reason = reason.map(str::to_string);
+            entry.error = error;
+        }
+    }
+
+    /// Adds records of `url` made durable.
+    pub fn feed_records(&self, url: &str, n: u64) {
+        if let Ok(mut feeds) = self.feeds.lock()
+            && let Some(entry) = feeds.get_mut(url)
+        {
+            entry.new_records += n;
+        }
+    }
+
+    /// Every feed's outcome, by URL.
+    pub fn feed_results(&self) -> Vec<FeedResult> {
+        self.feeds
+            .lock()
+            .map(|feeds| feeds.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Polls finished (ok, not modified or failed).
+    pub fn feeds_done(&self) -> u64 {
+        Self::get(&self.feeds_ok)
+            + Self::get(&self.feeds_not_modified)
+            + Self::get(&self.feeds_failed)
     }
 
     /// "N feeds ok, M failed, K new records".

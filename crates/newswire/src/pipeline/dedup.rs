@@ -46,6 +46,7 @@ pub async fn run(
             if let Some(original) = original {
                 tracing::info!(id = %record.id, duplicate_of = %original, url = %record.url, "near-duplicate");
                 Stats::add(&ctx.stats.duplicates, 1);
+                metrics::counter!(crate::metrics::DUPLICATES).increment(1);
                 record.duplicate_of = Some(original);
                 delivery.suppress = !dedup.emit_duplicates;
             } else {

@@ -7,6 +7,7 @@
 //! delivers the uncommitted records again (and a JSONL sink first truncates its file back
 //! to the committed position: nothing is doubled).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use tokio::time::Instant;
 
 use super::context::{Context, Stats};
 use super::work::{Delivery, PollTicket};
+use crate::metrics as m;
 
 /// Upper bound on records between commits, whatever the sinks say (bounds memory).
 const MAX_BATCH: usize = 1000;
@@ -28,6 +30,10 @@ struct Pending {
     emitted: Vec<EmittedRecord>,
     tickets: Vec<Arc<PollTicket>>,
     written: usize,
+    /// Records written per feed URL, credited to the feed once committed.
+    per_feed: HashMap<String, u64>,
+    /// `published_at` of the written records, for the delay histogram at commit.
+    published: Vec<chrono::DateTime<Utc>>,
 }
 
 pub async fn run(
@@ -45,6 +51,8 @@ pub async fn run(
         emitted: Vec::new(),
         tickets: Vec::new(),
         written: 0,
+        per_feed: HashMap::new(),
+        published: Vec::new(),
     };
     let mut deadline: Option<Instant> = None;
     let result = async {
@@ -72,7 +80,9 @@ pub async fn run(
         commit(&ctx, &mut sinks, &mut pending).await
     }
     .await;
-    if result.is_err() {
+    if let Err(error) = &result {
+        metrics::counter!(m::COMMITS, "result" => "failed").increment(1);
+        ctx.health.commit_failed(&format!("{error:#}"));
         // Nothing of the failed batch was committed: those articles must be retried.
         for ticket in &pending.tickets {
             ticket.mark_incomplete();
@@ -110,8 +120,11 @@ async fn write(
                 .with_context(|| format!("writing record {} ({})", record.id, record.url))?;
         }
         pending.written += 1;
+        *pending.per_feed.entry(record.feed.url.clone()).or_default() += 1;
+        if let Some(published) = record.published_at {
+            pending.published.push(published);
+        }
     }
-    let _ = ctx;
     pending.emitted.push(EmittedRecord {
         simhash: parse_simhash_hex(&record.simhash).unwrap_or(0),
         index_simhash: record.duplicate_of.is_none()
@@ -138,6 +151,21 @@ async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> any
     ctx.state.commit(emitted, positions).await?;
     ctx.release(ids.iter().map(String::as_str));
     Stats::add(&ctx.stats.records_emitted, pending.written as u64);
+    metrics::counter!(m::COMMITS, "result" => "ok").increment(1);
+    ctx.health.commit_succeeded();
+    for sink in sinks.iter() {
+        metrics::counter!(m::RECORDS_EMITTED, "sink" => sink.name())
+            .increment(pending.written as u64);
+    }
+    for (feed, n) in pending.per_feed.drain() {
+        ctx.stats.feed_records(&feed, n);
+    }
+    let now = Utc::now();
+    for published in pending.published.drain(..) {
+        // A date in the future (a feed's clock or a scheduled post) counts as no delay.
+        let delay = (now - published).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::histogram!(m::PUBLISH_DELAY_SECONDS).record(delay);
+    }
     pending.written = 0;
     // Dropping the tickets lets polls whose articles are all delivered save their validators.
     pending.tickets.clear();

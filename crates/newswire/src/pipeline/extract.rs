@@ -15,10 +15,12 @@ use newswire_core::{Extraction, FeedRef, Record, SiteRef};
 use newswire_extractor::{Article, FeedHints};
 use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 use url::Url;
 
 use super::context::Context;
 use super::work::{Delivery, PageJob};
+use crate::metrics as m;
 
 pub async fn run(
     ctx: Arc<Context>,
@@ -45,8 +47,13 @@ pub async fn run(
                 Some(page) => {
                     let out = out.clone();
                     let ctx = Arc::clone(&ctx);
+                    let span = tracing::info_span!(
+                        "article",
+                        feed = %page.job.feed.url,
+                        url = ?page.final_url.as_ref().or(page.job.entry.link.as_ref()).map(Url::as_str),
+                    );
                     running.spawn(async move {
-                        let delivery = extract_with_budget(page, budget).await;
+                        let delivery = extract_with_budget(page, budget).instrument(span).await;
                         if let Err(returned) = out.send(delivery).await {
                             returned.0.ticket.mark_incomplete();
                             ctx.release([returned.0.record.id.as_str()]);
@@ -78,7 +85,10 @@ async fn extract_with_budget(page: PageJob, budget: std::time::Duration) -> Deli
             let url = page_url.clone();
             let task_hints = hints.clone();
             let task = tokio::task::spawn_blocking(move || {
-                newswire_extractor::extract(&html, url.as_ref(), &task_hints)
+                let started = std::time::Instant::now();
+                let article = newswire_extractor::extract(&html, url.as_ref(), &task_hints);
+                metrics::histogram!(m::EXTRACTION_SECONDS).record(started.elapsed().as_secs_f64());
+                article
             });
             match tokio::time::timeout(budget, task).await {
                 Ok(Ok(article)) => article,
@@ -118,6 +128,7 @@ async fn extract_with_budget(page: PageJob, budget: std::time::Duration) -> Deli
         &hints,
         article,
     );
+    metrics::histogram!(m::EXTRACTION_QUALITY).record(f64::from(record.extraction.quality));
     Delivery {
         record,
         suppress: false,

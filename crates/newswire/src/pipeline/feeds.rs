@@ -10,9 +10,10 @@ use tokio::sync::mpsc::{Receiver, Sender, UnboundedSender};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::context::{Context, Stats};
+use super::context::{Context, FeedStatus, Stats};
 use super::scheduler::poll_interval;
 use super::work::{ArticleJob, FeedSpec, PollReport, PollTicket};
+use crate::metrics as m;
 
 /// Feeds polled at the same time (HTTP concurrency is limited again inside the fetcher).
 const PARALLEL_POLLS: usize = 16;
@@ -69,7 +70,10 @@ async fn poll(
             interval_hint,
         }) => {
             Stats::add(&ctx.stats.feeds_not_modified, 1);
-            tracing::debug!("not modified");
+            ctx.stats
+                .feed_polled(feed.key(), FeedStatus::NotModified, None);
+            metrics::counter!(m::FEED_POLLS, "status" => "not_modified").increment(1);
+            tracing::info!("feed not modified");
             let interval = poll_interval(&ctx, &feed, interval_hint);
             let _ = reports.send(PollReport {
                 feed,
@@ -85,6 +89,8 @@ async fn poll(
             interval_hint,
         }) => {
             Stats::add(&ctx.stats.feeds_ok, 1);
+            ctx.stats.feed_polled(feed.key(), FeedStatus::Ok, None);
+            metrics::counter!(m::FEED_POLLS, "status" => "ok").increment(1);
             for warning in &parsed.warnings {
                 tracing::warn!(feed = %feed.url, "{warning}");
             }
@@ -100,6 +106,7 @@ async fn poll(
             );
             let entries = parsed.entries.len();
             Stats::add(&ctx.stats.entries_seen, entries as u64);
+            metrics::counter!(m::ENTRIES_SEEN).increment(entries as u64);
             let mut new = 0u64;
             for entry in parsed.entries {
                 let Some(id) = entry_id(&final_url, &feed, &entry) else {
@@ -130,11 +137,19 @@ async fn poll(
                 }
             }
             Stats::add(&ctx.stats.entries_new, new);
+            metrics::counter!(m::ENTRIES_NEW).increment(new);
             tracing::info!(entries, new, "feed polled");
         }
         Err(error) => {
             Stats::add(&ctx.stats.feeds_failed, 1);
-            tracing::warn!(feed = %feed.url, kind = error.kind(), "feed failed: {error}");
+            ctx.stats.feed_polled(
+                feed.key(),
+                FeedStatus::Failed,
+                Some((error.kind(), error.to_string())),
+            );
+            metrics::counter!(m::FEED_POLLS, "status" => "failed").increment(1);
+            metrics::counter!(m::FEED_FAILURES, "reason" => error.kind()).increment(1);
+            tracing::warn!(kind = error.kind(), "feed failed: {error}");
             let _ = reports.send(PollReport {
                 feed,
                 validators: None,

@@ -10,6 +10,9 @@
 //! which are bounded by the number of feeds (one report per poll in flight). Shutdown
 //! cancels the token: the scheduler stops sending, each stage ends when its input closes,
 //! so work in flight drains, sinks flush and the state commits.
+//!
+//! The feed list arrives through a `watch` channel so that a daemon can be reloaded
+//! (SIGHUP) without a restart; queue depths are sampled once a second for the metrics.
 
 mod context;
 mod dedup;
@@ -28,10 +31,12 @@ use newswire_core::config::Config;
 use newswire_fetcher::Fetcher;
 use newswire_sink::Sink;
 use newswire_state::StateStore;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub use context::Stats;
+use crate::metrics::Health;
+
+pub use context::{FeedResult, FeedStatus, Stats};
 pub use extract::build_record;
 pub use state::StateHandle;
 pub use work::FeedSpec;
@@ -55,14 +60,34 @@ pub async fn prune(state: &StateHandle, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the caller keeps a hand on while the pipeline runs.
+pub struct Controls {
+    /// The feeds; a daemon applies every new value (config reload).
+    pub feeds: watch::Receiver<Vec<FeedSpec>>,
+    /// Cancelled on SIGTERM/SIGINT: stop polling, drain, exit.
+    pub shutdown: CancellationToken,
+    /// Counters and per-feed outcomes, readable during the run (progress display).
+    pub stats: Arc<Stats>,
+    /// What `/readyz` reports.
+    pub health: Arc<Health>,
+    /// Fired once every stage runs (systemd READY=1).
+    pub started: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
 /// Runs the pipeline until the pass is done (`once`) or `shutdown` is cancelled.
 pub async fn run(
     config: Config,
-    feeds: Vec<FeedSpec>,
     store: Box<dyn StateStore>,
     once: bool,
-    shutdown: CancellationToken,
-) -> anyhow::Result<Arc<Stats>> {
+    controls: Controls,
+) -> anyhow::Result<()> {
+    let Controls {
+        feeds,
+        shutdown,
+        stats,
+        health,
+        started,
+    } = controls;
     let state = StateHandle::new(store);
     prune(&state, &config).await?;
     let mut sinks = Vec::with_capacity(config.sinks.len());
@@ -75,15 +100,16 @@ pub async fn run(
     }
     let fetcher = Fetcher::new(&config.fetch).context("building the HTTP client")?;
     let capacity = config.pipeline.channel_capacity;
+    stats.expect_feeds(feeds.borrow().iter().map(FeedSpec::key));
     let ctx = Arc::new(context::Context {
         config,
         fetcher,
         state,
-        stats: Arc::new(Stats::default()),
+        stats,
+        health: Arc::clone(&health),
         in_flight: Default::default(),
         shutdown,
     });
-    let feeds = feeds.into_iter().map(Arc::new).collect();
 
     let (feed_tx, feed_rx) = mpsc::channel(capacity);
     let (report_tx, report_rx) = mpsc::unbounded_channel();
@@ -91,6 +117,14 @@ pub async fn run(
     let (page_tx, page_rx) = mpsc::channel(capacity);
     let (record_tx, record_rx) = mpsc::channel(capacity);
     let (delivery_tx, delivery_rx) = mpsc::channel(capacity);
+
+    let sampler = tokio::spawn(sample_queue_depths(vec![
+        ("feeds", QueueProbe::of(&feed_tx)),
+        ("articles", QueueProbe::of(&article_tx)),
+        ("pages", QueueProbe::of(&page_tx)),
+        ("records", QueueProbe::of(&record_tx)),
+        ("deliveries", QueueProbe::of(&delivery_tx)),
+    ]));
 
     let stages = [
         tokio::spawn(scheduler::run(
@@ -114,6 +148,10 @@ pub async fn run(
         "dedup",
         "delivery",
     ];
+    health.set_running(true);
+    if let Some(started) = started {
+        let _ = started.send(());
+    }
     let mut first_error = None;
     for (stage, name) in stages.into_iter().zip(names) {
         let outcome = stage
@@ -125,9 +163,37 @@ pub async fn run(
             ctx.shutdown.cancel();
             first_error.get_or_insert(error);
         }
+        // The scheduler is the first to end: from then on the pipeline only drains.
+        health.set_running(false);
     }
+    sampler.abort();
     match first_error {
         Some(error) => Err(error),
-        None => Ok(Arc::clone(&ctx.stats)),
+        None => Ok(()),
+    }
+}
+
+/// Reads how full one channel is without keeping it open.
+struct QueueProbe(Box<dyn Fn() -> Option<usize> + Send>);
+
+impl QueueProbe {
+    fn of<T: Send + 'static>(sender: &mpsc::Sender<T>) -> Self {
+        let weak = sender.downgrade();
+        Self(Box::new(move || {
+            weak.upgrade()
+                .map(|s| s.max_capacity().saturating_sub(s.capacity()))
+        }))
+    }
+}
+
+/// Publishes each channel's queue depth once a second until the pipeline ends.
+async fn sample_queue_depths(probes: Vec<(&'static str, QueueProbe)>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        for (queue, probe) in &probes {
+            let depth = (probe.0)().unwrap_or(0);
+            metrics::gauge!(crate::metrics::QUEUE_DEPTH, "queue" => *queue).set(depth as f64);
+        }
     }
 }

@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use super::context::{Context, Stats};
 use super::work::{ArticleJob, PageJob};
+use crate::metrics as m;
 
 pub async fn run(
     ctx: Arc<Context>,
@@ -33,7 +34,7 @@ pub async fn run(
         tokio::select! {
             job = jobs.recv() => match job {
                 Some(job) => {
-                    let span = tracing::info_span!("article", url = ?job.entry.link.as_ref().map(|u| u.as_str()));
+                    let span = tracing::info_span!("article", feed = %job.feed.url, url = ?job.entry.link.as_ref().map(|u| u.as_str()));
                     downloads.spawn(download(Arc::clone(&ctx), job, out.clone()).instrument(span));
                 }
                 None => break,
@@ -63,25 +64,34 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
         allow_file_under: job.feed.file_dir(),
     };
     let page = match ctx.fetcher.fetch_page(&link, &policy).await {
-        Ok(PageOutcome::Html { final_url, html }) => PageJob {
-            job,
-            final_url: Some(final_url),
-            html: Some(html),
-            warning: None,
-        },
+        Ok(PageOutcome::Html { final_url, html }) => {
+            metrics::counter!(m::PAGES_FETCHED, "outcome" => "html").increment(1);
+            metrics::counter!(m::PAGE_BYTES).increment(html.len() as u64);
+            PageJob {
+                job,
+                final_url: Some(final_url),
+                html: Some(html),
+                warning: None,
+            }
+        }
         Ok(PageOutcome::NotHtml {
             final_url,
             content_type,
-        }) => PageJob {
-            job,
-            final_url: Some(final_url),
-            html: None,
-            warning: Some(format!(
-                "link is not an HTML page ({content_type}): record built from the feed entry"
-            )),
-        },
+        }) => {
+            metrics::counter!(m::PAGES_FETCHED, "outcome" => "not_html").increment(1);
+            PageJob {
+                job,
+                final_url: Some(final_url),
+                html: None,
+                warning: Some(format!(
+                    "link is not an HTML page ({content_type}): record built from the feed entry"
+                )),
+            }
+        }
         Err(error) if error.is_transient() => {
             Stats::add(&ctx.stats.pages_failed, 1);
+            metrics::counter!(m::PAGES_FETCHED, "outcome" => "failed").increment(1);
+            metrics::counter!(m::PAGE_FAILURES, "reason" => error.kind()).increment(1);
             tracing::warn!(url = %link, kind = error.kind(), "page failed, will retry on the next poll: {error}");
             job.ticket.mark_incomplete();
             ctx.release([job.id.as_str()]);
@@ -89,6 +99,8 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
         }
         Err(error) => {
             Stats::add(&ctx.stats.pages_failed, 1);
+            metrics::counter!(m::PAGES_FETCHED, "outcome" => "failed").increment(1);
+            metrics::counter!(m::PAGE_FAILURES, "reason" => error.kind()).increment(1);
             tracing::warn!(url = %link, kind = error.kind(), "page unavailable, record built from the feed entry: {error}");
             PageJob {
                 job,

@@ -5,6 +5,11 @@
 //! when its poll report arrives: after a success by its interval, after a failure by an
 //! exponential backoff capped at `fetch.max_interval`. Poll reports are also where feed
 //! state (validators, error counts) is written, after the poll's articles are delivered.
+//!
+//! The daemon's feed list is a `watch` channel: a reload (SIGHUP) publishes a new list and
+//! the scheduler applies the difference. Added feeds are polled at once, removed feeds are
+//! dropped from the schedule (a poll in flight finishes, but is not rescheduled), changed
+//! feeds keep their due time, brought forward when the new interval is shorter.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +18,7 @@ use std::time::Duration;
 use chrono::Utc;
 use rand::Rng;
 use tokio::sync::mpsc::{Sender, UnboundedReceiver};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::context::Context;
@@ -24,27 +30,41 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Runs until every report is in (`--once`) or until shutdown and then every report is in.
 pub async fn run(
     ctx: Arc<Context>,
-    feeds: Vec<Arc<FeedSpec>>,
+    mut feed_list: watch::Receiver<Vec<FeedSpec>>,
     once: bool,
     out: Sender<Arc<FeedSpec>>,
     mut reports: UnboundedReceiver<PollReport>,
 ) -> anyhow::Result<()> {
     let mut out = Some(out);
     let mut due: HashMap<String, (Instant, Arc<FeedSpec>)> = HashMap::new();
+    // In config order: a `--once` pass polls them in the order the operator wrote.
+    let ordered: Vec<Arc<FeedSpec>> = feed_list
+        .borrow_and_update()
+        .iter()
+        .map(|f| Arc::new(f.clone()))
+        .collect();
+    // The feeds as currently configured, by key.
+    let mut current: HashMap<String, Arc<FeedSpec>> = ordered
+        .iter()
+        .map(|f| (f.key().to_string(), Arc::clone(f)))
+        .collect();
+    metrics::gauge!(crate::metrics::FEEDS_CONFIGURED).set(current.len() as f64);
     if once {
         if let Some(sender) = out.take() {
-            for feed in feeds {
+            for feed in ordered {
                 if sender.send(feed).await.is_err() {
                     break;
                 }
             }
         }
     } else {
-        for feed in feeds {
+        for feed in ordered {
             let wait = initial_wait(&ctx, &feed).await?;
             due.insert(feed.key().to_string(), (Instant::now() + wait, feed));
         }
     }
+    // Reloads only matter to a daemon, and only while its publisher exists.
+    let mut reloads_open = !once;
 
     // The daemon prunes the state now and then; `--once` runs prune at start only.
     let mut prune_tick = tokio::time::interval_at(Instant::now() + PRUNE_EVERY, PRUNE_EVERY);
@@ -55,10 +75,24 @@ pub async fn run(
                 Some(report) => {
                     let wait = record_poll(&ctx, &report).await?;
                     if out.is_some() && !ctx.shutdown.is_cancelled() {
-                        due.insert(report.feed.key().to_string(), (Instant::now() + wait, Arc::clone(&report.feed)));
+                        // Rescheduled as configured now: a reload may have changed or removed it.
+                        match current.get(report.feed.key()) {
+                            Some(feed) => {
+                                due.insert(feed.key().to_string(), (Instant::now() + wait, Arc::clone(feed)));
+                            }
+                            None => tracing::info!(feed = %report.feed.url, "feed removed from the config: not polled again"),
+                        }
                     }
                 }
                 None => return Ok(()),
+            },
+            changed = feed_list.changed(), if reloads_open && out.is_some() => {
+                if changed.is_err() {
+                    reloads_open = false;
+                    continue;
+                }
+                let new_list: Vec<FeedSpec> = feed_list.borrow_and_update().clone();
+                apply_reload(&ctx, &mut current, &mut due, new_list);
             },
             _ = ctx.shutdown.cancelled(), if out.is_some() => {
                 tracing::info!("shutting down: no new polls, draining work in flight");
@@ -72,15 +106,70 @@ pub async fn run(
                 let now = Instant::now();
                 let ready: Vec<String> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(k, _)| k.clone()).collect();
                 for key in ready {
-                    if let (Some((_, feed)), Some(sender)) = (due.remove(&key), out.as_ref()) {
-                        if sender.send(feed).await.is_err() {
-                            return Ok(());
-                        }
+                    if let (Some((_, feed)), Some(sender)) = (due.remove(&key), out.as_ref())
+                        && sender.send(feed).await.is_err()
+                    {
+                        return Ok(());
                     }
                 }
             },
         }
     }
+}
+
+/// Applies a reloaded feed list to the schedule (see the module doc).
+fn apply_reload(
+    ctx: &Context,
+    current: &mut HashMap<String, Arc<FeedSpec>>,
+    due: &mut HashMap<String, (Instant, Arc<FeedSpec>)>,
+    new_list: Vec<FeedSpec>,
+) {
+    let now = Instant::now();
+    let mut next: HashMap<String, Arc<FeedSpec>> = HashMap::with_capacity(new_list.len());
+    let (mut added, mut changed) = (0usize, 0usize);
+    for feed in new_list {
+        let key = feed.key().to_string();
+        let feed = match current.get(&key) {
+            Some(old) if **old == feed => Arc::clone(old),
+            Some(_) => {
+                changed += 1;
+                let feed = Arc::new(feed);
+                tracing::info!(feed = %feed.url, "feed changed by reload");
+                if let Some((at, spec)) = due.get_mut(&key) {
+                    *spec = Arc::clone(&feed);
+                    let interval = feed.interval.unwrap_or(ctx.config.fetch.min_interval.0);
+                    *at = (*at).min(now + interval);
+                }
+                feed
+            }
+            None => {
+                added += 1;
+                let feed = Arc::new(feed);
+                tracing::info!(feed = %feed.url, "feed added by reload: polling it now");
+                due.insert(key.clone(), (now, Arc::clone(&feed)));
+                feed
+            }
+        };
+        next.insert(key, feed);
+    }
+    let mut removed = 0usize;
+    for key in current.keys() {
+        if !next.contains_key(key) {
+            removed += 1;
+            due.remove(key);
+            tracing::info!(feed = %key, "feed removed by reload");
+        }
+    }
+    *current = next;
+    ctx.stats.expect_feeds(current.keys().map(String::as_str));
+    metrics::gauge!(crate::metrics::FEEDS_CONFIGURED).set(current.len() as f64);
+    tracing::info!(
+        feeds = current.len(),
+        added,
+        removed,
+        changed,
+        "feed list reloaded"
+    );
 }
 
 async fn sleep_until(at: Option<Instant>) {

@@ -1,0 +1,357 @@
+//! Every metric newswire exports, named and described in one place, and the HTTP endpoint
+//! that serves them (`[metrics] listen`) together with `/healthz` and `/readyz`.
+//!
+//! Stages record through the `metrics` facade with the constants below; without
+//! `[metrics] listen` no recorder is installed and those calls cost next to nothing.
+//!
+//! Why a small responder of our own instead of the exporter's `http-listener`: that
+//! listener answers every path with the metrics text and has no health endpoints, while
+//! Kubernetes probes and systemd-style checks want `/healthz` and `/readyz` on the same
+//! port. Three fixed `GET` routes over HTTP/1.1 with `Connection: close` do not justify
+//! pulling hyper into the binary's direct dependencies; the exporter still renders the
+//! text format.
+
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+/// Feed polls by `status`: `ok`, `not_modified`, `failed`.
+pub const FEED_POLLS: &str = "newswire_feed_polls_total";
+/// Failed feed polls by `reason` (the fetcher's error kind: `timeout`, `http_4xx`, …).
+pub const FEED_FAILURES: &str = "newswire_feed_failures_total";
+/// Feeds in the current configuration (changes on reload).
+pub const FEEDS_CONFIGURED: &str = "newswire_feeds_configured";
+/// Entries read from fetched feeds.
+pub const ENTRIES_SEEN: &str = "newswire_entries_seen_total";
+/// Entries not delivered before, sent on to the page stage.
+pub const ENTRIES_NEW: &str = "newswire_entries_new_total";
+/// Article links fetched, by `outcome`: `html`, `not_html`, `failed`.
+pub const PAGES_FETCHED: &str = "newswire_pages_fetched_total";
+/// Failed article fetches by `reason` (fetcher error kind).
+pub const PAGE_FAILURES: &str = "newswire_page_failures_total";
+/// Decoded bytes of the HTML pages fetched.
+pub const PAGE_BYTES: &str = "newswire_page_bytes_total";
+/// Records made durable, by `sink`.
+pub const RECORDS_EMITTED: &str = "newswire_records_emitted_total";
+/// Records marked as near-duplicates of an earlier one.
+pub const DUPLICATES: &str = "newswire_duplicates_total";
+/// The extractor's 0..1 confidence per record.
+pub const EXTRACTION_QUALITY: &str = "newswire_extraction_quality";
+/// Wall-clock time of one page's extraction.
+pub const EXTRACTION_SECONDS: &str = "newswire_extraction_seconds";
+/// Items waiting in the channel in front of a stage, by `queue`.
+pub const QUEUE_DEPTH: &str = "newswire_queue_depth";
+/// From an entry's `published_at` to the commit of its record.
+pub const PUBLISH_DELAY_SECONDS: &str = "newswire_publish_delay_seconds";
+/// State commits, by `result`: `ok`, `failed`.
+pub const COMMITS: &str = "newswire_state_commits_total";
+/// Config reloads (SIGHUP), by `result`: `ok`, `rejected`.
+pub const CONFIG_RELOADS: &str = "newswire_config_reloads_total";
+
+/// Quality is a 0..1 score: tenths show where a site's pages fall.
+const QUALITY_BUCKETS: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+/// Extraction takes milliseconds; the tail up to the default 10 s budget matters.
+const EXTRACTION_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 10.0];
+/// From a minute (a fast feed) to a week (a backfill of an old feed).
+const DELAY_BUCKETS: [f64; 10] = [
+    60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0, 259200.0, 604800.0,
+];
+
+/// Registers the descriptions (the `# HELP` lines).
+fn describe() {
+    describe_counter!(
+        FEED_POLLS,
+        "Feed polls by status (ok, not_modified, failed)."
+    );
+    describe_counter!(FEED_FAILURES, "Failed feed polls by reason.");
+    describe_gauge!(FEEDS_CONFIGURED, "Feeds in the current configuration.");
+    describe_counter!(ENTRIES_SEEN, "Entries read from fetched feeds.");
+    describe_counter!(ENTRIES_NEW, "Entries not delivered before.");
+    describe_counter!(
+        PAGES_FETCHED,
+        "Article links fetched, by outcome (html, not_html, failed)."
+    );
+    describe_counter!(PAGE_FAILURES, "Failed article fetches by reason.");
+    describe_counter!(
+        PAGE_BYTES,
+        Unit::Bytes,
+        "Decoded bytes of HTML pages fetched."
+    );
+    describe_counter!(RECORDS_EMITTED, "Records made durable, by sink.");
+    describe_counter!(
+        DUPLICATES,
+        "Records marked as near-duplicates of an earlier record."
+    );
+    describe_histogram!(
+        EXTRACTION_QUALITY,
+        "Extraction confidence (0..1) per record."
+    );
+    describe_histogram!(
+        EXTRACTION_SECONDS,
+        Unit::Seconds,
+        "Time to extract one page."
+    );
+    describe_gauge!(
+        QUEUE_DEPTH,
+        "Items waiting in the channel in front of a stage."
+    );
+    describe_histogram!(
+        PUBLISH_DELAY_SECONDS,
+        Unit::Seconds,
+        "Delay from an entry's published_at to the commit of its record."
+    );
+    describe_counter!(COMMITS, "State commits by result (ok, failed).");
+    describe_counter!(CONFIG_RELOADS, "Config reloads by result (ok, rejected).");
+}
+
+/// What `/readyz` answers: ready once the pipeline runs, not ready after a failed commit
+/// or while draining.
+#[derive(Debug, Default)]
+pub struct Health {
+    running: AtomicBool,
+    /// Why it is not ready, when it is not and there is a reason beyond "starting".
+    problem: Mutex<Option<String>>,
+}
+
+impl Health {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The state is open, the sinks are open, the stages are running.
+    pub fn set_running(&self, running: bool) {
+        self.running.store(running, Ordering::Relaxed);
+    }
+
+    /// A commit went through: the state and the sinks are usable.
+    pub fn commit_succeeded(&self) {
+        if let Ok(mut problem) = self.problem.lock() {
+            *problem = None;
+        }
+    }
+
+    /// A commit failed: not ready until one succeeds again.
+    pub fn commit_failed(&self, why: &str) {
+        if let Ok(mut problem) = self.problem.lock() {
+            *problem = Some(format!("last commit failed: {why}"));
+        }
+    }
+
+    /// `Ok` when ready, else why not.
+    pub fn readiness(&self) -> Result<(), String> {
+        if let Some(problem) = self.problem.lock().ok().and_then(|p| p.clone()) {
+            return Err(problem);
+        }
+        if !self.running.load(Ordering::Relaxed) {
+            return Err("pipeline not running".into());
+        }
+        Ok(())
+    }
+}
+
+/// Parses `[metrics] listen`.
+pub fn parse_listen(listen: &str) -> anyhow::Result<SocketAddr> {
+    listen.parse().with_context(|| {
+        format!("metrics.listen {listen:?} is not an address:port (e.g. \"127.0.0.1:9464\")")
+    })
+}
+
+/// Installs the Prometheus recorder. Call once per process, before any metric is
+/// recorded (a reload does not move the endpoint).
+pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
+    let builder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full(EXTRACTION_QUALITY.into()), &QUALITY_BUCKETS)?
+        .set_buckets_for_metric(
+            Matcher::Full(EXTRACTION_SECONDS.into()),
+            &EXTRACTION_BUCKETS,
+        )?
+        .set_buckets_for_metric(Matcher::Full(PUBLISH_DELAY_SECONDS.into()), &DELAY_BUCKETS)?;
+    let handle = builder
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    describe();
+    Ok(handle)
+}
+
+/// Binds `listen` and serves `/metrics`, `/healthz` and `/readyz` until `stop` is
+/// cancelled. Binding happens before this returns, so a taken port is reported at start.
+pub async fn serve(
+    listen: SocketAddr,
+    handle: PrometheusHandle,
+    health: std::sync::Arc<Health>,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("metrics.listen {listen}: cannot listen"))?;
+    tracing::info!(%listen, "metrics endpoint: /metrics, /healthz, /readyz");
+    tokio::spawn(async move {
+        // Histograms keep raw samples until upkeep folds them into buckets: bound memory.
+        let mut upkeep = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = upkeep.tick() => handle.run_upkeep(),
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        let handle = handle.clone();
+                        let health = std::sync::Arc::clone(&health);
+                        tokio::spawn(async move {
+                            if let Err(e) = respond(stream, &handle, &health).await {
+                                tracing::debug!("metrics endpoint: {e}");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!("metrics endpoint: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Longest request head read; probes and scrapers send a few hundred bytes.
+const MAX_REQUEST_HEAD: usize = 8 * 1024;
+
+async fn respond(
+    mut stream: TcpStream,
+    handle: &PrometheusHandle,
+    health: &Health,
+) -> std::io::Result<()> {
+    let mut head = Vec::with_capacity(512);
+    let mut buf = [0u8; 1024];
+    let read = async {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_REQUEST_HEAD {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    // A client that opens a connection and sends nothing must not hold a task forever.
+    if tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
+    let (status, content_type, body) = route(&head, handle, health);
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+/// Status line, content type and body for a request head.
+fn route(
+    head: &[u8],
+    handle: &PrometheusHandle,
+    health: &Health,
+) -> (&'static str, &'static str, String) {
+    let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    let mut parts = first.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if method != "GET" && method != "HEAD" {
+        return ("405 Method Not Allowed", "text/plain", "GET only\n".into());
+    }
+    let path = target.split('?').next().unwrap_or("");
+    match path {
+        "/metrics" => (
+            "200 OK",
+            "text/plain; version=0.0.4; charset=utf-8",
+            handle.render(),
+        ),
+        "/healthz" => ("200 OK", "text/plain", "ok\n".into()),
+        "/readyz" => match health.readiness() {
+            Ok(()) => ("200 OK", "text/plain", "ready\n".into()),
+            Err(why) => (
+                "503 Service Unavailable",
+                "text/plain",
+                format!("not ready: {why}\n"),
+            ),
+        },
+        _ => (
+            "404 Not Found",
+            "text/plain",
+            "not found (try /metrics, /healthz, /readyz)\n".into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_follows_running_and_commits() {
+        let health = Health::new();
+        assert!(
+            health.readiness().is_err(),
+            "not ready before the pipeline runs"
+        );
+        health.set_running(true);
+        assert_eq!(health.readiness(), Ok(()));
+        health.commit_failed("disk full");
+        let why = health.readiness().unwrap_err();
+        assert!(why.contains("disk full"), "{why}");
+        health.commit_succeeded();
+        assert_eq!(health.readiness(), Ok(()));
+    }
+
+    #[test]
+    fn routes_answer_by_path() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let health = Health::new();
+        health.set_running(true);
+        assert_eq!(
+            route(b"GET /healthz HTTP/1.1\r\n\r\n", &handle, &health).0,
+            "200 OK"
+        );
+        assert_eq!(
+            route(b"GET /readyz HTTP/1.1\r\n\r\n", &handle, &health).0,
+            "200 OK"
+        );
+        assert_eq!(
+            route(b"GET /metrics?x=1 HTTP/1.1\r\n\r\n", &handle, &health).0,
+            "200 OK"
+        );
+        assert_eq!(
+            route(b"GET /nope HTTP/1.1\r\n\r\n", &handle, &health).0,
+            "404 Not Found"
+        );
+        assert_eq!(
+            route(b"POST /metrics HTTP/1.1\r\n\r\n", &handle, &health).0,
+            "405 Method Not Allowed"
+        );
+        health.set_running(false);
+        assert_eq!(
+            route(b"GET /readyz HTTP/1.1\r\n\r\n", &handle, &health).0,
+            "503 Service Unavailable"
+        );
+    }
+
+    #[test]
+    fn listen_address_is_checked() {
+        assert!(parse_listen("127.0.0.1:9464").is_ok());
+        let err = parse_listen("localhost").unwrap_err().to_string();
+        assert!(err.contains("metrics.listen"), "{err}");
+    }
+}
