@@ -327,7 +327,8 @@ fn render(dom: &Dom<'_>, stats: &[Stats], roots: &[usize], strict: bool, max_byt
             let node = &nodes[i];
             match &node.kind {
                 Kind::Element(el) => {
-                    if dropped(el.drop, strict) || (i != root && is_link_block(el.name, &r.stats[i])) {
+                    // The headline is metadata, not body text.
+                    if dropped(el.drop, strict) || el.name == "h1" || (i != root && is_link_block(el.name, &r.stats[i])) {
                         i = node.end;
                         continue;
                     }
@@ -365,9 +366,20 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
     let mut best = Body::default();
     for strict in [true, false] {
         let mut stats = compute_stats(dom, strict);
-        let Some(top) = choose_container(dom, &mut stats, strict) else {
+        let Some(mut top) = choose_container(dom, &mut stats, strict) else {
             continue;
         };
+        // Microdata that names the article body is trusted when it holds real prose and
+        // the scoring did not find a container inside it already.
+        if let Some(&marked) = dom
+            .marked_bodies
+            .iter()
+            .filter(|&&m| stats[m].chars >= 400 && link_density(&stats[m]) < 0.4)
+            .max_by_key(|&&m| stats[m].chars)
+            && !(top > marked && top < dom.nodes[marked].end && stats[top].chars as f64 >= stats[marked].chars as f64 * 0.9)
+        {
+            top = marked;
+        }
         let parts = article_parts(dom, &stats, top, strict);
         let text = render(dom, &stats, &parts, strict, max_bytes);
         let enough = content_chars(&text) >= 250;

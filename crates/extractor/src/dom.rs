@@ -83,6 +83,8 @@ pub struct RawMeta {
 pub struct Dom<'a> {
     pub nodes: Vec<Node<'a>>,
     pub meta: RawMeta,
+    /// Elements marked as the article body by microdata (`itemprop=articleBody`), in order.
+    pub marked_bodies: Vec<usize>,
 }
 
 fn layout_of(name: &str) -> Layout {
@@ -173,7 +175,6 @@ const FURNITURE_WORDS: &[&str] = &[
     "navigation",
     "newsletter",
     "outbrain",
-    "paywall",
     "popular",
     "popup",
     "promo",
@@ -215,7 +216,6 @@ const FURNITURE_SUBSTRINGS: &[&str] = &[
     "cookie",
     "consent",
     "donat",
-    "paywall",
     "outbrain",
     "taboola",
     "sidebar",
@@ -290,8 +290,27 @@ fn furniture(class_id_raw: &str, lower: &str, role: Option<&str>) -> bool {
     if lower.is_empty() || CONTENT_MARKERS.iter().any(|m| lower.contains(m)) {
         return false;
     }
-    has_word(class_id_raw, FURNITURE_WORDS) || FURNITURE_SUBSTRINGS.iter().any(|s| lower.contains(s))
+    if has_word(class_id_raw, FURNITURE_WORDS) || FURNITURE_SUBSTRINGS.iter().any(|s| lower.contains(s)) {
+        // Layout words ("content-with-sidebar", "main-rail") describe where a box sits, not
+        // what it holds: a box that also calls itself content is not furniture.
+        let strong = has_word(class_id_raw, STRONG_FURNITURE_WORDS)
+            || STRONG_FURNITURE_SUBSTRINGS.iter().any(|s| lower.contains(s));
+        return strong || !has_word(class_id_raw, CONTENT_WORDS);
+    }
+    false
 }
+
+/// Furniture words that stay furniture even next to a content word ("article-comments",
+/// "post-share").
+const STRONG_FURNITURE_WORDS: &[&str] = &[
+    "ad", "ads", "advert", "advertisement", "byline", "comment", "comments", "consent", "cookie", "cookies", "donate",
+    "donation", "newsletter", "outbrain", "promo", "related", "share", "sharing", "signup", "social", "sponsor",
+    "sponsored", "subscribe", "taboola", "recommended", "breadcrumb", "breadcrumbs", "caption", "credit", "credits",
+];
+const STRONG_FURNITURE_SUBSTRINGS: &[&str] =
+    &["advert", "newsletter", "social", "related", "recommend", "cookie", "consent", "donat", "outbrain", "taboola"];
+/// Words that say a box holds the content.
+const CONTENT_WORDS: &[&str] = &["article", "body", "content", "main", "story", "entry", "post", "text", "column"];
 
 fn hidden_style(style: &str) -> bool {
     let compact: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
@@ -300,7 +319,7 @@ fn hidden_style(style: &str) -> bool {
 
 /// Walks `html` once into a [`Dom`].
 pub fn build(html: &Html) -> Dom<'_> {
-    let mut dom = Dom { nodes: Vec::with_capacity(4096), meta: RawMeta::default() };
+    let mut dom = Dom { nodes: Vec::with_capacity(4096), meta: RawMeta::default(), marked_bodies: Vec::new() };
     // Stack of open element indices; `usize::MAX` marks elements we do not copy.
     let mut open: Vec<usize> = Vec::with_capacity(64);
     // Text capture for <title>, <h1>, JSON-LD and author elements.
@@ -399,6 +418,10 @@ pub fn build(html: &Html) -> Dom<'_> {
                         }
                     }
                     let lower = class_id.to_ascii_lowercase();
+                    let marked_body = itemprop.is_some_and(|p| p.eq_ignore_ascii_case("articleBody"));
+                    if marked_body {
+                        dom.marked_bodies.push(index);
+                    }
                     let drop = if always_dropped_tag(name) || hidden {
                         Drop::Always
                     } else if !matches!(name, "html" | "body" | "main" | "article")
@@ -460,6 +483,19 @@ pub fn build(html: &Html) -> Dom<'_> {
         }
     }
     dom.meta.frames = frame_count > 0;
+    // A box that holds the marked article body is not furniture, whatever its class says
+    // (layouts name their columns "rail" or "sidebar").
+    for &body in &dom.marked_bodies {
+        let mut p = dom.nodes[body].parent;
+        while p != usize::MAX {
+            if let Kind::Element(el) = &mut dom.nodes[p].kind
+                && el.drop == Drop::Furniture
+            {
+                el.drop = Drop::No;
+            }
+            p = dom.nodes[p].parent;
+        }
+    }
     dom
 }
 
