@@ -101,6 +101,10 @@ enum Reply {
     Drip { every: Duration },
     /// A body with no length that never ends.
     Endless { content_type: &'static str },
+    /// Raw bytes, not necessarily HTTP.
+    Raw(Vec<u8>),
+    /// Accepts the request and never answers.
+    Silent,
 }
 
 fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
@@ -226,6 +230,10 @@ async fn serve_connection(
                 tokio::time::sleep(every).await;
                 stream.write_all(b"x").await?;
             }
+        }
+        Reply::Raw(bytes) => stream.write_all(&bytes).await?,
+        Reply::Silent => {
+            tokio::time::sleep(Duration::from_secs(60)).await;
         }
         Reply::Endless { content_type } => {
             stream
@@ -1025,4 +1033,139 @@ async fn file_feeds_and_file_links() {
             .kind(),
         "file_not_allowed"
     );
+}
+
+#[tokio::test]
+async fn silent_server_times_out() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(|_, _| Reply::Silent).await;
+    let config = FetchConfig {
+        timeout: HumanDuration(Duration::from_millis(500)),
+        retries: 1,
+        ..test_config()
+    };
+    let url = server.url("/tarpit");
+    let error = fetcher(&config)
+        .fetch_feed(&feed_request(url.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), "timeout", "{error}");
+    assert_names_url(&error, &url);
+    assert_eq!(server.hits("/tarpit"), 2, "timeouts are retried");
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_connect_error() {
+    let _serial = SERIAL.lock().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/feed")).unwrap();
+    let error = fetcher(&test_config())
+        .fetch_feed(&feed_request(url.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), "connect", "{error}");
+    assert!(error.is_transient());
+    assert_names_url(&error, &url);
+    println!("refused: {error}");
+}
+
+#[tokio::test]
+async fn garbage_instead_of_http_is_an_error() {
+    let _serial = SERIAL.lock().await;
+    let server =
+        TestServer::start(|_, _| Reply::Raw(b"SSH-2.0-OpenSSH_9.2\r\n\r\n\x00\x01\x02".to_vec()))
+            .await;
+    let url = server.url("/feed");
+    let error = fetcher(&test_config())
+        .fetch_feed(&feed_request(url.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), "protocol", "{error}");
+    assert_names_url(&error, &url);
+    println!("garbage: {error}");
+}
+
+#[tokio::test]
+async fn endless_headers_are_refused() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(|_, _| {
+        let mut raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n".to_vec();
+        for i in 0..20_000 {
+            raw.extend_from_slice(format!("X-Padding-{i}: {}\r\n", "y".repeat(100)).as_bytes());
+        }
+        raw.extend_from_slice(b"\r\nbody");
+        Reply::Raw(raw)
+    })
+    .await;
+    let meter = HeapMeter::start();
+    let url = server.url("/headers");
+    let error = fetcher(&test_config())
+        .fetch_page(&url, &no_robots())
+        .await
+        .unwrap_err();
+    assert_names_url(&error, &url);
+    let growth = meter.peak_growth();
+    println!(
+        "endless headers: {} ({}); peak heap growth {growth} bytes",
+        error,
+        error.kind()
+    );
+    assert!(growth < 16 * MIB, "peak heap growth {growth} bytes");
+}
+
+#[tokio::test]
+async fn feed_served_with_the_wrong_content_type() {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start(|_, _| ok("text/html; charset=iso-8859-1", rss(2))).await;
+    let feed = fetched(
+        fetcher(&test_config())
+            .fetch_feed(&feed_request(server.url("/feed.php")))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(feed.entries.len(), 2);
+}
+
+#[tokio::test]
+async fn one_host_gets_one_request_at_a_time_with_a_minimum_gap() {
+    let _serial = SERIAL.lock().await;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most_in_flight = Arc::new(AtomicUsize::new(0));
+    let starts: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let (counter, most, log) = (in_flight.clone(), most_in_flight.clone(), starts.clone());
+    let server = TestServer::start(move |_, _| {
+        log.lock().unwrap().push(Instant::now());
+        let now = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        most.fetch_max(now, Ordering::SeqCst);
+        // Hold the request a moment so that overlapping requests would be seen.
+        std::thread::sleep(Duration::from_millis(50));
+        counter.fetch_sub(1, Ordering::SeqCst);
+        ok("text/html", "<html><body>x</body></html>")
+    })
+    .await;
+    let config = FetchConfig {
+        per_host_concurrency: 1,
+        per_host_min_delay: HumanDuration(Duration::from_millis(200)),
+        ..test_config()
+    };
+    let fetcher = Arc::new(fetcher(&config));
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let fetcher = fetcher.clone();
+        let url = server.url(&format!("/p/{i}"));
+        tasks.push(tokio::spawn(async move {
+            fetcher.fetch_page(&url, &no_robots()).await
+        }));
+    }
+    for task in tasks {
+        assert!(task.await.unwrap().is_ok());
+    }
+    assert_eq!(most_in_flight.load(Ordering::SeqCst), 1);
+    let starts = starts.lock().unwrap();
+    for pair in starts.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(190), "gap {gap:?}");
+    }
 }

@@ -756,8 +756,8 @@ fn map_reqwest_error(url: &Url, error: &reqwest::Error, timeout: Duration) -> Fe
         };
     }
     if error.is_request() {
-        // Mostly connection-level failures (reset, refused mid-handshake): worth a retry.
-        return FetchError::Connect {
+        // Resets, malformed or oversized response heads: usually passing, worth a retry.
+        return FetchError::Protocol {
             url: url_text,
             message: error_chain(error),
         };

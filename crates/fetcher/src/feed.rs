@@ -472,11 +472,23 @@ fn doctype_end(text: &str) -> Option<usize> {
 // Conversion to newswire's model
 
 fn convert(feed: model::Feed, base: &Url) -> ParsedFeed {
+    let is_rss = matches!(
+        feed.feed_type,
+        model::FeedType::RSS0 | model::FeedType::RSS1 | model::FeedType::RSS2
+    );
     let link = pick_link(&feed.links, base, None);
     let entries = feed
         .entries
         .into_iter()
-        .map(|entry| convert_entry(entry, base))
+        .map(|entry| {
+            let mut converted = convert_entry(entry, base);
+            // feed-rs copies an RSS item's pubDate into `updated`; an update date that
+            // the feed never gave must stay unknown.
+            if is_rss && converted.updated == converted.published {
+                converted.updated = None;
+            }
+            converted
+        })
         .collect();
     ParsedFeed {
         title: feed.title.as_ref().map(text_of).filter(|t| !t.is_empty()),

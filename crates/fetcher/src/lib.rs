@@ -150,6 +150,10 @@ pub enum FetchError {
     },
     #[error("{url}: connection failed: {message}")]
     Connect { url: String, message: String },
+    /// The request failed after connecting: reset connection, malformed or oversized
+    /// response head.
+    #[error("{url}: request failed: {message}")]
+    Protocol { url: String, message: String },
     /// The connection broke while the body was being read.
     #[error("{url}: reading the body failed: {message}")]
     Body { url: String, message: String },
@@ -206,6 +210,7 @@ impl FetchError {
             FetchError::RobotsDisallowed { .. } => "robots",
             FetchError::Timeout { .. } => "timeout",
             FetchError::Connect { .. } => "connect",
+            FetchError::Protocol { .. } => "protocol",
             FetchError::Body { .. } => "body",
             FetchError::Status { status: 429, .. } => "rate_limited",
             FetchError::Status { status, .. } if *status >= 500 => "http_5xx",
@@ -232,6 +237,7 @@ impl FetchError {
             | FetchError::RobotsDisallowed { url }
             | FetchError::Timeout { url, .. }
             | FetchError::Connect { url, .. }
+            | FetchError::Protocol { url, .. }
             | FetchError::Body { url, .. }
             | FetchError::Status { url, .. }
             | FetchError::TooLarge { url, .. }
@@ -246,12 +252,14 @@ impl FetchError {
         }
     }
 
-    /// Worth trying again soon: connection errors, timeouts, broken bodies, 5xx and 429.
+    /// Worth trying again soon: connection errors, timeouts, broken requests and bodies,
+    /// 5xx and 429.
     pub fn is_transient(&self) -> bool {
         match self {
-            FetchError::Timeout { .. } | FetchError::Connect { .. } | FetchError::Body { .. } => {
-                true
-            }
+            FetchError::Timeout { .. }
+            | FetchError::Connect { .. }
+            | FetchError::Protocol { .. }
+            | FetchError::Body { .. } => true,
             FetchError::Status { status, .. } => *status == 429 || *status >= 500,
             _ => false,
         }

@@ -27,6 +27,7 @@ fn rss_2_basic() {
     );
     assert_eq!(entry.id.as_deref(), Some("id-1"));
     assert!(entry.published.is_some());
+    assert_eq!(entry.updated, None, "an RSS item has no update date");
 }
 
 fn titles(feed: &ParsedFeed) -> Vec<&str> {
