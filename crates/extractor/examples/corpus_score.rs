@@ -1,5 +1,5 @@
 //! Quick quality check of the extractor on a benchmark-layout corpus, without the binary:
-//! `cargo run --release -p newswire-extractor --example corpus_score -- DIR [worst N] [show ID]`.
+//! `cargo run --release -p newswire-extractor --example corpus_score -- DIR [worst N] [show ID] [dump FILE]`.
 //! `newswire eval` is the full command (timing, bootstrap, JSON); this exists so the
 //! extractor can be tuned while the binary is being changed by others.
 
@@ -15,6 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let show = args.iter().position(|a| a == "show").and_then(|i| args.get(i + 1)).cloned();
     let truth: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("ground-truth.json"))?)?;
+    let dump = args.iter().position(|a| a == "dump").and_then(|i| args.get(i + 1)).cloned();
+    let mut predictions = serde_json::Map::new();
     let mut rows = Vec::new();
     let mut scores = Vec::new();
     let start = std::time::Instant::now();
@@ -37,8 +39,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             extra.iter().for_each(|m| println!("  + {m}"));
             println!("---- text ----\n{}", article.text);
         }
+        predictions.insert(id.clone(), serde_json::json!({ "articleBody": article.text }));
         rows.push((s.f1, s.precision.unwrap_or(0.0), s.recall.unwrap_or(0.0), id.clone(), url.map(|u| u.to_string()).unwrap_or_default(), article.extraction.method));
         scores.push(s);
+    }
+    if let Some(path) = dump {
+        std::fs::write(path, serde_json::to_vec(&predictions)?)?;
     }
     let agg = score::aggregate(&scores);
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));

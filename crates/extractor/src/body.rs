@@ -159,8 +159,10 @@ fn choose_container(dom: &Dom<'_>, stats: &mut [Stats], strict: bool) -> Option<
                 let own_link = link_density(&stats[i]);
                 let content_score =
                     (1.0 + stats[i].own_commas as f32 + (own as f32 / 100.0).min(3.0)) * (1.0 - own_link as f32);
-                let mut ancestor = node.parent;
-                let mut level = 0;
+                // A generic box holding its own prose (text straight in a <div>) is a
+                // container candidate itself, not only its ancestors.
+                let holds_prose = matches!(el.name, "div" | "section" | "article" | "main" | "td" | "font" | "center");
+                let (mut ancestor, mut level) = if holds_prose { (i, 0) } else { (node.parent, 0) };
                 while ancestor != usize::MAX && level < 5 {
                     if let Kind::Element(anc) = &nodes[ancestor].kind {
                         if anc.name == "html" {
@@ -193,14 +195,14 @@ fn choose_container(dom: &Dom<'_>, stats: &mut [Stats], strict: bool) -> Option<
     // take the nearest ancestor holding at least three of them.
     let strong: Vec<usize> =
         ranked.iter().skip(1).take(5).filter(|(s, _)| *s >= top_score * 0.75).map(|&(_, c)| c).collect();
-    if strong.len() >= 2 {
+    if strong.len() >= 3 {
         let mut ancestor = nodes[top].parent;
         while ancestor != usize::MAX {
             if matches!(&nodes[ancestor].kind, Kind::Element(e) if e.name == "body" || e.name == "html") {
                 break;
             }
             let holds = strong.iter().filter(|&&c| c > ancestor && c < nodes[ancestor].end).count();
-            if holds >= 2 {
+            if holds >= 3 {
                 top = ancestor;
                 break;
             }
@@ -216,7 +218,7 @@ fn choose_container(dom: &Dom<'_>, stats: &mut [Stats], strict: bool) -> Option<
         if matches!(&nodes[parent].kind, Kind::Element(e) if e.name == "body" || e.name == "html") {
             break;
         }
-        if stats[parent].chars > 0 && stats[top].chars as f64 >= stats[parent].chars as f64 * 0.95 {
+        if stats[parent].chars > 0 && stats[top].chars >= stats[parent].chars {
             top = parent;
         } else {
             break;
@@ -381,6 +383,13 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
             top = marked;
         }
         let parts = article_parts(dom, &stats, top, strict);
+        if std::env::var_os("NW_DEBUG").is_some() {
+            for &p in &parts {
+                if let Kind::Element(e) = &dom.nodes[p].kind {
+                    eprintln!("DEBUG strict={strict} part {p} <{} class={:?}> chars={} score={} top={}", e.name, e.class_id, stats[p].chars, stats[p].score, top);
+                }
+            }
+        }
         let text = render(dom, &stats, &parts, strict, max_bytes);
         let enough = content_chars(&text) >= 250;
         if text.len() > best.text.len() {
