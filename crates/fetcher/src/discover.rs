@@ -3,6 +3,9 @@
 //! Used by `newswire feeds discover URL` and to make "this URL is a page, not a feed"
 //! errors useful (they name the feeds to use instead).
 
+use std::sync::OnceLock;
+
+use regex::Regex;
 use url::Url;
 
 /// One feed a page announces.
@@ -26,30 +29,38 @@ const FEED_TYPES: &[&str] = &[
 
 /// The feeds announced in `html`, resolved against `<base href>` or `base`, in page order,
 /// without duplicates.
+///
+/// The tags are found with a linear scan, not a DOM: this runs on whatever a feed URL
+/// returned, and an HTML parser takes seconds on hostile, deeply nested pages.
 pub fn discover_feeds(html: &str, base: &Url) -> Vec<DiscoveredFeed> {
-    let document = scraper::Html::parse_document(html);
-    let document_base = scraper::Selector::parse("base[href]")
-        .ok()
-        .and_then(|selector| {
-            document
-                .select(&selector)
-                .next()
-                .and_then(|b| b.value().attr("href"))
-                .and_then(|href| base.join(href.trim()).ok())
-        })
-        .unwrap_or_else(|| base.clone());
-    let Ok(selector) = scraper::Selector::parse("link[href]") else {
-        return Vec::new();
-    };
+    static TAG: OnceLock<Regex> = OnceLock::new();
+    let tag = TAG.get_or_init(|| {
+        Regex::new(r"(?i)<(link|base)\s[^>]*>")
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    });
+    let mut document_base = base.clone();
     let mut feeds: Vec<DiscoveredFeed> = Vec::new();
-    for link in document.select(&selector) {
-        let element = link.value();
-        let is_alternate = element.attr("rel").is_some_and(|rel| {
+    for found in tag.captures_iter(html) {
+        let attributes = attributes(&found[0]);
+        let attribute = |name: &str| {
+            attributes
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        if found[1].eq_ignore_ascii_case("base") {
+            if let Some(href) = attribute("href")
+                && let Ok(url) = base.join(href.trim())
+            {
+                document_base = url;
+            }
+            continue;
+        }
+        let is_alternate = attribute("rel").is_some_and(|rel| {
             rel.split_ascii_whitespace()
                 .any(|r| r.eq_ignore_ascii_case("alternate"))
         });
-        let content_type = element
-            .attr("type")
+        let content_type = attribute("type")
             .map(|t| t.trim().to_ascii_lowercase())
             .unwrap_or_default();
         let essence = content_type
@@ -61,11 +72,7 @@ pub fn discover_feeds(html: &str, base: &Url) -> Vec<DiscoveredFeed> {
         if !is_alternate || !FEED_TYPES.contains(&essence.as_str()) {
             continue;
         }
-        let Some(href) = element
-            .attr("href")
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-        else {
+        let Some(href) = attribute("href").map(str::trim).filter(|h| !h.is_empty()) else {
             continue;
         };
         let Ok(url) = document_base.join(href) else {
@@ -74,8 +81,7 @@ pub fn discover_feeds(html: &str, base: &Url) -> Vec<DiscoveredFeed> {
         if !matches!(url.scheme(), "http" | "https") || feeds.iter().any(|f| f.url == url) {
             continue;
         }
-        let title = element
-            .attr("title")
+        let title = attribute("title")
             .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|t| !t.is_empty());
         feeds.push(DiscoveredFeed {
@@ -85,6 +91,25 @@ pub fn discover_feeds(html: &str, base: &Url) -> Vec<DiscoveredFeed> {
         });
     }
     feeds
+}
+
+/// The attributes of one start tag, values entity-decoded.
+fn attributes(tag: &str) -> Vec<(String, String)> {
+    static ATTRIBUTE: OnceLock<Regex> = OnceLock::new();
+    let attribute = ATTRIBUTE.get_or_init(|| {
+        Regex::new(r#"([A-Za-z_:][-A-Za-z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)"#)
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    });
+    attribute
+        .captures_iter(tag)
+        .map(|c| {
+            let value = c[2].trim_matches(|q| q == '"' || q == '\'');
+            (
+                c[1].to_string(),
+                html_escape::decode_html_entities(value).into_owned(),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -99,7 +124,7 @@ mod tests {
             <link rel="alternate" type="application/atom+xml" href="https://cdn.example.org/atom">
             <link rel="alternate" type="application/rss+xml" href="/rss.xml">
             <link rel="alternate" hreflang="de" href="/de/">
-            <link rel="Alternate Feed" type="application/feed+json" href="feed.json">
+            <LINK REL="Alternate Feed" TYPE="application/feed+json" HREF='feed.json?a=1&amp;b=2'>
         </head><body></body></html>"#;
         let base = Url::parse("https://news.example.org/world/index.html").unwrap();
         let feeds = discover_feeds(html, &base);
@@ -109,7 +134,7 @@ mod tests {
             [
                 "https://news.example.org/rss.xml",
                 "https://cdn.example.org/atom",
-                "https://news.example.org/world/feed.json"
+                "https://news.example.org/world/feed.json?a=1&b=2"
             ]
         );
         assert_eq!(feeds[0].title.as_deref(), Some("All news"));
@@ -129,5 +154,15 @@ mod tests {
     fn page_without_feeds_gives_nothing() {
         let base = Url::parse("https://news.example.org/").unwrap();
         assert!(discover_feeds("<html><body>hi</body></html>", &base).is_empty());
+    }
+
+    #[test]
+    fn deeply_nested_page_is_scanned_quickly() {
+        let html = format!(
+            "<html><head><link rel=alternate type=application/rss+xml href=/rss></head><body>{}</body></html>",
+            "<div>".repeat(100_000)
+        );
+        let base = Url::parse("https://news.example.org/").unwrap();
+        assert_eq!(discover_feeds(&html, &base).len(), 1);
     }
 }

@@ -348,3 +348,41 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn deeply_nested_markup_does_not_overflow_the_stack() {
+    let depth = 50_000;
+    let nested_xml = format!(
+        "<rss version=\"2.0\"><channel><title>Deep</title><item><title>x</title><link>https://d.example/1</link><foo>{}{}</foo></item></channel></rss>",
+        "<a>".repeat(depth),
+        "</a>".repeat(depth)
+    );
+    let result = parse_feed(nested_xml.as_bytes(), None, &base());
+    if let Err(error) = &result {
+        assert!(error.to_string().starts_with(base().as_str()), "{error}");
+    }
+    let nested_html = format!(
+        "<rss version=\"2.0\"><channel><title>Deep</title><item><title>x</title><link>https://d.example/1</link><description>{}deep{}</description></item></channel></rss>",
+        "&lt;div&gt;".repeat(depth),
+        "&lt;/div&gt;".repeat(depth)
+    );
+    let feed = parse(&nested_html);
+    assert_eq!(feed.entries[0].summary.as_deref(), Some("deep"));
+}
+
+#[test]
+fn html_to_text_table() {
+    let cases = [
+        ("plain &amp; simple", "plain & simple"),
+        ("<p>One</p><p>Two <b>bold</b></p>", "One\nTwo bold"),
+        ("a < b and c > d", "a < b and c > d"),
+        ("<script>var x = '<p>';</script>Visible", "Visible"),
+        ("<!-- hidden -->Shown", "Shown"),
+        ("Tom &amp;amp; Jerry", "Tom & Jerry"),
+        ("Line<br/>break", "Line\nbreak"),
+        ("unclosed <b", "unclosed <b"),
+    ];
+    for (html, expected) in cases {
+        assert_eq!(html_to_text(html), expected, "{html}");
+    }
+}
