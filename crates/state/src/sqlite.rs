@@ -4,8 +4,9 @@
 //! - `feeds`: per feed URL, HTTP validators, schedule and error counters;
 //! - `emitted`: per record id, when it was committed (pruned by age);
 //! - `simhashes`: the near-duplicate index, one row per indexed record with its simhash
-//!   split into four indexed 16-bit band columns (see [`crate::bands`]), bounded by age and
-//!   count;
+//!   split into four 16-bit band columns (see [`crate::bands`]), bounded by age and count.
+//!   Each band index also holds the whole simhash, so candidates are checked from the index
+//!   alone; only the winner's row is read;
 //! - `sinks`: each sink's committed position.
 //!
 //! Times are stored as Unix milliseconds. `synchronous = FULL` makes a returned
@@ -56,10 +57,14 @@ CREATE TABLE IF NOT EXISTS simhashes (
     band3      INTEGER NOT NULL,
     emitted_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS simhashes_band0 ON simhashes (band0);
-CREATE INDEX IF NOT EXISTS simhashes_band1 ON simhashes (band1);
-CREATE INDEX IF NOT EXISTS simhashes_band2 ON simhashes (band2);
-CREATE INDEX IF NOT EXISTS simhashes_band3 ON simhashes (band3);
+DROP INDEX IF EXISTS simhashes_band0;
+DROP INDEX IF EXISTS simhashes_band1;
+DROP INDEX IF EXISTS simhashes_band2;
+DROP INDEX IF EXISTS simhashes_band3;
+CREATE INDEX IF NOT EXISTS simhashes_band0_hash ON simhashes (band0, simhash);
+CREATE INDEX IF NOT EXISTS simhashes_band1_hash ON simhashes (band1, simhash);
+CREATE INDEX IF NOT EXISTS simhashes_band2_hash ON simhashes (band2, simhash);
+CREATE INDEX IF NOT EXISTS simhashes_band3_hash ON simhashes (band3, simhash);
 CREATE INDEX IF NOT EXISTS simhashes_by_age ON simhashes (emitted_at);
 CREATE TABLE IF NOT EXISTS sinks (
     name TEXT PRIMARY KEY,
@@ -211,53 +216,53 @@ impl SqliteState {
         |e| storage(&self.display, e)
     }
 
-    /// Every candidate `(id, simhash, emitted_at)` sharing a band neighbourhood with `simhash`.
-    fn band_candidates(
-        &self,
-        simhash: u64,
-        max_distance: u32,
-    ) -> Result<Vec<(String, u64, i64)>, StateError> {
+    /// Every distinct simhash sharing a band neighbourhood with `simhash`, read from the
+    /// covering band indexes only.
+    fn band_candidates(&self, simhash: u64, max_distance: u32) -> Result<Vec<u64>, StateError> {
         let mut out = Vec::new();
         let query_bands = bands::bands(simhash);
         for (band, value) in query_bands.iter().enumerate().take(BANDS) {
             let keys = bands::neighbourhood(*value, max_distance / BANDS as u32);
             let placeholders = vec!["?"; keys.len()].join(",");
-            let sql = format!(
-                "SELECT id, simhash, emitted_at FROM simhashes WHERE band{band} IN ({placeholders})"
-            );
+            let sql = format!("SELECT simhash FROM simhashes WHERE band{band} IN ({placeholders})");
             let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
             let rows = stmt
                 .query_map(
                     params_from_iter(keys.iter().map(|k| i64::from(*k))),
-                    |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, i64>(1)? as u64,
-                            row.get::<_, i64>(2)?,
-                        ))
-                    },
+                    |row| Ok(row.get::<_, i64>(0)? as u64),
                 )
                 .map_err(self.err())?;
             for row in rows {
                 out.push(row.map_err(self.err())?);
             }
         }
+        out.sort_unstable();
+        out.dedup();
         Ok(out)
     }
 
-    fn all_simhashes(&self) -> Result<Vec<(String, u64, i64)>, StateError> {
+    /// The earliest record indexed under exactly `simhash`.
+    fn earliest_with(&self, simhash: u64) -> Result<Option<String>, StateError> {
+        let band0 = i64::from(bands::bands(simhash)[0]);
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, simhash, emitted_at FROM simhashes")
+            .prepare_cached(
+                "SELECT id FROM simhashes WHERE band0 = ?1 AND simhash = ?2
+                 ORDER BY emitted_at, rowid LIMIT 1",
+            )
+            .map_err(self.err())?;
+        stmt.query_row(params![band0, simhash as i64], |row| row.get(0))
+            .optional()
+            .map_err(self.err())
+    }
+
+    fn all_simhashes(&self) -> Result<Vec<u64>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT simhash FROM simhashes")
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, i64>(1)? as u64,
-                    row.get::<_, i64>(2)?,
-                ))
-            })
+            .query_map([], |row| Ok(row.get::<_, i64>(0)? as u64))
             .map_err(self.err())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
     }
@@ -406,14 +411,17 @@ impl StateStore for SqliteState {
         } else {
             self.all_simhashes()?
         };
-        // The closest match wins; among equals the earliest record, which is the one the
-        // others are copies of.
-        Ok(candidates
+        // The closest match wins; among records with that same simhash the earliest, which
+        // is the one the others are copies of.
+        let closest = candidates
             .into_iter()
-            .map(|(id, other, at)| ((simhash ^ other).count_ones(), at, id))
-            .filter(|(distance, _, _)| *distance <= max_distance)
-            .min()
-            .map(|(_, _, id)| id))
+            .map(|other| ((simhash ^ other).count_ones(), other))
+            .filter(|(distance, _)| *distance <= max_distance)
+            .min();
+        match closest {
+            Some((_, other)) => self.earliest_with(other),
+            None => Ok(None),
+        }
     }
 
     fn sink_position(&self, sink: &str) -> Result<Option<SinkPosition>, StateError> {
