@@ -46,6 +46,8 @@ pub struct SeenRequest {
 pub struct FixtureServer {
     pub addr: SocketAddr,
     resources: Arc<Mutex<HashMap<String, Resource>>>,
+    /// Paths answered only after a pause (a slow feed).
+    delays: Arc<Mutex<HashMap<String, std::time::Duration>>>,
     pub requests: Arc<Mutex<Vec<SeenRequest>>>,
 }
 
@@ -56,6 +58,7 @@ impl FixtureServer {
         let server = Self {
             addr,
             resources: Default::default(),
+            delays: Default::default(),
             requests: Default::default(),
         };
         let shared = server.clone();
@@ -77,6 +80,17 @@ impl FixtureServer {
             .lock()
             .unwrap()
             .insert(path.to_string(), resource);
+    }
+
+    /// Serves `resource` at `path` after waiting `delay` (the request is recorded at once).
+    pub fn put_slow(&self, path: &str, resource: Resource, delay: std::time::Duration) {
+        self.delays.lock().unwrap().insert(path.to_string(), delay);
+        self.put(path, resource);
+    }
+
+    /// Stops serving `path` (404 from now on).
+    pub fn remove(&self, path: &str) {
+        self.resources.lock().unwrap().remove(path);
     }
 
     pub fn requests_for(&self, path: &str) -> Vec<SeenRequest> {
@@ -147,11 +161,15 @@ impl FixtureServer {
                 }
             }
         };
+        let delay = self.delays.lock().unwrap().get(&path).copied();
         self.requests.lock().unwrap().push(SeenRequest {
             path,
             headers,
             status,
         });
+        if let Some(delay) = delay {
+            thread::sleep(delay);
+        }
         let reason = match status {
             200 => "OK",
             304 => "Not Modified",
@@ -231,4 +249,83 @@ pub fn schema_validator() -> jsonschema::Validator {
     let schema: serde_json::Value =
         serde_json::from_str(newswire_core::record::RECORD_JSON_SCHEMA).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (bind :0, read it, release it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .expect("local addr")
+        .port()
+}
+
+/// A plain HTTP/1.1 GET to 127.0.0.1:`port`; `None` when nothing answers.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+/// The value of one sample line of a Prometheus text exposition, e.g.
+/// `metric_value(text, "newswire_feed_polls_total{status=\"ok\"}")`.
+pub fn metric_value(exposition: &str, series: &str) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let rest = line.strip_prefix(series)?;
+        rest.strip_prefix(' ')?.trim().parse().ok()
+    })
+}
+
+/// Waits until `done` holds, checking every 20 ms; panics with `what` after `limit`.
+pub fn wait_for(limit: std::time::Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Sends `signal` (e.g. "TERM", "HUP") to process `pid`.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// An RSS 2.0 feed whose items link `base` + each path.
+pub fn rss_feed(title: &str, base: &str, paths: &[&str]) -> String {
+    let items: String = paths
+        .iter()
+        .map(|p| format!("<item><title>{p}</title><link>{base}{p}</link><guid>{p}</guid><pubDate>Mon, 04 Mar 2024 09:00:00 GMT</pubDate></item>"))
+        .collect();
+    format!("<rss version=\"2.0\"><channel><title>{title}</title>{items}</channel></rss>")
+}
+
+/// A news-like article page with enough text to extract.
+pub fn story_page(title: &str) -> String {
+    format!(
+        "<html lang=\"en\"><head><title>{title}</title></head><body><nav><a href=\"/\">Home</a></nav><article><h1>{title}</h1>\
+         <p>This is the opening paragraph of the story called {title}, which describes in some detail what happened in the harbour district on the day in question.</p>\
+         <p>The second paragraph of {title} adds reactions from residents, officials and shop owners, and explains what is expected to happen next week in the district.</p>\
+         </article><footer>Footer text</footer></body></html>"
+    )
 }

@@ -1,0 +1,148 @@
+//! The metrics endpoint during an end-to-end daemon run: `/metrics` shows what the run
+//! did (feeds polled and failed by reason, entries, pages and bytes, records per sink,
+//! extraction quality, publish delay, queue depths), `/healthz` and `/readyz` answer,
+//! and SIGTERM still drains and exits 0.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{
+    FixtureServer, Resource, free_port, http_get, metric_value, newswire_bin, read_records,
+    rss_feed, send_signal, story_page, wait_for, write_config,
+};
+
+#[test]
+fn metrics_endpoint_shows_the_run() {
+    let server = FixtureServer::start();
+    let paths = ["/a/one", "/a/two", "/a/three"];
+    for path in paths {
+        server.put(
+            path,
+            Resource::ok("text/html; charset=utf-8", story_page(path)),
+        );
+    }
+    server.put(
+        "/feed.xml",
+        Resource::ok(
+            "application/rss+xml",
+            rss_feed("Harbour", &server.url(""), &paths),
+        ),
+    );
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n[[sink]]\ntype = \"jsonl\"\npath = \"out/records.jsonl\"\nflush_records = 1\n\n\
+             [[feed]]\nurl = \"{}\"\ninterval = \"1h\"\n\n[[feed]]\nurl = \"{}\"\ninterval = \"1h\"\n",
+            server.url("/feed.xml"),
+            server.url("/missing.xml"),
+        ),
+    );
+    let mut child = Command::new(newswire_bin())
+        .args(["run", "--config", config.to_str().unwrap()])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start daemon");
+
+    let emitted = "newswire_records_emitted_total{sink=\"jsonl:out/records.jsonl\"}";
+    let mut scrape = String::new();
+    wait_for(Duration::from_secs(30), "3 records in /metrics", || {
+        if let Some((200, body)) = http_get(port, "/metrics") {
+            scrape = body;
+        }
+        metric_value(&scrape, emitted) == Some(3.0)
+            && metric_value(&scrape, "newswire_feed_polls_total{status=\"failed\"}").is_some()
+    });
+    // Queue depths are sampled once a second: wait for the first sample.
+    wait_for(Duration::from_secs(10), "queue depth gauges", || {
+        if let Some((200, body)) = http_get(port, "/metrics") {
+            scrape = body;
+        }
+        scrape.contains("newswire_queue_depth{queue=\"pages\"}")
+    });
+
+    let value = |series: &str| metric_value(&scrape, series);
+    assert_eq!(
+        value("newswire_feed_polls_total{status=\"ok\"}"),
+        Some(1.0),
+        "{scrape}"
+    );
+    assert_eq!(
+        value("newswire_feed_polls_total{status=\"failed\"}"),
+        Some(1.0),
+        "{scrape}"
+    );
+    assert_eq!(
+        value("newswire_feed_failures_total{reason=\"http_4xx\"}"),
+        Some(1.0),
+        "{scrape}"
+    );
+    assert_eq!(value("newswire_feeds_configured"), Some(2.0), "{scrape}");
+    assert_eq!(value("newswire_entries_seen_total"), Some(3.0), "{scrape}");
+    assert_eq!(value("newswire_entries_new_total"), Some(3.0), "{scrape}");
+    assert_eq!(
+        value("newswire_pages_fetched_total{outcome=\"html\"}"),
+        Some(3.0),
+        "{scrape}"
+    );
+    let page_bytes: usize = paths.iter().map(|p| story_page(p).len()).sum();
+    assert_eq!(
+        value("newswire_page_bytes_total"),
+        Some(page_bytes as f64),
+        "{scrape}"
+    );
+    assert_eq!(value(emitted), Some(3.0), "{scrape}");
+    assert_eq!(
+        value("newswire_extraction_quality_count"),
+        Some(3.0),
+        "{scrape}"
+    );
+    assert_eq!(
+        value("newswire_extraction_quality_bucket{le=\"1\"}"),
+        Some(3.0),
+        "{scrape}"
+    );
+    assert_eq!(
+        value("newswire_publish_delay_seconds_count"),
+        Some(3.0),
+        "{scrape}"
+    );
+    // Published in March 2024: far beyond the largest bucket (a week).
+    assert_eq!(
+        value("newswire_publish_delay_seconds_bucket{le=\"604800\"}"),
+        Some(0.0),
+        "{scrape}"
+    );
+    assert!(
+        value("newswire_state_commits_total{result=\"ok\"}").is_some_and(|n| n >= 1.0),
+        "{scrape}"
+    );
+    assert_eq!(
+        value("newswire_queue_depth{queue=\"pages\"}"),
+        Some(0.0),
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains("# HELP newswire_feed_polls_total"),
+        "described: {scrape}"
+    );
+
+    assert_eq!(http_get(port, "/healthz").map(|r| r.0), Some(200));
+    assert_eq!(http_get(port, "/readyz").map(|r| r.0), Some(200));
+    assert_eq!(http_get(port, "/nothing").map(|r| r.0), Some(404));
+
+    send_signal(child.id(), "TERM");
+    let mut exit = None;
+    wait_for(Duration::from_secs(30), "exit after SIGTERM", || {
+        exit = child.try_wait().expect("wait");
+        exit.is_some()
+    });
+    assert_eq!(exit.and_then(|e| e.code()), Some(0));
+    assert_eq!(read_records(&dir.path().join("out")).len(), 3);
+}

@@ -1,0 +1,140 @@
+//! Daemon reload (SIGHUP): a feed added to the config is polled without a restart; a
+//! broken config is rejected with its problems and the running feed list stays; a feed
+//! removed from the config is no longer polled.
+
+mod common;
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{
+    FixtureServer, Resource, newswire_bin, read_records, rss_feed, send_signal, story_page,
+    wait_for, write_config,
+};
+
+const SINK: &str =
+    "[[sink]]\ntype = \"jsonl\"\npath = \"out/records.jsonl\"\nflush_records = 1\n\n";
+
+fn feed_entry(url: &str) -> String {
+    format!("[[feed]]\nurl = \"{url}\"\ninterval = \"1s\"\n\n")
+}
+
+fn records_from(dir: &Path, feed_url: &str) -> usize {
+    read_records(&dir.join("out"))
+        .iter()
+        .filter(|r| r["feed"]["url"] == feed_url)
+        .count()
+}
+
+#[test]
+fn sighup_adds_rejects_and_removes_feeds() {
+    let server = FixtureServer::start();
+    for path in ["/a/1", "/b/1"] {
+        server.put(path, Resource::ok("text/html", story_page(path)));
+    }
+    server.put(
+        "/a.xml",
+        Resource::ok(
+            "application/rss+xml",
+            rss_feed("A", &server.url(""), &["/a/1"]),
+        ),
+    );
+    server.put(
+        "/b.xml",
+        Resource::ok(
+            "application/rss+xml",
+            rss_feed("B", &server.url(""), &["/b/1"]),
+        ),
+    );
+    let (a, b) = (server.url("/a.xml"), server.url("/b.xml"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &format!("{SINK}{}", feed_entry(&a)));
+    let log_path = dir.path().join("daemon.log");
+    let mut child = Command::new(newswire_bin())
+        .args(["run", "--config", config.to_str().unwrap()])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(File::create(&log_path).unwrap())
+        .spawn()
+        .expect("start daemon");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+
+    wait_for(Duration::from_secs(30), "feed A's record", || {
+        records_from(dir.path(), &a) == 1
+    });
+    assert!(server.requests_for("/b.xml").is_empty());
+
+    // Added: B is polled and delivered without a restart.
+    let valid = format!(
+        "[state]\npath = \"state/newswire.db\"\n\n[fetch]\nallow_private_networks = [\"127.0.0.1/32\"]\nper_host_min_delay = \"0ms\"\nretries = 0\n\n{SINK}"
+    );
+    std::fs::write(
+        &config,
+        format!("{valid}{}{}", feed_entry(&a), feed_entry(&b)),
+    )
+    .unwrap();
+    send_signal(child.id(), "HUP");
+    wait_for(
+        Duration::from_secs(30),
+        "feed B's record after SIGHUP",
+        || records_from(dir.path(), &b) == 1,
+    );
+    assert!(log().contains("feed added by reload"), "{}", log());
+
+    // Broken: rejected with every problem and its line; A and B keep being polled.
+    std::fs::write(
+        &config,
+        format!("{valid}[[feed]]\nurl = \"{a}\"\ninterval = \"whenever\"\ncolour = \"red\"\n"),
+    )
+    .unwrap();
+    send_signal(child.id(), "HUP");
+    wait_for(Duration::from_secs(10), "the rejection in the log", || {
+        log().contains("config reload rejected")
+    });
+    let text = log();
+    assert!(
+        text.contains("whenever") && text.contains("colour"),
+        "{text}"
+    );
+    assert!(
+        text.contains("newswire.toml:16: invalid duration")
+            && text.contains("newswire.toml:17: unknown field `colour`"),
+        "both problems, with file and line: {text}"
+    );
+    let (a_polls, b_polls) = (
+        server.requests_for("/a.xml").len(),
+        server.requests_for("/b.xml").len(),
+    );
+    wait_for(Duration::from_secs(15), "both feeds polled again", || {
+        server.requests_for("/a.xml").len() > a_polls
+            && server.requests_for("/b.xml").len() > b_polls
+    });
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+
+    // Removed: A is not polled any more (one poll in flight may still finish).
+    std::fs::write(&config, format!("{valid}{}", feed_entry(&b))).unwrap();
+    send_signal(child.id(), "HUP");
+    wait_for(Duration::from_secs(10), "the removal in the log", || {
+        log().contains("feed removed by reload")
+    });
+    let a_polls = server.requests_for("/a.xml").len();
+    let b_polls = server.requests_for("/b.xml").len();
+    wait_for(Duration::from_secs(15), "B polled twice more", || {
+        server.requests_for("/b.xml").len() >= b_polls + 2
+    });
+    assert!(
+        server.requests_for("/a.xml").len() <= a_polls + 1,
+        "a removed feed is not polled again"
+    );
+
+    send_signal(child.id(), "TERM");
+    let mut exit = None;
+    wait_for(Duration::from_secs(30), "exit after SIGTERM", || {
+        exit = child.try_wait().expect("wait");
+        exit.is_some()
+    });
+    assert_eq!(exit.and_then(|e| e.code()), Some(0), "{}", log());
+}
