@@ -20,8 +20,6 @@ use crate::text::{content_chars, is_boilerplate_line, push_collapsed};
 pub struct Body {
     /// Paragraphs separated by a blank line.
     pub text: String,
-    /// Index of the chosen container in the [`Dom`], when one was found.
-    pub container: Option<usize>,
     /// Share of the container's text that sits inside links.
     pub link_density: f64,
     /// Furniture rules had to be relaxed to find text.
@@ -305,7 +303,11 @@ impl Renderer<'_> {
                 if !self.out.is_empty() {
                     self.out.push_str("\n\n");
                 }
-                self.out.push_str(line);
+                let mut room = self.max_bytes.saturating_sub(self.out.len()).min(line.len());
+                while !line.is_char_boundary(room) {
+                    room -= 1;
+                }
+                self.out.push_str(&line[..room]);
             }
         }
         self.line.clear();
@@ -383,17 +385,10 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
             top = marked;
         }
         let parts = article_parts(dom, &stats, top, strict);
-        if std::env::var_os("NW_DEBUG").is_some() {
-            for &p in &parts {
-                if let Kind::Element(e) = &dom.nodes[p].kind {
-                    eprintln!("DEBUG strict={strict} part {p} <{} class={:?}> chars={} score={} top={}", e.name, e.class_id, stats[p].chars, stats[p].score, top);
-                }
-            }
-        }
         let text = render(dom, &stats, &parts, strict, max_bytes);
         let enough = content_chars(&text) >= 250;
         if text.len() > best.text.len() {
-            best = Body { text, container: Some(top), link_density: link_density(&stats[top]), relaxed: !strict };
+            best = Body { text, link_density: link_density(&stats[top]), relaxed: !strict };
         }
         if enough {
             break;
