@@ -198,12 +198,13 @@ mod tests {
     fn robots_rules_follow_the_file() {
         let robot = texting_robots::Robot::new(
             "newswire",
-            b"User-agent: *\nDisallow: /private/\nCrawl-delay: 2\n\nUser-agent: newswire\nDisallow: /no-bots/\n",
+            b"User-agent: *\nDisallow: /private/\n\nUser-agent: newswire\nCrawl-delay: 2\nDisallow: /no-bots/\n",
         )
         .unwrap();
         let rules = RobotsRules::Parsed(Box::new(robot));
         assert!(rules.allows("https://a.example/news/1"));
         assert!(!rules.allows("https://a.example/no-bots/1"));
+        assert_eq!(rules.crawl_delay(), Some(Duration::from_secs(2)));
         assert!(RobotsRules::AllowAll.allows("https://a.example/x"));
         assert!(!RobotsRules::DisallowAll.allows("https://a.example/x"));
     }
@@ -232,11 +233,21 @@ mod tests {
             assert!(!rules.allows("https://a.example/"));
         }
         assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
-        let rules = cache
-            .rules("https://b.example", || async {
-                (RobotsRules::AllowAll, Duration::ZERO)
-            })
-            .await;
-        assert!(rules.allows("https://b.example/"));
+    }
+
+    #[tokio::test]
+    async fn expired_robots_are_fetched_again() {
+        let cache = RobotsCache::default();
+        let fetches = std::sync::atomic::AtomicUsize::new(0);
+        for _ in 0..2 {
+            let rules = cache
+                .rules("https://b.example", || async {
+                    fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    (RobotsRules::AllowAll, Duration::ZERO)
+                })
+                .await;
+            assert!(rules.allows("https://b.example/"));
+        }
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }
