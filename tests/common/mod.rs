@@ -131,7 +131,9 @@ impl FixtureServer {
             let mut body = vec![0; len];
             let _ = reader.read_exact(&mut body);
         }
-        let resource = self.resources.lock().unwrap().get(&path).cloned();
+        // Like a real server, the query string does not pick the resource.
+        let route = path.split('?').next().unwrap_or(&path).to_string();
+        let resource = self.resources.lock().unwrap().get(&route).cloned();
         let mut stream = stream;
         let (status, head_extra, body) = match resource {
             None => (404, String::new(), b"not found".to_vec()),
