@@ -58,12 +58,38 @@ fn tag_weight(name: &str) -> f32 {
 }
 
 const POSITIVE_WORDS: &[&str] = &[
-    "article", "body", "content", "entry", "main", "page", "post", "text", "blog", "story", "hentry", "prose",
+    "article", "body", "content", "entry", "main", "page", "post", "text", "blog", "story",
+    "hentry", "prose",
 ];
 const NEGATIVE_WORDS: &[&str] = &[
-    "hidden", "banner", "combx", "comment", "com-", "contact", "foot", "footer", "footnote", "masthead", "media",
-    "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper", "sponsor",
-    "shopping", "tags", "tool", "widget", "teaser", "card", "list",
+    "hidden",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "contact",
+    "foot",
+    "footer",
+    "footnote",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "tool",
+    "widget",
+    "teaser",
+    "card",
+    "list",
 ];
 
 fn class_weight(class_id: &str) -> f32 {
@@ -113,7 +139,10 @@ fn compute_stats(dom: &Dom<'_>, strict: bool) -> Vec<Stats> {
             Kind::Text(text) => {
                 let chars = content_chars(text) as u32;
                 if chars > 0 {
-                    let commas = text.chars().filter(|c| matches!(c, ',' | '，' | '、' | '،')).count() as u32;
+                    let commas = text
+                        .chars()
+                        .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
+                        .count() as u32;
                     if let Some(&(_, block)) = blocks.last() {
                         stats[block].own_chars += chars;
                         stats[block].own_commas += commas;
@@ -137,7 +166,11 @@ fn compute_stats(dom: &Dom<'_>, strict: bool) -> Vec<Stats> {
 }
 
 fn link_density(s: &Stats) -> f64 {
-    if s.chars == 0 { 0.0 } else { f64::from(s.link_chars) / f64::from(s.chars) }
+    if s.chars == 0 {
+        0.0
+    } else {
+        f64::from(s.link_chars) / f64::from(s.chars)
+    }
 }
 
 /// Scores paragraphs into their ancestors; returns the best container, if any.
@@ -156,11 +189,19 @@ fn choose_container(dom: &Dom<'_>, stats: &mut [Stats], strict: bool) -> Option<
             if el.layout == Layout::Block && own >= 25 && !is_heading(el.name) && el.name != "li" {
                 let own_link = link_density(&stats[i]);
                 let content_score =
-                    (1.0 + stats[i].own_commas as f32 + (own as f32 / 100.0).min(3.0)) * (1.0 - own_link as f32);
+                    (1.0 + stats[i].own_commas as f32 + (own as f32 / 100.0).min(3.0))
+                        * (1.0 - own_link as f32);
                 // A generic box holding its own prose (text straight in a <div>) is a
                 // container candidate itself, not only its ancestors.
-                let holds_prose = matches!(el.name, "div" | "section" | "article" | "main" | "td" | "font" | "center");
-                let (mut ancestor, mut level) = if holds_prose { (i, 0) } else { (node.parent, 0) };
+                let holds_prose = matches!(
+                    el.name,
+                    "div" | "section" | "article" | "main" | "td" | "font" | "center"
+                );
+                let (mut ancestor, mut level) = if holds_prose {
+                    (i, 0)
+                } else {
+                    (node.parent, 0)
+                };
                 while ancestor != usize::MAX && level < 5 {
                     if let Kind::Element(anc) = &nodes[ancestor].kind {
                         if anc.name == "html" {
@@ -168,7 +209,8 @@ fn choose_container(dom: &Dom<'_>, stats: &mut [Stats], strict: bool) -> Option<
                         }
                         if !stats[ancestor].scored {
                             stats[ancestor].scored = true;
-                            stats[ancestor].score = tag_weight(anc.name) + class_weight(&anc.class_id);
+                            stats[ancestor].score =
+                                tag_weight(anc.name) + class_weight(&anc.class_id);
                             candidates.push(ancestor);
                         }
                         let divider = match level {
@@ -185,21 +227,34 @@ fn choose_container(dom: &Dom<'_>, stats: &mut [Stats], strict: bool) -> Option<
         }
         i += 1;
     }
-    let final_score = |idx: usize, stats: &[Stats]| stats[idx].score * (1.0 - link_density(&stats[idx]) as f32);
-    let mut ranked: Vec<(f32, usize)> = candidates.iter().map(|&c| (final_score(c, stats), c)).collect();
+    let final_score =
+        |idx: usize, stats: &[Stats]| stats[idx].score * (1.0 - link_density(&stats[idx]) as f32);
+    let mut ranked: Vec<(f32, usize)> = candidates
+        .iter()
+        .map(|&c| (final_score(c, stats), c))
+        .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let &(top_score, mut top) = ranked.first()?;
     // When several strong candidates share an ancestor, the article was split in parts:
     // take the nearest ancestor holding at least three of them.
-    let strong: Vec<usize> =
-        ranked.iter().skip(1).take(5).filter(|(s, _)| *s >= top_score * 0.75).map(|&(_, c)| c).collect();
+    let strong: Vec<usize> = ranked
+        .iter()
+        .skip(1)
+        .take(5)
+        .filter(|(s, _)| *s >= top_score * 0.75)
+        .map(|&(_, c)| c)
+        .collect();
     if strong.len() >= 3 {
         let mut ancestor = nodes[top].parent;
         while ancestor != usize::MAX {
-            if matches!(&nodes[ancestor].kind, Kind::Element(e) if e.name == "body" || e.name == "html") {
+            if matches!(&nodes[ancestor].kind, Kind::Element(e) if e.name == "body" || e.name == "html")
+            {
                 break;
             }
-            let holds = strong.iter().filter(|&&c| c > ancestor && c < nodes[ancestor].end).count();
+            let holds = strong
+                .iter()
+                .filter(|&&c| c > ancestor && c < nodes[ancestor].end)
+                .count();
             if holds >= 3 {
                 top = ancestor;
                 break;
@@ -248,7 +303,11 @@ fn article_parts(dom: &Dom<'_>, stats: &[Stats], top: usize, strict: bool) -> Ve
             && !dropped(el.drop, strict)
         {
             let s = &stats[i];
-            let mut score = if s.scored { s.score * (1.0 - link_density(s) as f32) } else { 0.0 };
+            let mut score = if s.scored {
+                s.score * (1.0 - link_density(s) as f32)
+            } else {
+                0.0
+            };
             if !top_class.is_empty() && el.class_id == top_class {
                 score += top_score * 0.2;
             }
@@ -267,10 +326,16 @@ fn article_parts(dom: &Dom<'_>, stats: &[Stats], top: usize, strict: bool) -> Ve
 
 fn ends_sentence(dom: &Dom<'_>, idx: usize) -> bool {
     let node = &dom.nodes[idx];
-    dom.nodes[idx + 1..node.end].iter().rev().find_map(|n| match n.kind {
-        Kind::Text(t) if !t.trim().is_empty() => Some(t.trim_end().ends_with(['.', '!', '?', '"', '”', '。'])),
-        _ => None,
-    }) == Some(true)
+    dom.nodes[idx + 1..node.end]
+        .iter()
+        .rev()
+        .find_map(|n| match n.kind {
+            Kind::Text(t) if !t.trim().is_empty() => {
+                Some(t.trim_end().ends_with(['.', '!', '?', '"', '”', '。']))
+            }
+            _ => None,
+        })
+        == Some(true)
 }
 
 /// Whether a subtree inside the article is a link list or a furniture box by its numbers.
@@ -303,7 +368,10 @@ impl Renderer<'_> {
                 if !self.out.is_empty() {
                     self.out.push_str("\n\n");
                 }
-                let mut room = self.max_bytes.saturating_sub(self.out.len()).min(line.len());
+                let mut room = self
+                    .max_bytes
+                    .saturating_sub(self.out.len())
+                    .min(line.len());
                 while !line.is_char_boundary(room) {
                     room -= 1;
                 }
@@ -315,9 +383,21 @@ impl Renderer<'_> {
     }
 }
 
-fn render(dom: &Dom<'_>, stats: &[Stats], roots: &[usize], strict: bool, max_bytes: usize) -> String {
+fn render(
+    dom: &Dom<'_>,
+    stats: &[Stats],
+    roots: &[usize],
+    strict: bool,
+    max_bytes: usize,
+) -> String {
     let nodes = &dom.nodes;
-    let mut r = Renderer { out: String::new(), line: String::new(), line_link_chars: 0, max_bytes, stats };
+    let mut r = Renderer {
+        out: String::new(),
+        line: String::new(),
+        line_link_chars: 0,
+        max_bytes,
+        stats,
+    };
     for &root in roots {
         let mut block_ends: Vec<usize> = Vec::new();
         let mut link_end = 0usize;
@@ -332,7 +412,10 @@ fn render(dom: &Dom<'_>, stats: &[Stats], roots: &[usize], strict: bool, max_byt
             match &node.kind {
                 Kind::Element(el) => {
                     // The headline is metadata, not body text.
-                    if dropped(el.drop, strict) || el.name == "h1" || (i != root && is_link_block(el.name, &r.stats[i])) {
+                    if dropped(el.drop, strict)
+                        || el.name == "h1"
+                        || (i != root && is_link_block(el.name, &r.stats[i]))
+                    {
                         i = node.end;
                         continue;
                     }
@@ -380,7 +463,9 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
             .iter()
             .filter(|&&m| stats[m].chars >= 400 && link_density(&stats[m]) < 0.4)
             .max_by_key(|&&m| stats[m].chars)
-            && !(top > marked && top < dom.nodes[marked].end && stats[top].chars as f64 >= stats[marked].chars as f64 * 0.9)
+            && !(top > marked
+                && top < dom.nodes[marked].end
+                && stats[top].chars as f64 >= stats[marked].chars as f64 * 0.9)
         {
             top = marked;
         }
@@ -388,7 +473,11 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
         let text = render(dom, &stats, &parts, strict, max_bytes);
         let enough = content_chars(&text) >= 250;
         if text.len() > best.text.len() {
-            best = Body { text, link_density: link_density(&stats[top]), relaxed: !strict };
+            best = Body {
+                text,
+                link_density: link_density(&stats[top]),
+                relaxed: !strict,
+            };
         }
         if enough {
             break;
@@ -401,6 +490,8 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
 /// JSON-LD bodies.
 pub fn render_all(dom: &Dom<'_>, max_bytes: usize) -> String {
     let stats = compute_stats(dom, false);
-    let roots: Vec<usize> = (0..dom.nodes.len()).filter(|&i| dom.nodes[i].parent == usize::MAX).collect();
+    let roots: Vec<usize> = (0..dom.nodes.len())
+        .filter(|&i| dom.nodes[i].parent == usize::MAX)
+        .collect();
     render(dom, &stats, &roots, false, max_bytes)
 }

@@ -90,13 +90,12 @@ pub struct Dom<'a> {
 fn layout_of(name: &str) -> Layout {
     match name {
         "br" => Layout::Break,
-        "address" | "article" | "aside" | "blockquote" | "body" | "center" | "dd" | "details" | "dialog"
-        | "dir" | "div" | "dl" | "dt" | "fieldset" | "figcaption" | "figure" | "footer" | "form" | "h1"
-        | "h2" | "h3" | "h4" | "h5" | "h6" | "header" | "hgroup" | "hr" | "li" | "main" | "menu" | "nav"
-        | "ol" | "p" | "pre" | "section" | "summary" | "table" | "tbody" | "thead" | "tfoot" | "tr"
-        | "td" | "th" | "caption" | "ul" | "html" | "frameset" | "noscript" | "legend" | "option" => {
-            Layout::Block
-        }
+        "address" | "article" | "aside" | "blockquote" | "body" | "center" | "dd" | "details"
+        | "dialog" | "dir" | "div" | "dl" | "dt" | "fieldset" | "figcaption" | "figure"
+        | "footer" | "form" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "header" | "hgroup"
+        | "hr" | "li" | "main" | "menu" | "nav" | "ol" | "p" | "pre" | "section" | "summary"
+        | "table" | "tbody" | "thead" | "tfoot" | "tr" | "td" | "th" | "caption" | "ul"
+        | "html" | "frameset" | "noscript" | "legend" | "option" => Layout::Block,
         _ => Layout::Inline,
     }
 }
@@ -270,7 +269,11 @@ fn has_word(class_id: &str, words: &[&str]) -> bool {
                     return true;
                 }
             }
-            start = if i < bytes.len() && bytes[i].is_ascii_alphanumeric() { i } else { i + 1 };
+            start = if i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i
+            } else {
+                i + 1
+            };
         }
         i += 1;
     }
@@ -282,7 +285,16 @@ fn furniture(class_id_raw: &str, lower: &str, role: Option<&str>) -> bool {
     if let Some(role) = role
         && matches!(
             role,
-            "navigation" | "banner" | "contentinfo" | "complementary" | "dialog" | "alertdialog" | "menu" | "menubar" | "search" | "toolbar"
+            "navigation"
+                | "banner"
+                | "contentinfo"
+                | "complementary"
+                | "dialog"
+                | "alertdialog"
+                | "menu"
+                | "menubar"
+                | "search"
+                | "toolbar"
         )
     {
         return true;
@@ -290,11 +302,15 @@ fn furniture(class_id_raw: &str, lower: &str, role: Option<&str>) -> bool {
     if lower.is_empty() || CONTENT_MARKERS.iter().any(|m| lower.contains(m)) {
         return false;
     }
-    if has_word(class_id_raw, FURNITURE_WORDS) || FURNITURE_SUBSTRINGS.iter().any(|s| lower.contains(s)) {
+    if has_word(class_id_raw, FURNITURE_WORDS)
+        || FURNITURE_SUBSTRINGS.iter().any(|s| lower.contains(s))
+    {
         // Layout words ("content-with-sidebar", "main-rail") describe where a box sits, not
         // what it holds: a box that also calls itself content is not furniture.
         let strong = has_word(class_id_raw, STRONG_FURNITURE_WORDS)
-            || STRONG_FURNITURE_SUBSTRINGS.iter().any(|s| lower.contains(s));
+            || STRONG_FURNITURE_SUBSTRINGS
+                .iter()
+                .any(|s| lower.contains(s));
         return strong || !has_word(class_id_raw, CONTENT_WORDS);
     }
     false
@@ -303,23 +319,70 @@ fn furniture(class_id_raw: &str, lower: &str, role: Option<&str>) -> bool {
 /// Furniture words that stay furniture even next to a content word ("article-comments",
 /// "post-share").
 const STRONG_FURNITURE_WORDS: &[&str] = &[
-    "ad", "ads", "advert", "advertisement", "byline", "comment", "comments", "consent", "cookie", "cookies", "donate",
-    "donation", "newsletter", "outbrain", "promo", "related", "share", "sharing", "signup", "social", "sponsor",
-    "sponsored", "subscribe", "taboola", "recommended", "breadcrumb", "breadcrumbs", "caption", "credit", "credits",
+    "ad",
+    "ads",
+    "advert",
+    "advertisement",
+    "byline",
+    "comment",
+    "comments",
+    "consent",
+    "cookie",
+    "cookies",
+    "donate",
+    "donation",
+    "newsletter",
+    "outbrain",
+    "promo",
+    "related",
+    "share",
+    "sharing",
+    "signup",
+    "social",
+    "sponsor",
+    "sponsored",
+    "subscribe",
+    "taboola",
+    "recommended",
+    "breadcrumb",
+    "breadcrumbs",
+    "caption",
+    "credit",
+    "credits",
 ];
-const STRONG_FURNITURE_SUBSTRINGS: &[&str] =
-    &["advert", "newsletter", "social", "related", "recommend", "cookie", "consent", "donat", "outbrain", "taboola"];
+const STRONG_FURNITURE_SUBSTRINGS: &[&str] = &[
+    "advert",
+    "newsletter",
+    "social",
+    "related",
+    "recommend",
+    "cookie",
+    "consent",
+    "donat",
+    "outbrain",
+    "taboola",
+];
 /// Words that say a box holds the content.
-const CONTENT_WORDS: &[&str] = &["article", "body", "content", "main", "story", "entry", "post", "text", "column"];
+const CONTENT_WORDS: &[&str] = &[
+    "article", "body", "content", "main", "story", "entry", "post", "text", "column",
+];
 
 fn hidden_style(style: &str) -> bool {
-    let compact: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let compact: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
     compact.contains("display:none") || compact.contains("visibility:hidden")
 }
 
 /// Walks `html` once into a [`Dom`].
 pub fn build(html: &Html) -> Dom<'_> {
-    let mut dom = Dom { nodes: Vec::with_capacity(4096), meta: RawMeta::default(), marked_bodies: Vec::new() };
+    let mut dom = Dom {
+        nodes: Vec::with_capacity(4096),
+        meta: RawMeta::default(),
+        marked_bodies: Vec::new(),
+    };
     // Stack of open element indices; `usize::MAX` marks elements we do not copy.
     let mut open: Vec<usize> = Vec::with_capacity(64);
     // Text capture for <title>, <h1>, JSON-LD and author elements.
@@ -359,11 +422,16 @@ pub fn build(html: &Html) -> Dom<'_> {
                             "content" => content = Some(value),
                             "name" | "property" if name == "meta" => meta_key = Some(value),
                             "http-equiv" if name == "meta" => meta_key = Some(value),
-                            "type" if name == "script" => json_ld = value.trim().eq_ignore_ascii_case("application/ld+json"),
+                            "type" if name == "script" => {
+                                json_ld = value.trim().eq_ignore_ascii_case("application/ld+json")
+                            }
                             "datetime" => datetime = Some(value),
                             "pubdate" => pubdate = true,
                             "lang" if name == "html" => dom.meta.lang = Some(value.to_owned()),
-                            "href" if name == "link" && rel.is_some_and(|r| r.eq_ignore_ascii_case("canonical")) => {
+                            "href"
+                                if name == "link"
+                                    && rel.is_some_and(|r| r.eq_ignore_ascii_case("canonical")) =>
+                            {
                                 dom.meta.canonical = Some(value.to_owned());
                             }
                             _ => {}
@@ -374,22 +442,32 @@ pub fn build(html: &Html) -> Dom<'_> {
                         && rel.is_some_and(|r| r.eq_ignore_ascii_case("canonical"))
                         && dom.meta.canonical.is_none()
                     {
-                        dom.meta.canonical = el.attrs().find(|(k, _)| *k == "href").map(|(_, v)| v.to_owned());
+                        dom.meta.canonical = el
+                            .attrs()
+                            .find(|(k, _)| *k == "href")
+                            .map(|(_, v)| v.to_owned());
                     }
                     if name == "meta" {
                         if let (Some(key), Some(content)) = (meta_key.or(itemprop), content) {
-                            dom.meta.metas.push((key.to_ascii_lowercase(), content.to_owned()));
+                            dom.meta
+                                .metas
+                                .push((key.to_ascii_lowercase(), content.to_owned()));
                         }
                     } else if let (Some(prop), Some(content)) = (itemprop, content) {
-                        dom.meta.metas.push((prop.to_ascii_lowercase(), content.to_owned()));
+                        dom.meta
+                            .metas
+                            .push((prop.to_ascii_lowercase(), content.to_owned()));
                     }
                     if name == "time"
                         && let Some(dt) = datetime
                     {
-                        let published = pubdate || itemprop.is_some_and(|p| p.eq_ignore_ascii_case("datePublished"));
+                        let published = pubdate
+                            || itemprop.is_some_and(|p| p.eq_ignore_ascii_case("datePublished"));
                         dom.meta.times.push((dt.to_owned(), published));
                     } else if let (Some(prop), Some(dt)) = (itemprop, datetime) {
-                        dom.meta.metas.push((prop.to_ascii_lowercase(), dt.to_owned()));
+                        dom.meta
+                            .metas
+                            .push((prop.to_ascii_lowercase(), dt.to_owned()));
                     }
                     if name == "frameset" || name == "frame" || name == "iframe" {
                         frame_count += 1;
@@ -406,10 +484,13 @@ pub fn build(html: &Html) -> Dom<'_> {
                             }
                             _ if content.is_none()
                                 && itemprop.is_some_and(|p| {
-                                    p.eq_ignore_ascii_case("headline") || p.eq_ignore_ascii_case("datePublished")
+                                    p.eq_ignore_ascii_case("headline")
+                                        || p.eq_ignore_ascii_case("datePublished")
                                 }) =>
                             {
-                                Some(Capture::Itemprop(itemprop.unwrap_or_default().to_ascii_lowercase()))
+                                Some(Capture::Itemprop(
+                                    itemprop.unwrap_or_default().to_ascii_lowercase(),
+                                ))
                             }
                             _ => None,
                         };
@@ -418,7 +499,8 @@ pub fn build(html: &Html) -> Dom<'_> {
                         }
                     }
                     let lower = class_id.to_ascii_lowercase();
-                    let marked_body = itemprop.is_some_and(|p| p.eq_ignore_ascii_case("articleBody"));
+                    let marked_body =
+                        itemprop.is_some_and(|p| p.eq_ignore_ascii_case("articleBody"));
                     if marked_body {
                         dom.marked_bodies.push(index);
                     }
@@ -454,7 +536,11 @@ pub fn build(html: &Html) -> Dom<'_> {
                     }
                     let parent = open.last().copied().unwrap_or(usize::MAX);
                     let index = dom.nodes.len();
-                    dom.nodes.push(Node { kind: Kind::Text(text), end: index + 1, parent });
+                    dom.nodes.push(Node {
+                        kind: Kind::Text(text),
+                        end: index + 1,
+                        parent,
+                    });
                 }
                 _ => {}
             },
@@ -522,7 +608,8 @@ mod tests {
 
     #[test]
     fn subtrees_are_contiguous_ranges() {
-        let html = Html::parse_document("<html><body><div><p>a</p><p>b</p></div><p>c</p></body></html>");
+        let html =
+            Html::parse_document("<html><body><div><p>a</p><p>b</p></div><p>c</p></body></html>");
         let dom = build(&html);
         let div = dom
             .nodes
@@ -537,7 +624,11 @@ mod tests {
     fn furniture_is_recognised_but_article_body_is_protected() {
         assert!(furniture("newsletter-signup", "newsletter-signup", None));
         assert!(furniture("x", "x", Some("navigation")));
-        assert!(!furniture("article-body share-free", "article-body share-free", None));
+        assert!(!furniture(
+            "article-body share-free",
+            "article-body share-free",
+            None
+        ));
         assert!(!furniture("story", "story", None));
     }
 }

@@ -6,11 +6,11 @@
 //!
 //! ```
 //! use newswire_extractor::{extract, FeedHints};
-//! let html = "<html><head><title>Rain returns | Daily Example</title></head><body><article>\
+//! let html = "<html><head><title>Rain returns to the valley | Daily Example</title></head><body><article>\
 //!     <p>Rain returned to the valley on Tuesday, ending a dry spell that had lasted, by the \
 //!     count of local farmers, for more than two months.</p></article></body></html>";
 //! let article = extract(html, None, &FeedHints::default());
-//! assert_eq!(article.title.as_deref(), Some("Rain returns"));
+//! assert_eq!(article.title.as_deref(), Some("Rain returns to the valley"));
 //! assert!(article.text.starts_with("Rain returned"));
 //! ```
 //!
@@ -80,7 +80,8 @@ pub mod warnings {
     pub const SHORT: &str = "article text is very short";
     pub const PAYWALL: &str = "paywall: page says the article is not free";
     pub const LOGIN_WALL: &str = "paywall: short text behind a login or subscription prompt";
-    pub const CONSENT: &str = "consent wall: page shows a cookie or consent notice instead of the article";
+    pub const CONSENT: &str =
+        "consent wall: page shows a cookie or consent notice instead of the article";
     pub const CHALLENGE: &str = "bot challenge: page is an anti-bot or captcha interstitial";
     pub const FRAMES: &str = "page is built from frames; their content is not fetched";
     pub const RELAXED: &str = "boilerplate rules relaxed to find text";
@@ -92,7 +93,12 @@ pub fn extract(html: &str, url: Option<&Url>, hints: &FeedHints) -> Article {
 }
 
 /// [`extract`] with explicit options.
-pub fn extract_with(html: &str, url: Option<&Url>, hints: &FeedHints, options: &ExtractOptions) -> Article {
+pub fn extract_with(
+    html: &str,
+    url: Option<&Url>,
+    hints: &FeedHints,
+    options: &ExtractOptions,
+) -> Article {
     let guarded = guard::guard(html, &options.limits);
     if guarded.refused {
         let warning = guarded.warnings.join("; ");
@@ -142,7 +148,11 @@ pub fn extract_with(html: &str, url: Option<&Url>, hints: &FeedHints, options: &
     article.language = language(&page.meta, &ld, hints, &text, &mut warnings);
     let quality = quality(method, &text, found.link_density, &warnings);
     article.text = text;
-    article.extraction = Extraction { method: method.to_owned(), quality, warnings };
+    article.extraction = Extraction {
+        method: method.to_owned(),
+        quality,
+        warnings,
+    };
     article
 }
 
@@ -157,27 +167,47 @@ pub fn from_feed(hints: &FeedHints, url: Option<&Url>, warning: &str) -> Article
     if text.is_empty() {
         warnings.push(warnings::EMPTY.to_owned());
     }
-    let language = hints.language.as_deref().and_then(meta::normalize_language).or_else(|| detect_language(&text));
+    let language = hints
+        .language
+        .as_deref()
+        .and_then(meta::normalize_language)
+        .or_else(|| detect_language(&text));
     let quality = if text.is_empty() { 0.0 } else { 0.3 };
     Article {
-        title: hints.title.as_deref().map(normalize_space).filter(|t| !t.is_empty()),
+        title: hints
+            .title
+            .as_deref()
+            .map(normalize_space)
+            .filter(|t| !t.is_empty()),
         authors: meta::clean_authors(&hints.authors),
         published_at: hints.published_at,
         updated_at: hints.updated_at,
         language,
         text,
-        summary: hints.summary.as_deref().map(normalize_space).filter(|s| !s.is_empty()),
+        summary: hints
+            .summary
+            .as_deref()
+            .map(normalize_space)
+            .filter(|s| !s.is_empty()),
         image: hints.image.clone(),
         tags: hints.tags.clone(),
         site_name: None,
         canonical_url: url.map(Url::to_string),
-        extraction: Extraction { method: "feed".to_owned(), quality, warnings },
+        extraction: Extraction {
+            method: "feed".to_owned(),
+            quality,
+            warnings,
+        },
     }
 }
 
 /// The feed entry's own text: its full content rendered like a page, else its summary.
 fn feed_text(hints: &FeedHints) -> String {
-    if let Some(content) = hints.content_html.as_deref().filter(|c| !c.trim().is_empty()) {
+    if let Some(content) = hints
+        .content_html
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    {
         let limits = Limits::default();
         let guarded = guard::guard(content, &limits);
         if !guarded.refused {
@@ -189,7 +219,11 @@ fn feed_text(hints: &FeedHints) -> String {
             }
         }
     }
-    hints.summary.as_deref().map(normalize_space).unwrap_or_default()
+    hints
+        .summary
+        .as_deref()
+        .map(normalize_space)
+        .unwrap_or_default()
 }
 
 /// JSON-LD bodies come as plain text, sometimes with HTML or escaped entities left in.
@@ -230,13 +264,23 @@ fn json_ld_body_preferred(ld_body: &str, dom_text: &str) -> bool {
     overlap.precision.unwrap_or(0.0) >= 0.8
 }
 
-fn metadata(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, url: Option<&Url>, hints: &FeedHints) -> Article {
+fn metadata(
+    raw: &dom::RawMeta,
+    ld: &meta::JsonLdArticle,
+    url: Option<&Url>,
+    hints: &FeedHints,
+) -> Article {
     let m = |keys: &[&str]| meta::meta_value(raw, keys).map(str::to_owned);
     let site_name = m(&["og:site_name", "application-name", "twitter:site"])
         .or_else(|| ld.publisher.clone())
         .map(|s| normalize_space(&s))
         .filter(|s| !s.is_empty() && !s.starts_with('@'));
-    let itemprop = |name: &str| raw.itemprops.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let itemprop = |name: &str| {
+        raw.itemprops
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let title_sources = [
         ld.headline.clone(),
         m(&["og:title"]),
@@ -259,8 +303,16 @@ fn metadata(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, url: Option<&Url>, hin
             .metas
             .iter()
             .filter(|(k, v)| {
-                matches!(k.as_str(), "author" | "article:author" | "dc.creator" | "dcterms.creator" | "parsely-author" | "sailthru.author" | "byl")
-                    && !v.contains("://")
+                matches!(
+                    k.as_str(),
+                    "author"
+                        | "article:author"
+                        | "dc.creator"
+                        | "dcterms.creator"
+                        | "parsely-author"
+                        | "sailthru.author"
+                        | "byl"
+                ) && !v.contains("://")
             })
             .map(|(_, v)| v.clone())
             .collect();
@@ -275,11 +327,35 @@ fn metadata(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, url: Option<&Url>, hin
 
     let published = [
         ld.published.clone(),
-        m(&["article:published_time", "og:published_time", "og:article:published_time"]),
-        m(&["dc.date", "dcterms.created", "dc.date.issued", "dcterms.issued", "dc.date.created"]),
-        m(&["date", "pubdate", "publishdate", "publish-date", "publish_date", "article.published", "sailthru.date", "parsely-pub-date", "datepublished"]),
+        m(&[
+            "article:published_time",
+            "og:published_time",
+            "og:article:published_time",
+        ]),
+        m(&[
+            "dc.date",
+            "dcterms.created",
+            "dc.date.issued",
+            "dcterms.issued",
+            "dc.date.created",
+        ]),
+        m(&[
+            "date",
+            "pubdate",
+            "publishdate",
+            "publish-date",
+            "publish_date",
+            "article.published",
+            "sailthru.date",
+            "parsely-pub-date",
+            "datepublished",
+        ]),
         itemprop("datepublished"),
-        raw.times.iter().find(|(_, p)| *p).or(raw.times.first()).map(|(d, _)| d.clone()),
+        raw.times
+            .iter()
+            .find(|(_, p)| *p)
+            .or(raw.times.first())
+            .map(|(d, _)| d.clone()),
     ]
     .into_iter()
     .flatten()
@@ -287,7 +363,14 @@ fn metadata(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, url: Option<&Url>, hin
     .or(hints.published_at);
     let updated = [
         ld.modified.clone(),
-        m(&["article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified", "last-modified", "datemodified"]),
+        m(&[
+            "article:modified_time",
+            "og:updated_time",
+            "dcterms.modified",
+            "dc.date.modified",
+            "last-modified",
+            "datemodified",
+        ]),
     ]
     .into_iter()
     .flatten()
@@ -297,24 +380,47 @@ fn metadata(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, url: Option<&Url>, hin
     let summary = ld
         .description
         .clone()
-        .or_else(|| m(&["og:description", "twitter:description", "description", "dc.description"]))
+        .or_else(|| {
+            m(&[
+                "og:description",
+                "twitter:description",
+                "description",
+                "dc.description",
+            ])
+        })
         .or_else(|| hints.summary.clone())
         .map(|s| normalize_space(&s))
         .filter(|s| !s.is_empty());
     let image = ld
         .image
         .clone()
-        .or_else(|| m(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"]))
+        .or_else(|| {
+            m(&[
+                "og:image",
+                "og:image:url",
+                "twitter:image",
+                "twitter:image:src",
+            ])
+        })
         .or_else(|| hints.image.clone())
         .map(|i| resolve(url, &i));
     let mut tags: Vec<String> = if ld.keywords.is_empty() {
-        raw.metas.iter().filter(|(k, _)| k == "article:tag").map(|(_, v)| normalize_space(v)).collect()
+        raw.metas
+            .iter()
+            .filter(|(k, _)| k == "article:tag")
+            .map(|(_, v)| normalize_space(v))
+            .collect()
     } else {
         ld.keywords.iter().map(|k| normalize_space(k)).collect()
     };
     if tags.is_empty() {
         tags = m(&["keywords", "news_keywords"])
-            .map(|k| k.split(',').map(normalize_space).filter(|s| !s.is_empty()).collect())
+            .map(|k| {
+                k.split(',')
+                    .map(normalize_space)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
     }
     for tag in &hints.tags {
@@ -323,7 +429,11 @@ fn metadata(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, url: Option<&Url>, hin
         }
     }
     tags.truncate(30);
-    let canonical_url = raw.canonical.clone().or_else(|| m(&["og:url"])).map(|c| resolve(url, &c));
+    let canonical_url = raw
+        .canonical
+        .clone()
+        .or_else(|| m(&["og:url"]))
+        .map(|c| resolve(url, &c));
 
     Article {
         title,
@@ -348,10 +458,24 @@ fn resolve(base: Option<&Url>, href: &str) -> String {
 }
 
 /// Paywalls, consent walls and bot challenges.
-fn detect_wall(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, text: &str, title: Option<&str>) -> Option<&'static str> {
+fn detect_wall(
+    raw: &dom::RawMeta,
+    ld: &meta::JsonLdArticle,
+    text: &str,
+    title: Option<&str>,
+) -> Option<&'static str> {
     let chars = content_chars(text);
     let title = title.map(str::to_lowercase).unwrap_or_default();
-    let challenge_titles = ["just a moment", "attention required", "access denied", "are you a robot", "security check", "captcha", "ddos-guard", "verify you are human"];
+    let challenge_titles = [
+        "just a moment",
+        "attention required",
+        "access denied",
+        "are you a robot",
+        "security check",
+        "captcha",
+        "ddos-guard",
+        "verify you are human",
+    ];
     if chars < 1500 && challenge_titles.iter().any(|t| title.contains(t)) {
         return Some(warnings::CHALLENGE);
     }
@@ -359,12 +483,26 @@ fn detect_wall(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, text: &str, title: 
     if ld.paywalled && chars < 1500 {
         return Some(warnings::PAYWALL);
     }
-    let login_prompts = ["subscribe to continue", "subscribe to read", "log in to continue", "sign in to continue", "subscribers only", "already a subscriber", "to continue reading"];
+    let login_prompts = [
+        "subscribe to continue",
+        "subscribe to read",
+        "log in to continue",
+        "sign in to continue",
+        "subscribers only",
+        "already a subscriber",
+        "to continue reading",
+    ];
     if chars < 800 && login_prompts.iter().any(|p| lower.contains(p)) {
         return Some(warnings::LOGIN_WALL);
     }
-    let consent = ["cookie", "consent", "privacy settings", "we value your privacy"];
-    let consent_page = title.contains("consent") || title.contains("cookie") || title.contains("privacy");
+    let consent = [
+        "cookie",
+        "consent",
+        "privacy settings",
+        "we value your privacy",
+    ];
+    let consent_page =
+        title.contains("consent") || title.contains("cookie") || title.contains("privacy");
     if chars < 600 && (consent_page || consent.iter().filter(|c| lower.contains(*c)).count() >= 2) {
         return Some(warnings::CONSENT);
     }
@@ -381,7 +519,13 @@ fn detect_language(text: &str) -> Option<String> {
     meta::iso639_3_to_1(info.lang().code()).map(str::to_owned)
 }
 
-fn language(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, hints: &FeedHints, text: &str, warnings: &mut Vec<String>) -> Option<String> {
+fn language(
+    raw: &dom::RawMeta,
+    ld: &meta::JsonLdArticle,
+    hints: &FeedHints,
+    text: &str,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
     let declared = [
         raw.lang.clone(),
         meta::meta_value(raw, &["content-language", "language", "dc.language"]).map(str::to_owned),
@@ -392,10 +536,16 @@ fn language(raw: &dom::RawMeta, ld: &meta::JsonLdArticle, hints: &FeedHints, tex
     .into_iter()
     .flatten()
     .find_map(|l| meta::normalize_language(&l));
-    let detected = if content_chars(text) >= 100 { detect_language(text) } else { None };
+    let detected = if content_chars(text) >= 100 {
+        detect_language(text)
+    } else {
+        None
+    };
     match (declared, detected) {
         (Some(d), Some(t)) if d != t => {
-            warnings.push(format!("declared language {d} disagrees with the text ({t})"));
+            warnings.push(format!(
+                "declared language {d} disagrees with the text ({t})"
+            ));
             Some(t)
         }
         (Some(d), _) => Some(d),
@@ -412,5 +562,6 @@ fn quality(method: &str, text: &str, link_density: f64, warnings: &[String]) -> 
         _ => 0.4,
     };
     let penalty = if warnings.is_empty() { 0.0 } else { 0.15 };
-    ((base * (0.3 + 0.7 * length) * (1.0 - link_density.min(1.0) * 0.5)) - penalty).clamp(0.0, 1.0) as f32
+    ((base * (0.3 + 0.7 * length) * (1.0 - link_density.min(1.0) * 0.5)) - penalty).clamp(0.0, 1.0)
+        as f32
 }

@@ -66,7 +66,11 @@ fn type_rank(v: &Value) -> Option<usize> {
     types
         .iter()
         .filter_map(|t| {
-            let t = t.rsplit(['/', ':']).next().unwrap_or(t).to_ascii_lowercase();
+            let t = t
+                .rsplit(['/', ':'])
+                .next()
+                .unwrap_or(t)
+                .to_ascii_lowercase();
             ARTICLE_TYPES.iter().position(|a| *a == t)
         })
         .min()
@@ -78,7 +82,9 @@ fn collect_objects<'v>(value: &'v Value, out: &mut Vec<&'v Value>, depth: usize)
         return;
     }
     match value {
-        Value::Array(items) => items.iter().for_each(|v| collect_objects(v, out, depth + 1)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_objects(v, out, depth + 1)),
         Value::Object(map) => {
             out.push(value);
             if let Some(graph) = map.get("@graph") {
@@ -96,7 +102,10 @@ fn string_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Array(a) => a.iter().find_map(string_of),
-        Value::Object(o) => o.get("name").or_else(|| o.get("@value")).and_then(string_of),
+        Value::Object(o) => o
+            .get("name")
+            .or_else(|| o.get("@value"))
+            .and_then(string_of),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -106,7 +115,10 @@ fn url_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Array(a) => a.iter().find_map(url_of),
-        Value::Object(o) => o.get("url").or_else(|| o.get("contentUrl")).and_then(url_of),
+        Value::Object(o) => o
+            .get("url")
+            .or_else(|| o.get("contentUrl"))
+            .and_then(url_of),
         _ => None,
     }
 }
@@ -138,25 +150,46 @@ pub fn json_ld_article(blocks: &[String]) -> JsonLdArticle {
         collect_objects(v, &mut objects, 0);
     }
     let mut result = JsonLdArticle::default();
-    if objects.iter().any(|o| o.get("isAccessibleForFree").is_some_and(is_false)) {
+    if objects
+        .iter()
+        .any(|o| o.get("isAccessibleForFree").is_some_and(is_false))
+    {
         result.paywalled = true;
     }
-    let best = objects.iter().filter_map(|o| type_rank(o).map(|r| (r, *o))).min_by_key(|(r, _)| *r).map(|(_, o)| o);
+    let best = objects
+        .iter()
+        .filter_map(|o| type_rank(o).map(|r| (r, *o)))
+        .min_by_key(|(r, _)| *r)
+        .map(|(_, o)| o);
     let Some(article) = best else { return result };
-    result.headline = article.get("headline").or_else(|| article.get("name")).and_then(string_of);
+    result.headline = article
+        .get("headline")
+        .or_else(|| article.get("name"))
+        .and_then(string_of);
     if let Some(author) = article.get("author").or_else(|| article.get("creator")) {
         names_of(author, &mut result.authors);
     }
-    result.published = article.get("datePublished").or_else(|| article.get("dateCreated")).and_then(string_of);
+    result.published = article
+        .get("datePublished")
+        .or_else(|| article.get("dateCreated"))
+        .and_then(string_of);
     result.modified = article.get("dateModified").and_then(string_of);
     result.description = article.get("description").and_then(string_of);
     result.body = article.get("articleBody").and_then(string_of);
-    result.image = article.get("image").or_else(|| article.get("thumbnailUrl")).and_then(url_of);
+    result.image = article
+        .get("image")
+        .or_else(|| article.get("thumbnailUrl"))
+        .and_then(url_of);
     result.language = article.get("inLanguage").and_then(string_of);
     result.publisher = article.get("publisher").and_then(string_of);
     match article.get("keywords") {
         Some(Value::String(s)) => {
-            result.keywords = s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+            result.keywords = s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
         }
         Some(Value::Array(a)) => result.keywords = a.iter().filter_map(string_of).collect(),
         _ => {}
@@ -200,7 +233,12 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(&with_t) {
         return Some(dt.with_timezone(&Utc));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+    ] {
         if let Ok(dt) = DateTime::<FixedOffset>::parse_from_str(&with_t, format) {
             return Some(dt.with_timezone(&Utc));
         }
@@ -216,7 +254,9 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
     }
     let date_part = s.get(..10).unwrap_or(s);
     for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(if format == "%Y%m%d" { s } else { date_part }, format) {
+        if let Ok(d) =
+            NaiveDate::parse_from_str(if format == "%Y%m%d" { s } else { date_part }, format)
+        {
             return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc());
         }
     }
@@ -224,7 +264,9 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Separators sites put between the headline and their name in `<title>`.
-const TITLE_SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : "];
+const TITLE_SEPARATORS: &[&str] = &[
+    " | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : ",
+];
 
 /// Removes a " | Site" (or "Site | ") part from a page title.
 pub fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
@@ -289,7 +331,9 @@ pub fn clean_authors(raw: &[String]) -> Vec<String> {
 
 fn split_names(entry: &str) -> Vec<&str> {
     let mut parts = vec![entry];
-    for sep in [",", ";", " and ", " & ", " und ", " e ", " y ", " et ", "|", " with "] {
+    for sep in [
+        ",", ";", " and ", " & ", " und ", " e ", " y ", " et ", "|", " with ",
+    ] {
         parts = parts.into_iter().flat_map(|p| p.split(sep)).collect();
     }
     parts
@@ -297,10 +341,23 @@ fn split_names(entry: &str) -> Vec<&str> {
 
 fn clean_name(part: &str) -> String {
     let mut s = part.trim();
-    for prefix in ["by ", "by:", "von ", "por ", "par ", "di ", "door ", "written by ", "words by ", "autor:", "author:"] {
+    for prefix in [
+        "by ",
+        "by:",
+        "von ",
+        "por ",
+        "par ",
+        "di ",
+        "door ",
+        "written by ",
+        "words by ",
+        "autor:",
+        "author:",
+    ] {
         if s.len() > prefix.len()
             && let Some(rest) = s.get(prefix.len()..)
-            && s.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            && s.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
         {
             s = rest.trim();
         }
@@ -419,7 +476,11 @@ mod tests {
     #[test]
     fn dates_are_converted_to_utc() {
         let expect = |raw: &str, want: &str| {
-            assert_eq!(parse_date(raw).map(|d| d.to_rfc3339()), Some(want.to_owned()), "{raw}");
+            assert_eq!(
+                parse_date(raw).map(|d| d.to_rfc3339()),
+                Some(want.to_owned()),
+                "{raw}"
+            );
         };
         expect("2021-03-04T10:20:30+02:00", "2021-03-04T08:20:30+00:00");
         expect("2021-03-04T10:20:30+0200", "2021-03-04T08:20:30+00:00");
@@ -434,14 +495,29 @@ mod tests {
 
     #[test]
     fn site_suffixes_are_removed() {
-        assert_eq!(strip_site_suffix("Dam burst floods the valley | The Daily Example", None), "Dam burst floods the valley");
-        assert_eq!(strip_site_suffix("Example News - Dam burst floods the valley", Some("Example News")), "Dam burst floods the valley");
+        assert_eq!(
+            strip_site_suffix("Dam burst floods the valley | The Daily Example", None),
+            "Dam burst floods the valley"
+        );
+        assert_eq!(
+            strip_site_suffix(
+                "Example News - Dam burst floods the valley",
+                Some("Example News")
+            ),
+            "Dam burst floods the valley"
+        );
         assert_eq!(strip_site_suffix("Short - title", None), "Short - title");
     }
 
     #[test]
     fn authors_are_cleaned() {
-        let raw = vec!["By Jane Roe and John Smith".to_owned(), "jane roe".to_owned(), "Reuters".to_owned(), "https://example.org/staff/x".to_owned(), "Updated 12:30".to_owned()];
+        let raw = vec![
+            "By Jane Roe and John Smith".to_owned(),
+            "jane roe".to_owned(),
+            "Reuters".to_owned(),
+            "https://example.org/staff/x".to_owned(),
+            "Updated 12:30".to_owned(),
+        ];
         assert_eq!(clean_authors(&raw), vec!["Jane Roe", "John Smith"]);
     }
 

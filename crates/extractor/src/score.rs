@@ -76,7 +76,10 @@ fn shingles<'t>(toks: &[&'t str]) -> HashMap<Vec<&'t str>, usize> {
 pub fn score_page(truth: &str, predicted: &str) -> PageScore {
     let (t_tok, p_tok) = (tokens(truth), tokens(predicted));
     let (t_sh, p_sh) = (shingles(&t_tok), shingles(&p_tok));
-    let tp: usize = p_sh.iter().map(|(k, &n)| n.min(t_sh.get(k).copied().unwrap_or(0))).sum();
+    let tp: usize = p_sh
+        .iter()
+        .map(|(k, &n)| n.min(t_sh.get(k).copied().unwrap_or(0)))
+        .sum();
     let p_total: usize = p_sh.values().sum();
     let t_total: usize = t_sh.values().sum();
     let fp = p_total - tp;
@@ -88,16 +91,37 @@ pub fn score_page(truth: &str, predicted: &str) -> PageScore {
         (None, None) => 1.0,
         _ => 0.0,
     };
-    PageScore { tp, fp, fn_, precision, recall, f1 }
+    PageScore {
+        tp,
+        fp,
+        fn_,
+        precision,
+        recall,
+        f1,
+    }
 }
 
 /// Aggregates page scores the way the benchmark does.
 pub fn aggregate(pages: &[PageScore]) -> Aggregate {
-    let mean = |values: Vec<f64>| if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };
+    let mean = |values: Vec<f64>| {
+        if values.is_empty() {
+            0.0
+        } else {
+            values.iter().sum::<f64>() / values.len() as f64
+        }
+    };
     let precision = mean(pages.iter().filter_map(|p| p.precision).collect());
     let recall = mean(pages.iter().filter_map(|p| p.recall).collect());
-    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-    Aggregate { precision, recall, f1 }
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    Aggregate {
+        precision,
+        recall,
+        f1,
+    }
 }
 
 /// The shingles of `predicted` missing from `truth` (extra) and of `truth` missing from
@@ -157,7 +181,10 @@ mod tests {
 
     #[test]
     fn empty_prediction_costs_recall_only() {
-        let pages = [score_page("one two three four", ""), score_page("one two three four", "one two three four")];
+        let pages = [
+            score_page("one two three four", ""),
+            score_page("one two three four", "one two three four"),
+        ];
         let agg = aggregate(&pages);
         assert_eq!(agg.precision, 1.0);
         assert_eq!(agg.recall, 0.5);
@@ -165,6 +192,9 @@ mod tests {
 
     #[test]
     fn tokens_follow_unicode_words() {
-        assert_eq!(tokens("Ça va? 東京, naïve_x-y"), vec!["Ça", "va", "東京", "naïve_x", "y"]);
+        assert_eq!(
+            tokens("Ça va? 東京, naïve_x-y"),
+            vec!["Ça", "va", "東京", "naïve_x", "y"]
+        );
     }
 }

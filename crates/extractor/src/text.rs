@@ -168,7 +168,16 @@ pub fn is_boilerplate_line(line: &str) -> bool {
         return true;
     }
     // "Photo: Jane Doe/Agency", "Image: …", "Credit: …", "Foto: …" — captions and credits.
-    let credit_prefixes = ["photo:", "image:", "credit:", "foto:", "bild:", "photograph:", "picture:", "source:"];
+    let credit_prefixes = [
+        "photo:",
+        "image:",
+        "credit:",
+        "foto:",
+        "bild:",
+        "photograph:",
+        "picture:",
+        "source:",
+    ];
     if len < 120 && credit_prefixes.iter().any(|p| lower.starts_with(p)) {
         return true;
     }
@@ -202,7 +211,9 @@ mod tests {
     #[test]
     fn recognises_furniture_but_not_prose() {
         assert!(is_boilerplate_line("Read more"));
-        assert!(is_boilerplate_line("Sign up for our weekly digest of the best stories"));
+        assert!(is_boilerplate_line(
+            "Sign up for our weekly digest of the best stories"
+        ));
         assert!(is_boilerplate_line("Photo: A. Person / Some Agency"));
         assert!(!is_boilerplate_line(
             "The council voted on Tuesday to read more carefully the terms it had agreed last year."

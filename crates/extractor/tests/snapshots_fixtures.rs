@@ -7,8 +7,11 @@ use newswire_extractor::{Article, FeedHints, extract};
 use url::Url;
 
 fn fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display()))
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display()))
 }
 
 fn run(name: &str, url: &str) -> Article {
@@ -37,7 +40,10 @@ fn metadata_summary(a: &Article) -> String {
 
 #[test]
 fn boilerplate_is_removed_and_article_structure_kept() {
-    let article = run("boilerplate_everywhere.html", "https://ledger.example/news/harbour-ferry-resumes");
+    let article = run(
+        "boilerplate_everywhere.html",
+        "https://ledger.example/news/harbour-ferry-resumes",
+    );
     let text = &article.text;
     for furniture in [
         "Skip to",
@@ -57,7 +63,10 @@ fn boilerplate_is_removed_and_article_structure_kept() {
         "Great news at last",
         "Transport Reporter",
     ] {
-        assert!(!text.contains(furniture), "{furniture:?} leaked into the text:\n{text}");
+        assert!(
+            !text.contains(furniture),
+            "{furniture:?} leaked into the text:\n{text}"
+        );
     }
     // Headings, block quotes and lists of the article stay, as separate paragraphs.
     assert!(text.contains("\n\nA timetable for spring\n\n"));
@@ -71,7 +80,10 @@ fn boilerplate_is_removed_and_article_structure_kept() {
 
 #[test]
 fn json_ld_graph_page() {
-    let article = run("json_ld_graph.html", "https://rundschau.example/lokal/bruecke");
+    let article = run(
+        "json_ld_graph.html",
+        "https://rundschau.example/lokal/bruecke",
+    );
     assert_eq!(article.authors, vec!["Lena Vogt", "Jonas Albrecht"]);
     assert_eq!(article.language.as_deref(), Some("de"));
     assert!(!article.text.contains("Foto:"));
@@ -87,13 +99,35 @@ fn paywall_falls_back_to_the_feed() {
     };
     let article = extract(&fixture("paywall.html"), None, &hints);
     assert_eq!(article.extraction.method, "feed");
-    assert!(article.extraction.warnings.iter().any(|w| w.starts_with("paywall")), "{:?}", article.extraction);
-    assert_eq!(article.text, "Energy prices and a cold season weigh on investors.");
-    assert_eq!(article.title.as_deref(), Some("Markets brace for a long winter"));
+    assert!(
+        article
+            .extraction
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("paywall")),
+        "{:?}",
+        article.extraction
+    );
+    assert_eq!(
+        article.text,
+        "Energy prices and a cold season weigh on investors."
+    );
+    assert_eq!(
+        article.title.as_deref(),
+        Some("Markets brace for a long winter")
+    );
 }
 
 #[test]
 fn consent_wall_is_reported() {
     let article = extract(&fixture("consent_wall.html"), None, &FeedHints::default());
-    assert!(article.extraction.warnings.iter().any(|w| w.starts_with("consent wall")), "{:?}", article.extraction);
+    assert!(
+        article
+            .extraction
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("consent wall")),
+        "{:?}",
+        article.extraction
+    );
 }
