@@ -14,6 +14,9 @@
 //! 5. a trailing slash is dropped from any path other than `/`, and an empty query (`?`)
 //!    is dropped.
 //!
+//! Rules 2 and 3 apply to every scheme (a bundled `file://` feed is canonicalised like a
+//! web one); rules 1, 4 and 5 only to http(s).
+//!
 //! Anything else (host aliases such as `www.`, `http` versus `https`, parameter order)
 //! is left alone because it can change which document a server returns.
 
@@ -58,9 +61,6 @@ fn is_amp_param(name: &str, value: &str) -> bool {
 pub fn canonicalize(url: &Url) -> Url {
     let mut out = url.clone();
     out.set_fragment(None);
-    if !matches!(out.scheme(), "http" | "https") {
-        return out;
-    }
 
     let kept: Vec<(String, String)> = out
         .query_pairs()
@@ -75,6 +75,11 @@ pub fn canonicalize(url: &Url) -> Url {
         }
     }
 
+    // Path rules only hold for web servers: on a file system a trailing slash or an
+    // `amp` directory can name something else.
+    if !matches!(out.scheme(), "http" | "https") {
+        return out;
+    }
     let path = canonical_path(out.path());
     if path != out.path() {
         out.set_path(&path);
@@ -169,8 +174,12 @@ mod tests {
     }
 
     #[test]
-    fn non_http_urls_only_lose_their_fragment() {
+    fn non_http_urls_keep_their_path() {
         assert_eq!(canon("file:///tmp/a/#x"), "file:///tmp/a/");
+        assert_eq!(
+            canon("file:///tmp/amp/a.html?utm_source=rss&id=2"),
+            "file:///tmp/amp/a.html?id=2"
+        );
     }
 
     proptest! {
