@@ -42,9 +42,12 @@ pub fn spawn(started: tokio::sync::oneshot::Receiver<()>, stop: CancellationToke
     });
 }
 
-/// STOPPING=1: the service is draining.
+/// STOPPING=1: the service is draining (sent once, whoever notices first).
 pub fn stopping() {
-    send(NotifyState::Stopping);
+    static SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SENT.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        send(NotifyState::Stopping);
+    }
 }
 
 /// A short human-readable status line for `systemctl status`.
