@@ -24,7 +24,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "newswire",
     version,
-    about = "Feeds in, clean normalised article records out"
+    about = "Feeds in, clean normalised article records out",
+    after_help = "Exit codes: 0 done (a pass with failed feeds included), 1 usage or config error, \
+                  2 state or sink failure, 75 another process holds the state lock."
 )]
 struct Cli {
     /// Log format on stderr (human by default).

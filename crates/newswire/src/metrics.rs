@@ -268,7 +268,7 @@ fn route(
     let first = String::from_utf8_lossy(first);
     let mut parts = first.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    if method != "GET" && method != "HEAD" {
+    if method != "GET" {
         return ("405 Method Not Allowed", "text/plain", "GET only\n".into());
     }
     let path = target.split('?').next().unwrap_or("");

@@ -683,3 +683,67 @@ pub fn state_command(command: &StateCommand) -> Result<(), Failure> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_in(dir: &Path, text: &str) -> Config {
+        let path = dir.join("newswire.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path).unwrap()
+    }
+
+    #[test]
+    fn opml_outlines_resolve_against_the_opml_file_and_dedupe() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("lists")).unwrap();
+        std::fs::write(
+            dir.path().join("lists/feeds.opml"),
+            "<opml version=\"2.0\"><body><outline text=\"Local\" title=\"Local\">\
+             <outline type=\"rss\" text=\"Near\" xmlUrl=\"near.xml\"/>\
+             <outline type=\"rss\" text=\"Web\" xmlUrl=\"https://a.example/rss\"/>\
+             </outline></body></opml>",
+        )
+        .unwrap();
+        let config = config_in(
+            dir.path(),
+            "feeds_opml = \"lists/feeds.opml\"\n[[feed]]\nurl = \"https://a.example/rss\"\nname = \"A\"\n",
+        );
+        let specs = feed_specs(&config).unwrap();
+        assert_eq!(specs.len(), 2, "{specs:?}");
+        assert_eq!(specs[0].name.as_deref(), Some("A"), "[[feed]] wins");
+        assert!(
+            specs[1].url.path().ends_with("/lists/near.xml"),
+            "{}",
+            specs[1].url
+        );
+        assert_eq!(specs[1].tags, vec!["Local".to_string()]);
+    }
+
+    #[test]
+    fn opml_with_a_bad_scheme_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("feeds.opml"),
+            "<opml version=\"2.0\"><body><outline type=\"rss\" text=\"X\" xmlUrl=\"gopher://x.example/\"/></body></opml>",
+        )
+        .unwrap();
+        let config = config_in(dir.path(), "feeds_opml = \"feeds.opml\"\n");
+        let error = feed_specs(&config).unwrap_err().to_string();
+        assert!(
+            error.contains("feeds.opml") && error.contains("gopher"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn creatable_dir_walks_up_to_an_existing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(creatable_dir(&dir.path().join("a/b/c")), Ok(()));
+        assert!(!dir.path().join("a").exists(), "nothing created");
+        std::fs::write(dir.path().join("file"), "x").unwrap();
+        let error = creatable_dir(&dir.path().join("file/sub")).unwrap_err();
+        assert!(error.contains("is not a directory"), "{error}");
+    }
+}
