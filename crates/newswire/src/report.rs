@@ -185,4 +185,21 @@ mod tests {
             "no temporary left"
         );
     }
+
+    #[test]
+    fn a_reload_forgets_removed_feeds() {
+        let stats = Stats::default();
+        stats.expect_feeds(["https://a.example/rss", "https://b.example/rss"]);
+        stats.feed_polled("https://a.example/rss", FeedStatus::Ok, None);
+        stats.set_feeds(["https://a.example/rss", "https://c.example/rss"]);
+        let feeds = stats.feed_results();
+        let urls: Vec<&str> = feeds.iter().map(|f| f.url.as_str()).collect();
+        assert_eq!(urls, ["https://a.example/rss", "https://c.example/rss"]);
+        assert_eq!(
+            feeds[0].status,
+            FeedStatus::Ok,
+            "kept feeds keep their outcome"
+        );
+        assert_eq!(feeds[1].status, FeedStatus::Pending);
+    }
 }

@@ -107,6 +107,15 @@ impl Stats {
         }
     }
 
+    /// After a reload: forgets feeds no longer configured, lists new ones as pending.
+    pub fn set_feeds<'a>(&self, urls: impl IntoIterator<Item = &'a str>) {
+        let keep: HashSet<&str> = urls.into_iter().collect();
+        if let Ok(mut feeds) = self.feeds.lock() {
+            feeds.retain(|url, _| keep.contains(url.as_str()));
+        }
+        self.expect_feeds(keep);
+    }
+
     /// Records how a poll of `url` ended.
     pub fn feed_polled(&self, url: &str, status: FeedStatus, failure: Option<(&str, String)>) {
         if let Ok(mut feeds) = self.feeds.lock() {

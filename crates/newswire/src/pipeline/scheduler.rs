@@ -161,7 +161,7 @@ fn apply_reload(
         }
     }
     *current = next;
-    ctx.stats.expect_feeds(current.keys().map(String::as_str));
+    ctx.stats.set_feeds(current.keys().map(String::as_str));
     metrics::gauge!(crate::metrics::FEEDS_CONFIGURED).set(current.len() as f64);
     tracing::info!(
         feeds = current.len(),
