@@ -326,11 +326,16 @@ fn sigkill_at_any_moment_loses_and_doubles_nothing() {
         .collect();
     let missing: Vec<_> = expected_urls.difference(&delivered_urls).collect();
 
+    let compressed = snapshot(&out)
+        .keys()
+        .filter(|name| name.ends_with(".zst"))
+        .count();
     let kills: usize = kills_by_aim.values().sum();
     eprintln!(
         "crash test: seed {seed}, {kills} SIGKILLs {kills_by_aim:?} ({missed_aims} aimed kills fell back to the time limit), \
          {} records checked, {} unique, {} cross-linked duplicates collapsed; restarts truncated {truncated_tails} \
-         uncommitted tails and removed {removed_files} files from uncommitted rotations; {:.1}s",
+         uncommitted tails and removed {removed_files} files from uncommitted rotations; \
+         {compressed} closed files compressed; {:.1}s",
         records.len(),
         by_id.len(),
         FEEDS * CROSS_LINKS,
@@ -340,6 +345,7 @@ fn sigkill_at_any_moment_loses_and_doubles_nothing() {
         truncated_tails + removed_files >= 1,
         "no kill landed between a flush and its commit; the test proved less than it claims"
     );
+    assert!(compressed >= 1, "rotated files are compressed");
     assert!(doubled.is_empty(), "records delivered twice: {doubled:?}");
     assert!(missing.is_empty(), "articles never delivered: {missing:?}");
     assert_eq!(records.len(), FEEDS * ARTICLES_PER_FEED);
