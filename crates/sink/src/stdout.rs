@@ -73,3 +73,31 @@ impl StdoutSink {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asks_for_a_flush_after_a_batch_of_records() {
+        let mut sink = StdoutSink::new("stdout".into());
+        for _ in 0..DEFAULT_FLUSH_RECORDS - 1 {
+            sink.write(b"{}");
+        }
+        assert!(!sink.wants_flush());
+        sink.write(b"{}");
+        assert!(sink.wants_flush());
+        assert_eq!(
+            sink.buffer.len(),
+            3 * DEFAULT_FLUSH_RECORDS,
+            "one line per record"
+        );
+    }
+
+    #[tokio::test]
+    async fn flushing_nothing_writes_nothing() {
+        let mut sink = StdoutSink::new("stdout".into());
+        sink.flush().await.unwrap();
+        assert!(!sink.wants_flush());
+    }
+}

@@ -750,6 +750,29 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_commit_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let mut state = SqliteState::open(&path).unwrap();
+            state
+                .commit(&[record("a", 1, 100)], &[position("s", "1")])
+                .unwrap();
+        }
+        // A store that cannot write: the commit fails as a whole, naming the file.
+        let mut reader = SqliteState::open_read_only(&path).unwrap();
+        let err = reader
+            .commit(&[record("b", 2, 200)], &[position("s", "2")])
+            .unwrap_err();
+        assert!(err.to_string().contains("state.db"), "{err}");
+        assert!(!reader.is_emitted("b").unwrap());
+        assert_eq!(
+            reader.sink_position("s").unwrap().map(|p| p.data),
+            Some("1".into())
+        );
+    }
+
+    #[test]
     fn read_only_open_of_a_missing_file_names_the_path() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nothing.db");
