@@ -210,3 +210,17 @@ fn opml_feeds_are_polled_once_with_folder_tags() {
         "folder title as tag: {from_opml}"
     );
 }
+
+#[test]
+fn usage_errors_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_flag = run_newswire(&["run", "--no-such-flag"], dir.path());
+    assert_eq!(bad_flag.status.code(), Some(1), "unknown flag");
+    let missing = run_newswire(&["run", "--once", "--config", "missing.toml"], dir.path());
+    assert_eq!(missing.status.code(), Some(1), "unreadable config");
+    let help = run_newswire(&["--help"], dir.path());
+    assert_eq!(help.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("75 another process holds the state lock")
+    );
+}

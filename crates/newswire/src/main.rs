@@ -94,7 +94,19 @@ fn init_logging(cli: &Cli) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on bad flags; 2 means a state or sink failure here, so usage errors
+    // exit 1 like every other usage error.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     init_logging(&cli);
     // One TLS crypto provider for the whole process (reqwest and async-nats must agree).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
