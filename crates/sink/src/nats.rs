@@ -26,6 +26,10 @@ pub const DEFAULT_FLUSH_RECORDS: usize = 256;
 /// …or after this long, whichever comes first.
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most publishes awaiting an ack between two flushes. async-nats holds a permit per
+/// unacknowledged publish (5,000 by default) and makes the next publish wait for one, so
+/// a batch larger than that would wait forever for its own flush.
+const MAX_IN_FLIGHT: usize = 4096;
 
 /// A JetStream stream as a sink.
 pub struct NatsSink {
@@ -94,7 +98,10 @@ impl NatsSink {
             client,
             jetstream,
             in_flight: Vec::new(),
-            flush_records: config.flush_records.unwrap_or(DEFAULT_FLUSH_RECORDS).max(1),
+            flush_records: config
+                .flush_records
+                .unwrap_or(DEFAULT_FLUSH_RECORDS)
+                .clamp(1, MAX_IN_FLIGHT),
             flush_interval: config
                 .flush_interval
                 .map(|d| d.0)
