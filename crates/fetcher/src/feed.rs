@@ -840,6 +840,14 @@ fn supplement(text: &str, base: &Url, feed: &mut ParsedFeed) {
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https"));
         }
+        if entry.image.is_none()
+            && let Some(thumbnail) = item.thumbnail.as_deref()
+        {
+            entry.image = base
+                .join(thumbnail.trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"));
+        }
         if entry.authors.is_empty() {
             entry.authors = item.creators;
         }

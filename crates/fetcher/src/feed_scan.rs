@@ -34,6 +34,8 @@ pub struct ItemExtras {
     pub creators: Vec<String>,
     pub subjects: Vec<String>,
     pub date: Option<String>,
+    /// `media:thumbnail` URL, as written.
+    pub thumbnail: Option<String>,
 }
 
 /// Scans feed XML; `None` when the text is not XML at all.
@@ -63,6 +65,8 @@ pub fn scan(text: &str) -> Option<Scan> {
                         }
                     }
                     current_item = Some(item);
+                } else if let Some(item) = current_item.as_mut() {
+                    note_thumbnail(&start, item);
                 }
                 stack.push(name);
                 text_buffer.clear();
@@ -77,6 +81,8 @@ pub fn scan(text: &str) -> Option<Scan> {
                         }
                     }
                     scan.items.push(item);
+                } else if let Some(item) = current_item.as_mut() {
+                    note_thumbnail(&start, item);
                 }
             }
             Event::Text(t) => text_buffer.push_str(&t.html_content()),
@@ -156,6 +162,25 @@ pub fn scan(text: &str) -> Option<Scan> {
     }
     scan.update_hint = syndication_hint(update_period.as_deref(), update_frequency.as_deref());
     Some(scan)
+}
+
+/// Keeps the first `media:thumbnail` of an item (feed-rs drops thumbnails outside a
+/// `media:group`/`media:content`).
+fn note_thumbnail(start: &quick_xml::events::BytesStart, item: &mut ItemExtras) {
+    if item.thumbnail.is_some()
+        || !start
+            .name()
+            .as_ref()
+            .eq_ignore_ascii_case("media:thumbnail")
+    {
+        return;
+    }
+    item.thumbnail = start
+        .attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == "url")
+        .map(|a| attribute_text(&a))
+        .filter(|u| !u.trim().is_empty());
 }
 
 /// How many `<item>`/`<entry>` start tags the text holds (a cheap count, no parse).

@@ -386,3 +386,29 @@ fn html_to_text_table() {
         assert_eq!(html_to_text(html), expected, "{html}");
     }
 }
+
+#[test]
+fn entry_images_from_enclosures_and_media() {
+    let feed = parse(
+        r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>R</title>
+<item><title>Enc</title><link>https://r.example/1</link><enclosure url="https://r.example/i.jpg" type="image/jpeg" length="1"/></item>
+<item><title>Media</title><link>https://r.example/2</link><media:content url="https://r.example/m.jpg" medium="image" type="image/jpeg"/></item>
+<item><title>Thumb</title><link>https://r.example/3</link><media:thumbnail url="/t.jpg"/></item>
+<item><title>Audio</title><link>https://r.example/4</link><enclosure url="https://r.example/a.mp3" type="audio/mpeg" length="1"/></item>
+</channel></rss>"#,
+    );
+    let images: Vec<Option<&str>> = feed
+        .entries
+        .iter()
+        .map(|e| e.image.as_ref().map(Url::as_str))
+        .collect();
+    assert_eq!(
+        images,
+        [
+            Some("https://r.example/i.jpg"),
+            Some("https://r.example/m.jpg"),
+            Some("https://news.example.org/t.jpg"),
+            None
+        ]
+    );
+}
