@@ -6,6 +6,34 @@
 //! retries with backoff and `Retry-After`, conditional GET, and browser-like charset
 //! decoding. [`parse_feed`] turns feed bytes into a [`ParsedFeed`] (RSS 0.9x/1.0/2.0,
 //! Atom 0.3/1.0, JSON Feed), repairing what feed-rs misreads.
+//!
+//! ```no_run
+//! # async fn poll() -> Result<(), newswire_fetcher::FetchError> {
+//! use newswire_fetcher::{FeedOutcome, FeedRequest, Fetcher, PageOutcome, PagePolicy};
+//!
+//! let fetcher = Fetcher::new(&newswire_core::config::FetchConfig::default())?;
+//! let request = FeedRequest {
+//!     url: url::Url::parse("https://www.dw.com/rss/rss-en-all").expect("static URL"),
+//!     validators: Default::default(), // the ETag/Last-Modified stored from the last poll
+//! };
+//! if let FeedOutcome::Fetched { feed, validators, interval_hint, .. } =
+//!     fetcher.fetch_feed(&request).await?
+//! {
+//!     let policy = PagePolicy { respect_robots_txt: true, allow_file_under: None };
+//!     for entry in &feed.entries {
+//!         if let Some(link) = &entry.link {
+//!             match fetcher.fetch_page(link, &policy).await {
+//!                 Ok(PageOutcome::Html { html, .. }) => { /* extract */ }
+//!                 Ok(PageOutcome::NotHtml { content_type, .. }) => { /* record from entry */ }
+//!                 Err(error) => eprintln!("{} ({})", error, error.kind()),
+//!             }
+//!         }
+//!     }
+//!     // Next poll: newswire_fetcher::poll_interval(configured, interval_hint, min, max, default).
+//!     let _ = (validators, interval_hint);
+//! }
+//! # Ok(()) }
+//! ```
 
 use std::time::Duration;
 
