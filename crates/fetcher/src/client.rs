@@ -548,7 +548,13 @@ async fn read_capped(
     {
         return Err(too_large());
     }
-    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(limit) as usize);
+    // A declared length is a hint, not a promise: preallocate at most 1 MiB.
+    let declared = response
+        .content_length()
+        .unwrap_or(0)
+        .min(limit)
+        .min(1 << 20);
+    let mut body = Vec::with_capacity(declared as usize);
     while let Some(chunk) = response
         .chunk()
         .await

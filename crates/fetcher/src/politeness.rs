@@ -95,7 +95,7 @@ impl HostLimits {
         let start = {
             let mut schedule = slot.schedule.lock().unwrap_or_else(|e| e.into_inner());
             let start = schedule.next_start.max(Instant::now());
-            schedule.next_start = start + schedule.min_delay;
+            schedule.next_start = start.checked_add(schedule.min_delay).unwrap_or(start);
             start
         };
         tokio::time::sleep_until(start).await;
@@ -175,7 +175,10 @@ impl RobotsCache {
         let rules = Arc::new(rules);
         *entry = Some(RobotsEntry {
             rules: rules.clone(),
-            expires: Instant::now() + ttl,
+            // A configured TTL too large for the clock means "until restart".
+            expires: Instant::now()
+                .checked_add(ttl)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400)),
         });
         rules
     }

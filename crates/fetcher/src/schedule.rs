@@ -46,7 +46,7 @@ pub fn jittered(interval: Duration, fraction: f64) -> Duration {
         return interval;
     }
     let spread = rand::random_range(-fraction..=fraction);
-    interval.mul_f64(1.0 + spread)
+    Duration::try_from_secs_f64(interval.as_secs_f64() * (1.0 + spread)).unwrap_or(interval)
 }
 
 /// Parses a `Retry-After` value, in seconds or as an HTTP date (relative to `now`).
