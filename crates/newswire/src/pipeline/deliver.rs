@@ -89,8 +89,17 @@ pub async fn run(
         }
         ctx.release(pending.emitted.iter().map(|r| r.id.as_str()));
         ctx.shutdown.cancel();
+        return result;
     }
-    result
+    // Everything is committed: let sinks finish their housekeeping (compress files
+    // closed in the last batch, drop their start markers) now rather than at next start.
+    for sink in sinks {
+        let name = sink.name();
+        sink.close()
+            .await
+            .with_context(|| format!("closing sink {name}"))?;
+    }
+    Ok(())
 }
 
 async fn sleep_until(at: Option<Instant>) {
