@@ -81,3 +81,36 @@ fn feeds_discover_lists_announced_feeds() {
     assert_eq!(feeds[0]["title"], "World");
     assert_eq!(feeds[1]["type"], "application/atom+xml");
 }
+
+mod common;
+
+#[test]
+fn feeds_show_over_http_uses_the_configs_fetch_settings() {
+    let server = common::FixtureServer::start();
+    server.put(
+        "/rss.xml",
+        common::Resource::ok(
+            "application/rss+xml",
+            "<rss version=\"2.0\"><channel><title>Local</title><item><title>One</title><link>/a</link></item></channel></rss>",
+        ),
+    );
+    let url = server.url("/rss.xml");
+    // Without a config the defaults refuse loopback addresses (SSRF guard)…
+    let (_, stderr, success) = newswire(&["feeds", "show", &url]);
+    assert!(!success);
+    assert!(
+        stderr.contains(&url) && stderr.contains("127.0.0.1"),
+        "{stderr}"
+    );
+    // …a config that allows them applies to `feeds show` too.
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::write_config(dir.path(), "");
+    let (stdout, stderr, success) =
+        newswire(&["feeds", "show", &url, "--config", config.to_str().unwrap()]);
+    assert!(success, "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "feed line + one entry: {stdout}");
+    assert!(
+        stdout.contains(&server.url("/a")),
+        "relative link resolved: {stdout}"
+    );
+}

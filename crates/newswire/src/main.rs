@@ -71,8 +71,13 @@ enum Command {
         config: PathBuf,
     },
     /// Inspect one feed, or discover the feeds a page announces.
-    #[command(subcommand)]
-    Feeds(feeds_cmd::FeedsCommand),
+    Feeds {
+        /// Config whose [fetch] settings apply (user agent, limits, allowed networks).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: feeds_cmd::FeedsCommand,
+    },
     /// Inspect the state store.
     #[command(subcommand)]
     State(setup::StateCommand),
@@ -128,9 +133,13 @@ fn main() -> ExitCode {
             config,
         } => runtime.block_on(setup::extract(&target, url.as_deref(), config.as_deref())),
         Command::Validate { config } => setup::validate(&config),
-        Command::Feeds(command) => runtime
-            .block_on(feeds_cmd::run(&command, &Default::default()))
-            .map_err(setup::Failure::Usage),
+        Command::Feeds { config, command } => {
+            setup::fetch_config(config.as_deref()).and_then(|fetch| {
+                runtime
+                    .block_on(feeds_cmd::run(&command, &fetch))
+                    .map_err(setup::Failure::Usage)
+            })
+        }
         Command::State(command) => setup::state_command(&command),
         Command::Eval(args) => eval::run(&args).map_err(setup::Failure::Usage),
     };

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use newswire_core::config::{Config, Problem, SinkConfig, SinkKind, line_of, value_line};
+use newswire_core::config::{
+    Config, FetchConfig, Problem, SinkConfig, SinkKind, line_of, value_line,
+};
 use newswire_core::{canonical::canonicalize, ids};
 use newswire_extractor::FeedHints;
 use newswire_fetcher::{Fetcher, PageOutcome, PagePolicy};
@@ -385,20 +387,23 @@ fn spawn_signal_handler(shutdown: CancellationToken, reloader: Reloader) {
     });
 }
 
+/// The `[fetch]` settings of `config`, or the defaults without one.
+pub fn fetch_config(config: Option<&Path>) -> Result<FetchConfig, Failure> {
+    match config {
+        Some(path) => Ok(Config::load(path)
+            .map_err(|e| Failure::Usage(e.into()))?
+            .fetch),
+        None => Ok(FetchConfig::default()),
+    }
+}
+
 /// `newswire extract FILE_OR_URL [--url URL]`.
 pub async fn extract(
     target: &str,
     url: Option<&str>,
     config: Option<&Path>,
 ) -> Result<(), Failure> {
-    let fetch = match config {
-        Some(path) => {
-            Config::load(path)
-                .map_err(|e| Failure::Usage(e.into()))?
-                .fetch
-        }
-        None => Default::default(),
-    };
+    let fetch = fetch_config(config)?;
     let given_url = url
         .map(|u| Url::parse(u).with_context(|| format!("--url {u:?} is not a valid URL")))
         .transpose()
