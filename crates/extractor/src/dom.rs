@@ -265,7 +265,13 @@ fn has_word(class_id: &str, words: &[&str]) -> bool {
         if boundary {
             if i > start {
                 let word = &class_id[start..i];
-                if words.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+                // Only words of a plausible length can match; most class words are hashes
+                // or long compounds.
+                if word.len() <= 16
+                    && words
+                        .iter()
+                        .any(|w| w.len() == word.len() && w.eq_ignore_ascii_case(word))
+                {
                     return true;
                 }
             }

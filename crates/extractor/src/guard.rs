@@ -83,11 +83,12 @@ fn raw_text_end(name: &[u8]) -> Option<&'static [u8]> {
     }
 }
 
-/// Finds `needle` (ASCII, lowercase) in `hay` ignoring ASCII case.
+/// Finds `needle` (ASCII, lowercase, starting with a non-letter such as `<` or `-`) in
+/// `hay` ignoring ASCII case.
 fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = needle.first()?;
+    let first = *needle.first()?;
     let mut from = 0;
-    while let Some(pos) = memchr_lower(&hay[from..], *first) {
+    while let Some(pos) = memchr::memchr(first, &hay[from..]) {
         let at = from + pos;
         if hay.len() - at >= needle.len() && hay[at..at + needle.len()].eq_ignore_ascii_case(needle)
         {
@@ -96,11 +97,6 @@ fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
         from = at + 1;
     }
     None
-}
-
-fn memchr_lower(hay: &[u8], lower: u8) -> Option<usize> {
-    let upper = lower.to_ascii_uppercase();
-    hay.iter().position(|&b| b == lower || b == upper)
 }
 
 /// Reads a tag name starting at `at` (just after `<` or `</`), lowercased into `buf`.
@@ -127,7 +123,7 @@ pub fn estimate_depth(html: &str) -> usize {
     let mut max_depth = 0;
     let mut i = 0;
     let mut buf = [0u8; 16];
-    while let Some(pos) = bytes[i..].iter().position(|&b| b == b'<') {
+    while let Some(pos) = memchr::memchr(b'<', &bytes[i..]) {
         i += pos + 1;
         let Some(&next) = bytes.get(i) else { break };
         if next == b'!' && bytes[i..].starts_with(b"!--") {
@@ -157,7 +153,7 @@ pub fn estimate_depth(html: &str) -> usize {
             continue;
         }
         // A self-closing `<x/>` does not nest.
-        let tag_end = bytes[i..].iter().position(|&b| b == b'>').map(|p| i + p);
+        let tag_end = memchr::memchr(b'>', &bytes[i..]).map(|p| i + p);
         let self_closing = tag_end.is_some_and(|e| e > 0 && bytes[e - 1] == b'/');
         if !is_non_nesting(name) && !self_closing {
             depth += 1;
@@ -176,7 +172,7 @@ fn flatten(html: &str) -> String {
     let mut copied = 0;
     let mut i = 0;
     let mut buf = [0u8; 16];
-    while let Some(pos) = bytes[i..].iter().position(|&b| b == b'<') {
+    while let Some(pos) = memchr::memchr(b'<', &bytes[i..]) {
         let start = i + pos;
         i = start + 1;
         let closing = bytes.get(i) == Some(&b'/');
@@ -252,7 +248,7 @@ fn is_inline_name(name: &[u8]) -> bool {
 fn garbage_ratio(html: &str) -> f64 {
     let mut total = 0usize;
     let mut bad = 0usize;
-    for c in html.chars().take(64 * 1024) {
+    for c in html.chars().take(8 * 1024) {
         total += 1;
         if c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')) {
             bad += 1;

@@ -511,7 +511,9 @@ fn detect_wall(
 }
 
 fn detect_language(text: &str) -> Option<String> {
-    let sample: String = text.chars().take(2000).collect();
+    // A few hundred characters decide the language reliably; whatlang's cost grows with
+    // the sample, and it runs on every page.
+    let sample: String = text.chars().take(600).collect();
     let info = whatlang::detect(&sample)?;
     if !info.is_reliable() {
         return None;

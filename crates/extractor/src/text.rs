@@ -38,6 +38,12 @@ pub fn is_space(c: char) -> bool {
 
 /// Number of non-space characters: the length measure used by the scoring.
 pub fn content_chars(s: &str) -> usize {
+    if s.is_ascii() {
+        return s
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace() && *b != 0x0b)
+            .count();
+    }
     s.chars().filter(|c| !is_space(*c)).count()
 }
 
