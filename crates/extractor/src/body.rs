@@ -324,6 +324,44 @@ fn article_parts(dom: &Dom<'_>, stats: &[Stats], top: usize, strict: bool) -> Ve
     parts
 }
 
+/// Long articles are often cut into sections of one repeated class, with figures and pull
+/// quotes between them; the container found is then one section. Looks a few levels up for
+/// an ancestor whose siblings repeat its class and hold prose, and returns them all.
+fn repeated_sections(dom: &Dom<'_>, stats: &[Stats], top: usize, strict: bool) -> Option<Vec<usize>> {
+    let nodes = &dom.nodes;
+    let mut level_node = top;
+    for _ in 0..4 {
+        let Kind::Element(el) = &nodes[level_node].kind else { return None };
+        if matches!(el.name, "body" | "html") {
+            return None;
+        }
+        let parent = nodes[level_node].parent;
+        if parent == usize::MAX {
+            return None;
+        }
+        if !el.class_id.is_empty() {
+            let mut same = Vec::new();
+            let mut i = parent + 1;
+            while i < nodes[parent].end {
+                if let Kind::Element(sib) = &nodes[i].kind
+                    && sib.name == el.name
+                    && sib.class_id == el.class_id
+                    && !dropped(sib.drop, strict)
+                {
+                    same.push(i);
+                }
+                i = nodes[i].end;
+            }
+            let prose = |&i: &usize| stats[i].chars >= 200 && link_density(&stats[i]) < 0.3;
+            if same.len() >= 2 && same.iter().filter(|i| prose(i)).count() >= 2 {
+                return Some(same.into_iter().filter(|i| prose(i)).collect());
+            }
+        }
+        level_node = parent;
+    }
+    None
+}
+
 fn ends_sentence(dom: &Dom<'_>, idx: usize) -> bool {
     let node = &dom.nodes[idx];
     dom.nodes[idx + 1..node.end]
@@ -469,7 +507,7 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
         {
             top = marked;
         }
-        let parts = article_parts(dom, &stats, top, strict);
+        let parts = repeated_sections(dom, &stats, top, strict).unwrap_or_else(|| article_parts(dom, &stats, top, strict));
         let text = render(dom, &stats, &parts, strict, max_bytes);
         let enough = content_chars(&text) >= 250;
         if text.len() > best.text.len() {
