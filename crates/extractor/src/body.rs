@@ -288,7 +288,7 @@ fn article_parts(dom: &Dom<'_>, stats: &[Stats], top: usize, strict: bool) -> Ve
         return vec![top];
     }
     let top_score = stats[top].score * (1.0 - link_density(&stats[top]) as f32);
-    let threshold = (top_score * 0.2).max(10.0);
+    let threshold = (top_score * 0.45).max(10.0);
     let top_class = match &nodes[top].kind {
         Kind::Element(e) => e.class_id.as_str(),
         Kind::Text(_) => "",
