@@ -140,3 +140,41 @@ mod tests {
         assert_eq!(word_count("Война и мир — 1869."), 4);
     }
 }
+
+/// Checked against the seed texts the project started from (`../shared/seeds`): two
+/// templates of one syndicated story must fall within the default threshold
+/// (`dedup.max_hamming_distance = 10`), different reports of the same incident far outside.
+#[cfg(test)]
+mod seed_texts {
+    use super::{hamming, simhash};
+
+    #[test]
+    fn syndicated_copies_are_near_and_other_reports_far() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            println!("skipped: no seed texts at {}", dir.display());
+            return;
+        };
+        let mut texts: Vec<(String, u64)> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .filter_map(|p| {
+                let name = p.file_name()?.to_string_lossy()[..3].to_string();
+                Some((name, simhash(&std::fs::read_to_string(&p).ok()?)))
+            })
+            .collect();
+        texts.sort();
+        assert_eq!(texts.len(), 5, "five seed texts");
+        for (i, (a, ha)) in texts.iter().enumerate() {
+            for (b, hb) in &texts[i + 1..] {
+                let distance = hamming(*ha, *hb);
+                if (a.as_str(), b.as_str()) == ("002", "004") {
+                    assert!(distance <= 10, "{a}~{b}: {distance} bits");
+                } else {
+                    assert!(distance >= 20, "{a} vs {b}: only {distance} bits apart");
+                }
+            }
+        }
+    }
+}
