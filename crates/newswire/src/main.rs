@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tracing::level_filters::LevelFilter;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,14 +33,15 @@ struct Cli {
     /// Log format on stderr (human by default).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "NEWSWIRE_LOG_FORMAT")]
     log_format: LogFormat,
-    /// Log level (error, warn, info, debug, trace); RUST_LOG overrides it with filters.
+    /// Log level (off, error, warn, info, debug, trace); RUST_LOG overrides it with filters.
     #[arg(
         long,
         global = true,
         default_value = "info",
-        env = "NEWSWIRE_LOG_LEVEL"
+        env = "NEWSWIRE_LOG_LEVEL",
+        value_parser = parse_log_level
     )]
-    log_level: String,
+    log_level: LevelFilter,
     #[command(subcommand)]
     command: Command,
 }
@@ -85,10 +87,51 @@ enum Command {
     Eval(eval::EvalArgs),
 }
 
+/// `--log-level`: one level name, nothing else (filters go in RUST_LOG), so a typo is an
+/// error instead of silently logging nothing.
+fn parse_log_level(value: &str) -> Result<LevelFilter, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "off" => Ok(LevelFilter::OFF),
+        "error" => Ok(LevelFilter::ERROR),
+        "warn" | "warning" => Ok(LevelFilter::WARN),
+        "info" => Ok(LevelFilter::INFO),
+        "debug" => Ok(LevelFilter::DEBUG),
+        "trace" => Ok(LevelFilter::TRACE),
+        _ => Err(format!(
+            "{value:?} is not a log level (off, error, warn, info, debug, trace)"
+        )),
+    }
+}
+
+/// Dependencies that log a lot at debug/trace (the HTML parser logs every tree-builder
+/// step): they stay at warn unless RUST_LOG asks for them.
+const NOISY_DEPENDENCIES: [&str; 7] = [
+    "html5ever",
+    "selectors",
+    "markup5ever",
+    "hyper_util",
+    "reqwest",
+    "rustls",
+    "async_nats",
+];
+
+/// The filter for `--log-level`: that level for newswire, at most warn for noisy crates.
+fn default_filter(level: LevelFilter) -> String {
+    let quiet = level.min(LevelFilter::WARN);
+    let mut filter = level.to_string().to_ascii_lowercase();
+    for target in NOISY_DEPENDENCIES {
+        filter.push_str(&format!(
+            ",{target}={}",
+            quiet.to_string().to_ascii_lowercase()
+        ));
+    }
+    filter
+}
+
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cli.log_level));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(cli.log_level)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| progress::LogWriter);
@@ -152,5 +195,29 @@ fn main() -> ExitCode {
             }
             ExitCode::from(failure.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_levels_are_parsed_strictly() {
+        assert_eq!(parse_log_level("warn"), Ok(LevelFilter::WARN));
+        assert_eq!(parse_log_level("DEBUG"), Ok(LevelFilter::DEBUG));
+        let error = parse_log_level("verbose").unwrap_err();
+        assert!(error.contains("verbose"), "{error}");
+        assert!(parse_log_level("info,html5ever=trace").is_err());
+    }
+
+    #[test]
+    fn default_filter_keeps_dependencies_at_warn_or_quieter() {
+        let debug = default_filter(LevelFilter::DEBUG);
+        assert!(debug.starts_with("debug,"), "{debug}");
+        assert!(debug.contains("html5ever=warn"), "{debug}");
+        let error = default_filter(LevelFilter::ERROR);
+        assert!(error.contains("html5ever=error"), "{error}");
+        assert!(tracing_subscriber::EnvFilter::try_new(&debug).is_ok());
     }
 }

@@ -1,8 +1,9 @@
 //! What every stage shares: config, the HTTP client, the state, counters, shutdown.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use newswire_core::config::Config;
 use newswire_fetcher::Fetcher;
@@ -21,6 +22,10 @@ pub struct Context {
     pub health: Arc<Health>,
     /// Ids between the gate and their commit: a second sighting is skipped, not doubled.
     pub in_flight: Mutex<HashSet<String>>,
+    /// Each feed's own interval hint (`ttl`, `sy:*`) from its last download, by feed key:
+    /// a 304 carries no body, so without this the hint would be lost on every 304.
+    /// Bounded by the number of configured feeds (a reload forgets removed ones).
+    pub feed_hints: Mutex<HashMap<String, Duration>>,
     /// Cancelled on SIGTERM/SIGINT: stop polling, let in-flight work drain.
     pub shutdown: CancellationToken,
 }
@@ -32,6 +37,35 @@ impl Context {
             .lock()
             .map(|mut set| set.insert(id.to_string()))
             .unwrap_or(false)
+    }
+
+    /// Remembers (or forgets, with `None`) the interval hint a feed's body gave.
+    pub fn remember_feed_hint(&self, feed: &str, hint: Option<Duration>) {
+        if let Ok(mut hints) = self.feed_hints.lock() {
+            match hint {
+                Some(hint) => {
+                    hints.insert(feed.to_string(), hint);
+                }
+                None => {
+                    hints.remove(feed);
+                }
+            }
+        }
+    }
+
+    /// The interval hint of the feed's last download, if it had one.
+    pub fn feed_hint(&self, feed: &str) -> Option<Duration> {
+        self.feed_hints
+            .lock()
+            .ok()
+            .and_then(|hints| hints.get(feed).copied())
+    }
+
+    /// Keeps the hints of the feeds in `keys` only (after a reload).
+    pub fn retain_feed_hints(&self, keep: &HashSet<&str>) {
+        if let Ok(mut hints) = self.feed_hints.lock() {
+            hints.retain(|feed, _| keep.contains(feed.as_str()));
+        }
     }
 
     /// Releases ids after commit or failure.

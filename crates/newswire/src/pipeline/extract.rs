@@ -47,10 +47,11 @@ pub async fn run(
                 Some(page) => {
                     let out = out.clone();
                     let ctx = Arc::clone(&ctx);
-                    let span = tracing::info_span!(
+                    // Error level so that warnings keep their context at any `--log-level`.
+                    let span = tracing::error_span!(
                         "article",
                         feed = %page.job.feed.url,
-                        url = ?page.final_url.as_ref().or(page.job.entry.link.as_ref()).map(Url::as_str),
+                        url = %page.final_url.as_ref().or(page.job.entry.link.as_ref()).map_or("", Url::as_str),
                     );
                     running.spawn(async move {
                         let delivery = extract_with_budget(page, budget).instrument(span).await;
@@ -93,7 +94,7 @@ async fn extract_with_budget(page: PageJob, budget: std::time::Duration) -> Deli
             match tokio::time::timeout(budget, task).await {
                 Ok(Ok(article)) => article,
                 Ok(Err(join_error)) => {
-                    tracing::error!(url = ?page_url.as_ref().map(Url::as_str), "extractor failed: {join_error}");
+                    tracing::error!(url = %page_url.as_ref().map_or("", Url::as_str), "extractor failed: {join_error}");
                     newswire_extractor::from_feed(
                         &hints,
                         page_url.as_ref(),
@@ -101,7 +102,7 @@ async fn extract_with_budget(page: PageJob, budget: std::time::Duration) -> Deli
                     )
                 }
                 Err(_) => {
-                    tracing::warn!(url = ?page_url.as_ref().map(Url::as_str), "extraction exceeded {budget:?}");
+                    tracing::warn!(url = %page_url.as_ref().map_or("", Url::as_str), "extraction exceeded {budget:?}");
                     newswire_extractor::from_feed(
                         &hints,
                         page_url.as_ref(),

@@ -35,7 +35,9 @@ pub async fn run(
         tokio::select! {
             feed = feeds.recv() => match feed {
                 Some(feed) => {
-                    let span = tracing::info_span!("feed", url = %feed.url);
+                    // At error level so that the feed's context stays on its warnings
+                    // whatever `--log-level` is (a span disabled by the filter is lost).
+                    let span = tracing::error_span!("feed", url = %feed.url);
                     polls.spawn(poll(Arc::clone(&ctx), feed, out.clone(), reports.clone()).instrument(span));
                 }
                 None => break,
@@ -74,17 +76,20 @@ async fn poll(
                 .feed_polled(feed.key(), FeedStatus::NotModified, None);
             metrics::counter!(m::FEED_POLLS, "status" => "not_modified").increment(1);
             tracing::info!("feed not modified");
-            let interval = poll_interval(&ctx, &feed, interval_hint);
+            // A 304 has no body, so the feed's own ttl/sy: hint comes from the last download.
+            let hint = interval_hint.or_else(|| ctx.feed_hint(feed.key()));
+            let interval = poll_interval(&ctx, &feed, hint);
             let _ = reports.send(PollReport {
                 feed,
                 validators: Some(validators),
                 interval,
                 error: None,
+                retry_after: None,
             });
         }
         Ok(FeedOutcome::Fetched {
             feed: parsed,
-            final_url,
+            final_url: _,
             validators,
             interval_hint,
         }) => {
@@ -94,6 +99,7 @@ async fn poll(
             for warning in &parsed.warnings {
                 tracing::warn!(feed = %feed.url, "{warning}");
             }
+            ctx.remember_feed_hint(feed.key(), parsed.ttl_hint);
             let interval = poll_interval(&ctx, &feed, interval_hint.or(parsed.ttl_hint));
             let ticket = PollTicket::new(
                 PollReport {
@@ -101,6 +107,7 @@ async fn poll(
                     validators: Some(validators),
                     interval,
                     error: None,
+                    retry_after: None,
                 },
                 reports,
             );
@@ -109,8 +116,8 @@ async fn poll(
             metrics::counter!(m::ENTRIES_SEEN).increment(entries as u64);
             let mut new = 0u64;
             for entry in parsed.entries {
-                let Some(id) = entry_id(&final_url, &feed, &entry) else {
-                    tracing::warn!(feed = %feed.url, title = ?entry.title, "entry has neither link nor id: skipped");
+                let Some(id) = entry_id(&feed, &entry) else {
+                    tracing::warn!(feed = %feed.url, title = ?entry.title, "entry has no link, id, title or text: skipped");
                     continue;
                 };
                 if !ctx.claim(&id) {
@@ -155,21 +162,92 @@ async fn poll(
                 validators: None,
                 interval: normal_interval,
                 error: Some(error.to_string()),
+                retry_after: error.retry_after(),
             });
         }
     }
     Ok(())
 }
 
-/// The record id of an entry: its canonical link, else its guid within the feed.
-fn entry_id(feed_url: &url::Url, feed: &FeedSpec, entry: &FeedEntry) -> Option<String> {
+/// The record id of an entry: its canonical link, else its guid within the feed, else a
+/// hash of its content within the feed (so an entry with neither link nor guid still
+/// makes a record, and the same entry seen again gets the same id).
+fn entry_id(feed: &FeedSpec, entry: &FeedEntry) -> Option<String> {
     if let Some(link) = &entry.link {
         return Some(ids::record_id_for_url(&canonicalize(link)));
     }
-    let _ = feed_url;
     entry
         .id
         .as_deref()
         .filter(|g| !g.trim().is_empty())
-        .map(|guid| ids::record_id_for_guid(feed.key(), guid))
+        .map(str::to_string)
+        .or_else(|| content_entry_id(entry))
+        .map(|guid| ids::record_id_for_guid(feed.key(), &guid))
+}
+
+/// A stand-in guid for an entry with neither link nor guid, from its title and text;
+/// `None` when the entry has nothing to hash either.
+fn content_entry_id(entry: &FeedEntry) -> Option<String> {
+    let parts = [
+        entry.title.as_deref(),
+        entry.summary.as_deref(),
+        entry.content.as_deref(),
+    ];
+    if parts.iter().all(|p| p.is_none_or(|p| p.trim().is_empty())) {
+        return None;
+    }
+    let mut hasher = blake3::Hasher::new();
+    for part in parts {
+        // Length-prefixed, so that moving text between fields changes the hash.
+        let part = part.unwrap_or("").trim();
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    Some(format!("content:{}", &hasher.finalize().to_hex()[..32]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> FeedSpec {
+        FeedSpec {
+            url: url::Url::parse("https://a.example/rss").unwrap(),
+            name: None,
+            interval: None,
+            tags: Vec::new(),
+            respect_robots_txt: true,
+        }
+    }
+
+    #[test]
+    fn an_entry_without_link_or_guid_gets_a_stable_content_id() {
+        let entry = FeedEntry {
+            title: Some("Storm closes the harbour".into()),
+            summary: Some("Ferries stay in port until Friday.".into()),
+            ..Default::default()
+        };
+        let id = entry_id(&spec(), &entry).expect("an id from the content");
+        assert_eq!(entry_id(&spec(), &entry.clone()), Some(id.clone()));
+        let other = FeedEntry {
+            title: Some("Storm closes the harbour".into()),
+            summary: Some("Ferries sail again.".into()),
+            ..Default::default()
+        };
+        assert_ne!(entry_id(&spec(), &other), Some(id));
+        assert_eq!(entry_id(&spec(), &FeedEntry::default()), None);
+    }
+
+    #[test]
+    fn a_guid_wins_over_the_content() {
+        let entry = FeedEntry {
+            id: Some("urn:x:1".into()),
+            title: Some("T".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            entry_id(&spec(), &entry),
+            Some(ids::record_id_for_guid("https://a.example/rss", "urn:x:1"))
+        );
+    }
 }

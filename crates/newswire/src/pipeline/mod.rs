@@ -108,6 +108,7 @@ pub async fn run(
         stats,
         health: Arc::clone(&health),
         in_flight: Default::default(),
+        feed_hints: Default::default(),
         shutdown,
     });
 

@@ -34,7 +34,13 @@ pub async fn run(
         tokio::select! {
             job = jobs.recv() => match job {
                 Some(job) => {
-                    let span = tracing::info_span!("article", feed = %job.feed.url, url = ?job.entry.link.as_ref().map(|u| u.as_str()));
+                    // Error level: the span must survive `--log-level warn` to give warnings
+                    // their context. An entry without a link has an empty `url`.
+                    let span = tracing::error_span!(
+                        "article",
+                        feed = %job.feed.url,
+                        url = %job.entry.link.as_ref().map_or("", |u| u.as_str()),
+                    );
                     downloads.spawn(download(Arc::clone(&ctx), job, out.clone()).instrument(span));
                 }
                 None => break,

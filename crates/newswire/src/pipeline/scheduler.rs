@@ -27,6 +27,18 @@ use super::work::{FeedSpec, PollReport};
 /// How often a daemon prunes its state.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// Longest wait a server's `Retry-After` can impose: beyond a day it is more likely a
+/// misconfigured server than a plan, and the feed should be tried again.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// At a daemon's start, feeds due now are spread over at most this long (and at most
+/// their interval), so that thousands of feeds do not all fire in the first second.
+const MAX_START_SPREAD: Duration = Duration::from_secs(300);
+
+/// Start spread per feed due now: one feed waits at most this, 300 feeds (or more) use the
+/// whole [`MAX_START_SPREAD`], about one poll started per second.
+const START_SPREAD_PER_FEED: Duration = Duration::from_secs(1);
+
 /// Runs until every report is in (`--once`) or until shutdown and then every report is in.
 pub async fn run(
     ctx: Arc<Context>,
@@ -58,8 +70,9 @@ pub async fn run(
             }
         }
     } else {
+        let feed_count = u32::try_from(ordered.len()).unwrap_or(u32::MAX);
         for feed in ordered {
-            let wait = initial_wait(&ctx, &feed).await?;
+            let wait = initial_wait(&ctx, &feed, feed_count).await?;
             due.insert(feed.key().to_string(), (Instant::now() + wait, feed));
         }
     }
@@ -161,6 +174,7 @@ fn apply_reload(
         }
     }
     *current = next;
+    ctx.retain_feed_hints(&current.keys().map(String::as_str).collect());
     ctx.stats.set_feeds(current.keys().map(String::as_str));
     metrics::gauge!(crate::metrics::FEEDS_CONFIGURED).set(current.len() as f64);
     tracing::info!(
@@ -179,17 +193,30 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Time until a feed's first poll in daemon mode: what the state says, spread by jitter
-/// so that many overdue feeds do not all fire in the first second.
-async fn initial_wait(ctx: &Context, feed: &FeedSpec) -> anyhow::Result<Duration> {
+/// Time until a feed's first poll in daemon mode: what the state says; a feed due now (new,
+/// or overdue after a pause) waits a random part of [`start_spread`], so that many feeds do
+/// not all fire in the first second.
+async fn initial_wait(ctx: &Context, feed: &FeedSpec, feed_count: u32) -> anyhow::Result<Duration> {
     let state = ctx.state.feed_state(feed.key()).await?;
     let remaining = state
         .and_then(|s| s.next_due)
         .and_then(|due| (due - Utc::now()).to_std().ok())
         .unwrap_or_default();
-    let spread =
-        Duration::from_secs(10).min(feed.interval.unwrap_or(ctx.config.fetch.min_interval.0) / 10);
-    Ok(remaining + jitter(spread))
+    if !remaining.is_zero() {
+        // Already spread by the jitter added when it was scheduled.
+        return Ok(remaining);
+    }
+    let interval = feed.interval.unwrap_or(ctx.config.fetch.min_interval.0);
+    Ok(jitter(start_spread(interval, feed_count)))
+}
+
+/// The window over which feeds due at start are spread: at most the feed's interval, at
+/// most [`MAX_START_SPREAD`], and short when there are few feeds (one feed starts at once).
+fn start_spread(interval: Duration, feed_count: u32) -> Duration {
+    START_SPREAD_PER_FEED
+        .saturating_mul(feed_count.saturating_sub(1))
+        .min(MAX_START_SPREAD)
+        .min(interval)
 }
 
 fn jitter(max: Duration) -> Duration {
@@ -228,19 +255,29 @@ async fn record_poll(ctx: &Context, report: &PollReport) -> anyhow::Result<Durat
         Some(error) => {
             state.error_count = state.error_count.saturating_add(1);
             state.last_error = Some(error.clone());
-            newswire_fetcher::failure_backoff(
+            let backoff = newswire_fetcher::failure_backoff(
                 state.error_count,
                 report.interval,
                 fetch.max_interval.0.max(report.interval),
-            )
+            );
+            failure_wait(backoff, report.retry_after)
         }
     };
-    let wait = wait + jitter(wait / 20);
+    let wait = wait.saturating_add(jitter(wait / 20));
     state.next_due = chrono::Duration::from_std(wait)
         .ok()
         .map(|d| Utc::now() + d);
     ctx.state.save_feed_state(report.feed.key(), state).await?;
     Ok(wait)
+}
+
+/// The wait after a failed poll: the backoff, or longer when the server asked for it
+/// (`Retry-After`, capped at [`MAX_RETRY_AFTER`]).
+fn failure_wait(backoff: Duration, retry_after: Option<Duration>) -> Duration {
+    match retry_after {
+        Some(asked) => backoff.max(asked.min(MAX_RETRY_AFTER)),
+        None => backoff,
+    }
 }
 
 /// A feed's interval: as configured, else its own hint clamped to the bounds, else the
@@ -254,4 +291,45 @@ pub fn poll_interval(ctx: &Context, feed: &FeedSpec, hint: Option<Duration>) -> 
         fetch.max_interval.0,
         fetch.default_interval.0,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_lengthens_the_backoff_up_to_a_day() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(failure_wait(minute, None), minute);
+        assert_eq!(
+            failure_wait(minute, Some(Duration::from_secs(3600))),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            failure_wait(minute, Some(Duration::from_secs(5))),
+            minute,
+            "a short Retry-After does not shorten the backoff"
+        );
+        assert_eq!(
+            failure_wait(minute, Some(Duration::from_secs(90 * 24 * 3600))),
+            MAX_RETRY_AFTER
+        );
+    }
+
+    #[test]
+    fn start_spread_grows_with_the_feed_count_within_bounds() {
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            start_spread(hour, 1),
+            Duration::ZERO,
+            "one feed starts at once"
+        );
+        assert_eq!(start_spread(hour, 11), Duration::from_secs(10));
+        assert_eq!(start_spread(hour, 10_000), MAX_START_SPREAD);
+        assert_eq!(
+            start_spread(Duration::from_secs(30), 10_000),
+            Duration::from_secs(30),
+            "never longer than the interval"
+        );
+    }
 }

@@ -54,6 +54,8 @@ pub struct PollReport {
     pub interval: Duration,
     /// Why the poll failed, when it did.
     pub error: Option<String>,
+    /// The server's `Retry-After` on a failed poll: the next poll waits at least this long.
+    pub retry_after: Option<Duration>,
 }
 
 /// Shared by all article jobs of one poll; reports the poll when the last one is dropped.
