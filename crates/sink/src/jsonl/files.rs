@@ -260,10 +260,12 @@ impl JsonlFiles {
 
     /// To be called once a position returned by this sink has been committed (the sink
     /// notices on its own at the second flush): the start marker is no longer needed.
-    pub fn committed(&mut self) {
+    /// Returns the files closed in the last batch, which that commit made compressible.
+    pub fn committed(&mut self) -> Vec<PathBuf> {
         if self.flushes >= 1 {
             self.forget_start_marker();
         }
+        std::mem::take(&mut self.closed_since_flush)
     }
 
     fn forget_start_marker(&mut self) {
@@ -365,7 +367,10 @@ impl JsonlFiles {
             .map_err(|e| io_error(&self.sink, "create", &path, e))?;
         tracing::debug!(sink = self.sink, from = %old.display(), to = %path.display(), "rotated");
         self.file = file;
-        self.closed_since_flush.push(old);
+        // Without compression there is nothing to do with a closed file.
+        if self.options.compress {
+            self.closed_since_flush.push(old);
+        }
         self.position = JsonlPosition {
             file: name,
             seq,

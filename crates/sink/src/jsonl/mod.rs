@@ -186,9 +186,12 @@ impl JsonlSink {
 
     /// Waits for background compressions. Call after the final flush and commit.
     pub async fn close(mut self) -> Result<(), SinkError> {
-        if let Some(files) = self.files.as_mut() {
-            files.committed();
-        }
+        let closed = self
+            .files
+            .as_mut()
+            .map(|files| files.committed())
+            .unwrap_or_default();
+        self.compress_in_background(closed);
         for task in self.compressions.drain(..) {
             task.await.map_err(|e| SinkError::Io {
                 sink: self.name.clone(),
@@ -264,16 +267,17 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        // 32-byte records, 100-byte files: three per file, seven files; every file closed
-        // before the last committed position is compressed, the rest are plain.
+        // 32-byte records, 100-byte files: three per file, seven files; after the final
+        // commit and close, every closed file is compressed and only the active one is plain.
         assert_eq!(position.seq, 7);
         let mut lines = Vec::new();
         for name in &names {
             let text = read_file(&out.join(name)).unwrap();
             lines.extend(String::from_utf8(text).unwrap().lines().map(String::from));
         }
-        assert!(
-            names.iter().filter(|n| n.ends_with(".zst")).count() >= 5,
+        assert_eq!(
+            names.iter().filter(|n| n.ends_with(".zst")).count(),
+            6,
             "{names:?}"
         );
         assert!(
@@ -285,6 +289,28 @@ mod tests {
             let value: serde_json::Value = serde_json::from_str(line).unwrap();
             assert_eq!(value["id"], format!("r{i:02}"));
         }
+    }
+
+    #[tokio::test]
+    async fn without_compress_rotated_files_stay_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config("out/r-{seq}.jsonl");
+        config.compress = None;
+        let mut sink = JsonlSink::open(&config, dir.path(), None).await.unwrap();
+        for i in 0..20 {
+            sink.write(format!("{{\"id\":\"r{i:02}\",\"pad\":\"xxxxxxxx\"}}").as_bytes())
+                .unwrap();
+            if sink.wants_flush() {
+                sink.flush().await.unwrap();
+            }
+        }
+        sink.close().await.unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 7, "{names:?}");
+        assert!(names.iter().all(|n| n.ends_with(".jsonl")), "{names:?}");
     }
 
     #[tokio::test]
