@@ -274,7 +274,7 @@ pub struct DedupConfig {
 impl Default for DedupConfig {
     fn default() -> Self {
         Self {
-            max_hamming_distance: 6,
+            max_hamming_distance: 10,
             emit_duplicates: true,
             min_words: 40,
             max_entries: 200_000,
@@ -363,6 +363,16 @@ pub fn value_line(text: &str, section: &str, index: Option<usize>, key: &str) ->
     table
         .get(key)
         .map(|value| line_of(text, value.span().start))
+}
+
+/// Byte offset where 1-based `line` starts in `text` (the end of the text past the last).
+fn line_start(text: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 2)
+        .map_or(text.len(), |(at, _)| at + 1)
 }
 
 /// Most keys set aside in one table before giving up on it (bounds the retries).
@@ -459,8 +469,12 @@ impl Config {
                 message: format!("cannot read config: {e}"),
             }],
         })?;
-        let config = Self::parse(&text, path)?;
-        let problems = config.problems(&text);
+        // Every problem at once: the semantic checks also run on what could be read, so
+        // a fix-and-retry loop does not reveal them one stage at a time.
+        let (config, mut problems) = Self::parse_lenient(&text, path);
+        problems.extend(config.problems(&text));
+        problems.sort_by_key(|p| p.line.unwrap_or(0));
+        problems.dedup();
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -554,16 +568,30 @@ impl Config {
                 message,
             });
         };
+        // Values read through serde carry no span: find the key's line in the text, and
+        // express it as a span so that `at` takes both kinds.
+        let key = |section: &str, key: &str| {
+            value_line(text, section, None, key).map(|line| {
+                let start = line_start(text, line);
+                start..start
+            })
+        };
         let fetch = &self.fetch;
         if fetch.concurrency == 0 {
-            at(None, "fetch.concurrency must be at least 1".into());
+            at(
+                key("fetch", "concurrency"),
+                "fetch.concurrency must be at least 1".into(),
+            );
         }
         if fetch.per_host_concurrency == 0 {
-            at(None, "fetch.per_host_concurrency must be at least 1".into());
+            at(
+                key("fetch", "per_host_concurrency"),
+                "fetch.per_host_concurrency must be at least 1".into(),
+            );
         }
         if fetch.min_interval > fetch.max_interval {
             at(
-                None,
+                key("fetch", "min_interval").or_else(|| key("fetch", "max_interval")),
                 format!(
                     "fetch.min_interval ({}) is longer than fetch.max_interval ({})",
                     fetch.min_interval, fetch.max_interval
@@ -571,20 +599,26 @@ impl Config {
             );
         }
         if fetch.max_body_bytes == 0 {
-            at(None, "fetch.max_body_bytes must be positive".into());
+            at(
+                key("fetch", "max_body_bytes"),
+                "fetch.max_body_bytes must be positive".into(),
+            );
         }
         if let Some(listen) = &self.metrics.listen
             && listen.parse::<std::net::SocketAddr>().is_err()
         {
             at(
-                None,
+                key("metrics", "listen"),
                 format!(
                     "metrics.listen {listen:?} is not an address:port (e.g. \"127.0.0.1:9464\")"
                 ),
             );
         }
         if self.pipeline.channel_capacity == 0 {
-            at(None, "pipeline.channel_capacity must be at least 1".into());
+            at(
+                key("pipeline", "channel_capacity"),
+                "pipeline.channel_capacity must be at least 1".into(),
+            );
         }
 
         let mut sink_names = std::collections::HashSet::new();
@@ -811,6 +845,45 @@ url = "feeds/local.xml"
         assert_eq!(err.problems[0].line, Some(2));
         assert_eq!(err.problems[1].line, Some(7));
         assert_eq!(err.problems[2].line, Some(9));
+    }
+
+    #[test]
+    fn semantic_problems_of_plain_values_have_lines() {
+        let err = parse(
+            "[fetch]\nconcurrency = 0\nmin_interval = \"2h\"\nmax_interval = \"1h\"\nmax_body_bytes = 0\n\n[metrics]\nlisten = \"localhost\"\n\n[pipeline]\nchannel_capacity = 0\n",
+        )
+        .unwrap_err();
+        let lines: Vec<Option<usize>> = err.problems.iter().map(|p| p.line).collect();
+        assert_eq!(
+            lines,
+            [Some(2), Some(3), Some(5), Some(8), Some(11)],
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn load_reports_type_and_semantic_problems_together() {
+        // No tempfile dependency in this crate: a name unique to this process will do.
+        let path =
+            std::env::temp_dir().join(format!("newswire-config-load-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "[fetch]\nconcurrency = 0\ntimeout = \"soon\"\n\n[[feed]]\nurl = \"gopher://x\"\n",
+        )
+        .unwrap();
+        let err = Config::load(&path).unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        let lines: Vec<Option<usize>> = err.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [Some(2), Some(3), Some(6)], "{err}");
+    }
+
+    #[test]
+    fn line_starts_are_found() {
+        let text = "a\nbb\nccc";
+        assert_eq!(line_start(text, 1), 0);
+        assert_eq!(line_start(text, 2), 2);
+        assert_eq!(line_start(text, 3), 5);
+        assert_eq!(line_start(text, 9), text.len());
     }
 
     #[test]
