@@ -327,11 +327,18 @@ fn article_parts(dom: &Dom<'_>, stats: &[Stats], top: usize, strict: bool) -> Ve
 /// Long articles are often cut into sections of one repeated class, with figures and pull
 /// quotes between them; the container found is then one section. Looks a few levels up for
 /// an ancestor whose siblings repeat its class and hold prose, and returns them all.
-fn repeated_sections(dom: &Dom<'_>, stats: &[Stats], top: usize, strict: bool) -> Option<Vec<usize>> {
+fn repeated_sections(
+    dom: &Dom<'_>,
+    stats: &[Stats],
+    top: usize,
+    strict: bool,
+) -> Option<Vec<usize>> {
     let nodes = &dom.nodes;
     let mut level_node = top;
     for _ in 0..4 {
-        let Kind::Element(el) = &nodes[level_node].kind else { return None };
+        let Kind::Element(el) = &nodes[level_node].kind else {
+            return None;
+        };
         if matches!(el.name, "body" | "html") {
             return None;
         }
@@ -507,7 +514,8 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
         {
             top = marked;
         }
-        let parts = repeated_sections(dom, &stats, top, strict).unwrap_or_else(|| article_parts(dom, &stats, top, strict));
+        let parts = repeated_sections(dom, &stats, top, strict)
+            .unwrap_or_else(|| article_parts(dom, &stats, top, strict));
         let text = render(dom, &stats, &parts, strict, max_bytes);
         let enough = content_chars(&text) >= 250;
         if text.len() > best.text.len() {

@@ -252,7 +252,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
                     s.f1,
                     s.precision.unwrap_or(0.0),
                     s.recall.unwrap_or(0.0),
-                    &pages[i].id[..pages[i].id.len().min(12)],
+                    pages[i].id.chars().take(12).collect::<String>(),
                     pages[i].url.as_ref().map(url::Url::as_str).unwrap_or("-"),
                     outputs[i].extraction.method
                 );
