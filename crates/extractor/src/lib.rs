@@ -122,6 +122,11 @@ pub fn extract_with(
     }
 
     let mut article = metadata(&page.meta, &ld, url, hints);
+    if method == "dom"
+        && let Some(title) = article.title.as_deref()
+    {
+        text = drop_leading_title(&text, title);
+    }
     let wall = detect_wall(&page.meta, &ld, &text, page.meta.title.as_deref());
     if page.meta.frames && content_chars(&text) < 200 {
         warnings.push(warnings::FRAMES.to_owned());
@@ -224,6 +229,27 @@ fn feed_text(hints: &FeedHints) -> String {
         .as_deref()
         .map(normalize_space)
         .unwrap_or_default()
+}
+
+/// Removes a copy of the headline from the first paragraphs of the body (pages that put
+/// the title in a `<h2>`, a `<p>` or a styled `<div>` instead of the `<h1>`).
+fn drop_leading_title(text: &str, title: &str) -> String {
+    let key = |s: &str| score::tokens(s).join(" ").to_lowercase();
+    let title_key = key(title);
+    if title_key.is_empty() {
+        return text.to_owned();
+    }
+    let paragraphs: Vec<&str> = text.split("\n\n").collect();
+    match paragraphs.iter().take(3).position(|p| key(p) == title_key) {
+        Some(at) if paragraphs.len() > 1 => paragraphs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != at)
+            .map(|(_, p)| *p)
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        _ => text.to_owned(),
+    }
 }
 
 /// JSON-LD bodies come as plain text, sometimes with HTML or escaped entities left in.
@@ -566,4 +592,35 @@ fn quality(method: &str, text: &str, link_density: f64, warnings: &[String]) -> 
     let penalty = if warnings.is_empty() { 0.0 } else { 0.15 };
     ((base * (0.3 + 0.7 * length) * (1.0 - link_density.min(1.0) * 0.5)) - penalty).clamp(0.0, 1.0)
         as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headline_repeated_in_the_body_is_dropped_once() {
+        let text = "Storm Hits Coast\n\nThe storm reached the coast at dawn.\n\nStorm hits coast";
+        assert_eq!(
+            drop_leading_title(text, "Storm hits coast!"),
+            "The storm reached the coast at dawn.\n\nStorm hits coast"
+        );
+        assert_eq!(
+            drop_leading_title("Only the title", "Only the title"),
+            "Only the title"
+        );
+    }
+
+    #[test]
+    fn json_ld_body_needs_to_agree_with_the_page() {
+        let page = "word ".repeat(200);
+        let teaser = "word ".repeat(60);
+        assert!(
+            !json_ld_body_preferred(&teaser, &page),
+            "a teaser does not replace the page"
+        );
+        assert!(json_ld_body_preferred(&page, "too short"));
+        let unrelated = "other ".repeat(200);
+        assert!(!json_ld_body_preferred(&unrelated, &page));
+    }
 }
