@@ -41,8 +41,10 @@ fn second_overlapping_run_exits_75() {
         !server.requests_for("/slow.xml").is_empty()
     });
 
+    let report = dir.path().join("second-report.json");
     let second = Command::new(newswire_bin())
-        .args(["run", "--once", "--config", config])
+        .args(["run", "--once", "--config", config, "--report"])
+        .arg(&report)
         .current_dir(dir.path())
         .env_remove("RUST_LOG")
         .output()
@@ -54,6 +56,15 @@ fn second_overlapping_run_exits_75() {
         "clear message: {stderr}"
     );
     assert!(stderr.contains("newswire.db"), "names the state: {stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("a report on exit 75")).unwrap();
+    assert_eq!(report["status"], "failed", "{report:#}");
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("in use by another newswire process")),
+        "{report:#}"
+    );
     assert_eq!(
         server.requests_for("/slow.xml").len(),
         1,

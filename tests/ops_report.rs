@@ -108,3 +108,74 @@ fn report_matches_what_happened() {
     assert_eq!(news["new_records"], 0);
     assert_eq!(report["totals"]["records_emitted"], 0);
 }
+
+#[test]
+fn a_report_that_cannot_be_written_stops_the_run_before_the_pass() {
+    let server = FixtureServer::start();
+    server.put(
+        "/news.xml",
+        Resource::ok(
+            "application/rss+xml",
+            rss_feed("News", &server.url(""), &[]),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("[[feed]]\nurl = \"{}\"\n", server.url("/news.xml")),
+    );
+    let report_path = dir.path().join("no-such-dir/report.json");
+    let run = run_newswire(
+        &[
+            "run",
+            "--once",
+            "--quiet",
+            "--config",
+            config.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--report"), "names the flag: {stderr}");
+    assert!(
+        server.requests_for("/news.xml").is_empty(),
+        "no pass was run"
+    );
+}
+
+#[test]
+fn a_state_that_cannot_be_opened_still_writes_a_failed_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    // A regular file where the state's directory should be.
+    std::fs::write(dir.path().join("blocker"), "not a directory").unwrap();
+    let report_path = dir.path().join("report.json");
+    let run = run_newswire(
+        &[
+            "run",
+            "--once",
+            "--quiet",
+            "--config",
+            config.to_str().unwrap(),
+            "--state",
+            "blocker/newswire.db",
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).expect("report written")).unwrap();
+    assert_eq!(report["status"], "failed", "{report:#}");
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("blocker")),
+        "{report:#}"
+    );
+}

@@ -48,6 +48,8 @@ pub struct FixtureServer {
     resources: Arc<Mutex<HashMap<String, Resource>>>,
     /// Paths answered only after a pause (a slow feed).
     delays: Arc<Mutex<HashMap<String, std::time::Duration>>>,
+    /// Extra response header lines per path (e.g. `Retry-After: 3600`).
+    headers: Arc<Mutex<HashMap<String, String>>>,
     pub requests: Arc<Mutex<Vec<SeenRequest>>>,
 }
 
@@ -59,6 +61,7 @@ impl FixtureServer {
             addr,
             resources: Default::default(),
             delays: Default::default(),
+            headers: Default::default(),
             requests: Default::default(),
         };
         let shared = server.clone();
@@ -85,6 +88,18 @@ impl FixtureServer {
     /// Serves `resource` at `path` after waiting `delay` (the request is recorded at once).
     pub fn put_slow(&self, path: &str, resource: Resource, delay: std::time::Duration) {
         self.delays.lock().unwrap().insert(path.to_string(), delay);
+        self.put(path, resource);
+    }
+
+    /// Serves `resource` at `path` with extra header lines (`"Name: value"`, one per
+    /// line), e.g. a 429 with `Retry-After`.
+    pub fn put_with_headers(&self, path: &str, resource: Resource, headers: &str) {
+        let lines: String = headers
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!("{}\r\n", l.trim()))
+            .collect();
+        self.headers.lock().unwrap().insert(path.to_string(), lines);
         self.put(path, resource);
     }
 
@@ -163,6 +178,14 @@ impl FixtureServer {
                 }
             }
         };
+        let extra = self
+            .headers
+            .lock()
+            .unwrap()
+            .get(&route)
+            .cloned()
+            .unwrap_or_default();
+        let head_extra = format!("{head_extra}{extra}");
         let delay = self.delays.lock().unwrap().get(&path).copied();
         self.requests.lock().unwrap().push(SeenRequest {
             path,
@@ -176,6 +199,7 @@ impl FixtureServer {
             200 => "OK",
             304 => "Not Modified",
             404 => "Not Found",
+            429 => "Too Many Requests",
             _ => "Status",
         };
         let head = format!(

@@ -11,9 +11,11 @@
 //! pulling hyper into the binary's direct dependencies; the exporter still renders the
 //! text format.
 
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -112,18 +114,72 @@ fn describe() {
     describe_counter!(CONFIG_RELOADS, "Config reloads by result (ok, rejected).");
 }
 
-/// What `/readyz` answers: ready once the pipeline runs, not ready after a failed commit
-/// or while draining.
-#[derive(Debug, Default)]
+/// A cheap check that the state answers, run on each `/readyz` request.
+pub type StateProbe =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+
+/// Longest a `/readyz` waits for the state probe: a state that does not answer in that
+/// time (a commit holding it for long, a hung disk) is not ready.
+const STATE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What `/readyz` answers: ready once the pipeline runs, and only while the state answers
+/// a query and no sink write, flush or commit has failed since the last good commit; not
+/// ready while starting or draining.
+#[derive(Default)]
 pub struct Health {
     running: AtomicBool,
     /// Why it is not ready, when it is not and there is a reason beyond "starting".
     problem: Mutex<Option<String>>,
+    /// A sink write or flush failed; cleared by the next good commit.
+    sink_problem: Mutex<Option<String>>,
+    /// Set once the state is open (see [`Health::set_state_probe`]).
+    state_probe: OnceLock<StateProbe>,
+}
+
+impl std::fmt::Debug for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Health")
+            .field("running", &self.running)
+            .field("problem", &self.problem)
+            .field("sink_problem", &self.sink_problem)
+            .field("state_probe", &self.state_probe.get().is_some())
+            .finish()
+    }
 }
 
 impl Health {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Installs the state check `/readyz` runs (once; later calls are ignored).
+    pub fn set_state_probe(&self, probe: StateProbe) {
+        let _ = self.state_probe.set(probe);
+    }
+
+    /// A sink write or flush failed: not ready until a commit succeeds again.
+    pub fn sink_failed(&self, why: &str) {
+        if let Ok(mut problem) = self.sink_problem.lock() {
+            *problem = Some(format!("sink failed: {why}"));
+        }
+    }
+
+    /// [`Health::readiness`], then the state probe: `Ok` when ready, else why not.
+    pub async fn check(&self) -> Result<(), String> {
+        self.readiness()?;
+        if let Some(probe) = self.state_probe.get() {
+            match tokio::time::timeout(STATE_PROBE_TIMEOUT, probe()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => return Err(format!("state does not answer: {why}")),
+                Err(_) => {
+                    return Err(format!(
+                        "state did not answer within {}s",
+                        STATE_PROBE_TIMEOUT.as_secs()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The state is open, the sinks are open, the stages are running.
@@ -134,6 +190,9 @@ impl Health {
     /// A commit went through: the state and the sinks are usable.
     pub fn commit_succeeded(&self) {
         if let Ok(mut problem) = self.problem.lock() {
+            *problem = None;
+        }
+        if let Ok(mut problem) = self.sink_problem.lock() {
             *problem = None;
         }
     }
@@ -148,6 +207,9 @@ impl Health {
     /// `Ok` when ready, else why not.
     pub fn readiness(&self) -> Result<(), String> {
         if let Some(problem) = self.problem.lock().ok().and_then(|p| p.clone()) {
+            return Err(problem);
+        }
+        if let Some(problem) = self.sink_problem.lock().ok().and_then(|p| p.clone()) {
             return Err(problem);
         }
         if !self.running.load(Ordering::Relaxed) {
@@ -248,7 +310,13 @@ async fn respond(
     {
         return Ok(());
     }
-    let (status, content_type, body) = route(&head, handle, health);
+    // Only a readiness request pays for the state probe.
+    let readiness = if request_line(&head).1 == "/readyz" {
+        health.check().await
+    } else {
+        health.readiness()
+    };
+    let (status, content_type, body) = route(&head, handle, readiness);
     let response = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -258,28 +326,35 @@ async fn respond(
     stream.shutdown().await
 }
 
-/// Status line, content type and body for a request head.
-fn route(
-    head: &[u8],
-    handle: &PrometheusHandle,
-    health: &Health,
-) -> (&'static str, &'static str, String) {
+/// Method and path (without query) of a request head.
+fn request_line(head: &[u8]) -> (String, String) {
     let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
     let first = String::from_utf8_lossy(first);
     let mut parts = first.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let path = target.split('?').next().unwrap_or("");
+    (method.to_string(), path.to_string())
+}
+
+/// Status line, content type and body for a request head; `readiness` is what `/readyz`
+/// reports.
+fn route(
+    head: &[u8],
+    handle: &PrometheusHandle,
+    readiness: Result<(), String>,
+) -> (&'static str, &'static str, String) {
+    let (method, path) = request_line(head);
     if method != "GET" {
         return ("405 Method Not Allowed", "text/plain", "GET only\n".into());
     }
-    let path = target.split('?').next().unwrap_or("");
-    match path {
+    match path.as_str() {
         "/metrics" => (
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
             handle.render(),
         ),
         "/healthz" => ("200 OK", "text/plain", "ok\n".into()),
-        "/readyz" => match health.readiness() {
+        "/readyz" => match readiness {
             Ok(()) => ("200 OK", "text/plain", "ready\n".into()),
             Err(why) => (
                 "503 Service Unavailable",
@@ -319,33 +394,64 @@ mod tests {
     fn routes_answer_by_path() {
         let recorder = PrometheusBuilder::new().build_recorder();
         let handle = recorder.handle();
-        let health = Health::new();
-        health.set_running(true);
+        let ready = || Ok(());
         assert_eq!(
-            route(b"GET /healthz HTTP/1.1\r\n\r\n", &handle, &health).0,
+            route(b"GET /healthz HTTP/1.1\r\n\r\n", &handle, ready()).0,
             "200 OK"
         );
         assert_eq!(
-            route(b"GET /readyz HTTP/1.1\r\n\r\n", &handle, &health).0,
+            route(b"GET /readyz HTTP/1.1\r\n\r\n", &handle, ready()).0,
             "200 OK"
         );
         assert_eq!(
-            route(b"GET /metrics?x=1 HTTP/1.1\r\n\r\n", &handle, &health).0,
+            route(b"GET /metrics?x=1 HTTP/1.1\r\n\r\n", &handle, ready()).0,
             "200 OK"
         );
         assert_eq!(
-            route(b"GET /nope HTTP/1.1\r\n\r\n", &handle, &health).0,
+            route(b"GET /nope HTTP/1.1\r\n\r\n", &handle, ready()).0,
             "404 Not Found"
         );
         assert_eq!(
-            route(b"POST /metrics HTTP/1.1\r\n\r\n", &handle, &health).0,
+            route(b"POST /metrics HTTP/1.1\r\n\r\n", &handle, ready()).0,
             "405 Method Not Allowed"
         );
-        health.set_running(false);
         assert_eq!(
-            route(b"GET /readyz HTTP/1.1\r\n\r\n", &handle, &health).0,
+            route(
+                b"GET /readyz HTTP/1.1\r\n\r\n",
+                &handle,
+                Err("pipeline not running".into())
+            )
+            .0,
             "503 Service Unavailable"
         );
+    }
+
+    #[tokio::test]
+    async fn a_failing_state_probe_or_sink_makes_it_not_ready() {
+        let health = Health::new();
+        health.set_running(true);
+        let state_ok = std::sync::Arc::new(AtomicBool::new(true));
+        let flag = std::sync::Arc::clone(&state_ok);
+        health.set_state_probe(Box::new(move || {
+            let ok = flag.load(Ordering::Relaxed);
+            Box::pin(async move {
+                if ok {
+                    Ok(())
+                } else {
+                    Err("disk I/O error".to_string())
+                }
+            })
+        }));
+        assert_eq!(health.check().await, Ok(()));
+        state_ok.store(false, Ordering::Relaxed);
+        let why = health.check().await.unwrap_err();
+        assert!(why.contains("disk I/O error"), "{why}");
+        state_ok.store(true, Ordering::Relaxed);
+        health.sink_failed("out/records.jsonl: No space left on device");
+        let why = health.check().await.unwrap_err();
+        assert!(why.contains("No space left"), "{why}");
+        health.commit_succeeded();
+        assert_eq!(health.check().await, Ok(()));
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub struct Totals {
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
-    /// `finished` (exit 0) or `failed` (exit 2: state or sink failure).
+    /// `finished` (exit 0) or `failed` (any other exit once the config was loaded: bad
+    /// feed list or metrics address 1, state or sink failure 2, state locked 75).
     pub status: &'static str,
     /// Why the run failed, when it did.
     pub error: Option<String>,
@@ -78,19 +79,41 @@ impl Report {
         }
     }
 
+    /// Whether a report can be written to `path`: creates and removes the temporary file
+    /// [`Report::write`] uses, so a run learns of a bad `--report` before its pass.
+    pub fn check_writable(path: &Path) -> anyhow::Result<()> {
+        let temporary = temporary_path(path);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temporary)
+            .with_context(|| format!("--report {}: cannot write here", path.display()))?;
+        let _ = std::fs::remove_file(&temporary);
+        if path.is_dir() {
+            anyhow::bail!("--report {}: is a directory", path.display());
+        }
+        Ok(())
+    }
+
     /// Writes the report as pretty JSON to `path`, atomically.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         let json = serde_json::to_vec_pretty(self).context("serialising the report")?;
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "report".into());
-        let temporary = path.with_file_name(format!(".{file_name}.tmp"));
+        let temporary = temporary_path(path);
         std::fs::write(&temporary, &json)
             .with_context(|| format!("--report: cannot write {}", temporary.display()))?;
         std::fs::rename(&temporary, path)
             .with_context(|| format!("--report: cannot write {}", path.display()))
     }
+}
+
+/// The temporary file beside `path` that is renamed onto it.
+fn temporary_path(path: &Path) -> std::path::PathBuf {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    path.with_file_name(format!(".{file_name}.tmp"))
 }
 
 /// Widest URL column before the table stops aligning (long URLs just push the reason).

@@ -218,9 +218,29 @@ fn open_state(location: &str) -> Result<SqliteState, Failure> {
     })
 }
 
-/// `newswire run`.
+/// `newswire run`. Once the config is loaded, every exit writes the `--report` (status
+/// `failed` with the reason when the run could not finish).
 pub async fn run(args: RunArgs) -> Result<(), Failure> {
     let config = load_config(&args.config, args.output.as_deref(), args.state.as_deref())?;
+    // Checked before the pass, so that a finished pass cannot fail on its report.
+    if let Some(path) = &args.report {
+        Report::check_writable(path).map_err(Failure::Usage)?;
+    }
+    let started_at = chrono::Utc::now();
+    let stats = Arc::new(Stats::default());
+    let outcome = run_loaded(&args, config, Arc::clone(&stats)).await;
+    if let Some(path) = &args.report {
+        let error = outcome.as_ref().err().map(ToString::to_string);
+        if let Err(e) = Report::new(&stats, args.once, started_at, error).write(path) {
+            // The exit code says how the run went; a lost report is only logged.
+            tracing::error!("{e:#}");
+        }
+    }
+    outcome
+}
+
+/// `newswire run` with its config loaded: state, metrics, signals, the pipeline.
+async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result<(), Failure> {
     let feeds = feed_specs(&config)?;
     let listen = config
         .metrics
@@ -236,9 +256,10 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     let helpers = CancellationToken::new();
     if let Some(listen) = listen {
         let handle = m::install_recorder().map_err(Failure::Runtime)?;
+        // A port that cannot be bound is a config problem (taken, or not ours): exit 1.
         m::serve(listen, handle, Arc::clone(&health), helpers.clone())
             .await
-            .map_err(Failure::Runtime)?;
+            .map_err(Failure::Usage)?;
     }
     let shutdown = CancellationToken::new();
     let feed_count = feeds.len();
@@ -254,7 +275,6 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
             feeds: feeds_tx,
         },
     );
-    let stats = Arc::new(Stats::default());
     let progress = Progress::start(
         args.once && !args.quiet && std::io::stderr().is_terminal(),
         feed_count,
@@ -263,7 +283,6 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     crate::notify::spawn(started_rx, helpers.clone());
     tracing::info!(feeds = feed_count, once = args.once, state = %config.state_location(), "starting");
-    let started_at = chrono::Utc::now();
     let outcome = pipeline::run(
         config,
         Box::new(store),
@@ -285,15 +304,6 @@ pub async fn run(args: RunArgs) -> Result<(), Failure> {
     eprintln!("{}", stats.summary_line());
     if let Some(table) = report::failed_feeds_table(&stats.feed_results()) {
         eprint!("{table}");
-    }
-    if let Some(path) = &args.report {
-        let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
-        if let Err(e) = Report::new(&stats, args.once, started_at, error).write(path) {
-            tracing::error!("{e:#}");
-            if outcome.is_ok() {
-                return Err(Failure::Runtime(e));
-            }
-        }
     }
     outcome.map_err(Failure::Runtime)
 }

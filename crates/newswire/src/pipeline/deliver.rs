@@ -124,9 +124,11 @@ async fn write(
         let line = serde_json::to_vec(&record)
             .with_context(|| format!("serialising record {}", record.id))?;
         for sink in sinks.iter_mut() {
-            sink.write(&record.id, &line)
-                .await
-                .with_context(|| format!("writing record {} ({})", record.id, record.url))?;
+            if let Err(error) = sink.write(&record.id, &line).await {
+                ctx.health.sink_failed(&format!("{}: {error}", sink.name()));
+                return Err(error)
+                    .with_context(|| format!("writing record {} ({})", record.id, record.url));
+            }
         }
         pending.written += 1;
         *pending.per_feed.entry(record.feed.url.clone()).or_default() += 1;
@@ -151,8 +153,13 @@ async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> any
     }
     let mut positions = Vec::with_capacity(sinks.len());
     for sink in sinks.iter_mut() {
-        if let Some(position) = sink.flush().await? {
-            positions.push(position);
+        match sink.flush().await {
+            Ok(Some(position)) => positions.push(position),
+            Ok(None) => {}
+            Err(error) => {
+                ctx.health.sink_failed(&format!("{}: {error}", sink.name()));
+                return Err(error).with_context(|| format!("flushing sink {}", sink.name()));
+            }
         }
     }
     let emitted = std::mem::take(&mut pending.emitted);

@@ -76,8 +76,12 @@ async fn poll(
                 .feed_polled(feed.key(), FeedStatus::NotModified, None);
             metrics::counter!(m::FEED_POLLS, "status" => "not_modified").increment(1);
             tracing::info!("feed not modified");
-            // A 304 has no body, so the feed's own ttl/sy: hint comes from the last download.
-            let hint = interval_hint.or_else(|| ctx.feed_hint(feed.key()));
+            // A 304 has no body, so the feed's own ttl/sy: hint comes from the last download;
+            // combined with the header hint the way the fetcher does for a 200 (the longer).
+            let hint = match (interval_hint, ctx.feed_hint(feed.key())) {
+                (Some(header), Some(feed_hint)) => Some(header.max(feed_hint)),
+                (header, feed_hint) => header.or(feed_hint),
+            };
             let interval = poll_interval(&ctx, &feed, hint);
             let _ = reports.send(PollReport {
                 feed,
@@ -181,29 +185,8 @@ fn entry_id(feed: &FeedSpec, entry: &FeedEntry) -> Option<String> {
         .as_deref()
         .filter(|g| !g.trim().is_empty())
         .map(str::to_string)
-        .or_else(|| content_entry_id(entry))
+        .or_else(|| newswire_fetcher::synthetic_entry_id(entry))
         .map(|guid| ids::record_id_for_guid(feed.key(), &guid))
-}
-
-/// A stand-in guid for an entry with neither link nor guid, from its title and text;
-/// `None` when the entry has nothing to hash either.
-fn content_entry_id(entry: &FeedEntry) -> Option<String> {
-    let parts = [
-        entry.title.as_deref(),
-        entry.summary.as_deref(),
-        entry.content.as_deref(),
-    ];
-    if parts.iter().all(|p| p.is_none_or(|p| p.trim().is_empty())) {
-        return None;
-    }
-    let mut hasher = blake3::Hasher::new();
-    for part in parts {
-        // Length-prefixed, so that moving text between fields changes the hash.
-        let part = part.unwrap_or("").trim();
-        hasher.update(&(part.len() as u64).to_le_bytes());
-        hasher.update(part.as_bytes());
-    }
-    Some(format!("content:{}", &hasher.finalize().to_hex()[..32]))
 }
 
 #[cfg(test)]

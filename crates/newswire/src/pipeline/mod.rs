@@ -89,6 +89,11 @@ pub async fn run(
         started,
     } = controls;
     let state = StateHandle::new(store);
+    let probe_state = state.clone();
+    health.set_state_probe(Box::new(move || {
+        let state = probe_state.clone();
+        Box::pin(async move { state.ping().await.map_err(|e| format!("{e:#}")) })
+    }));
     prune(&state, &config).await?;
     let mut sinks = Vec::with_capacity(config.sinks.len());
     for sink_config in &config.sinks {

@@ -53,6 +53,14 @@ impl StateHandle {
         .await
     }
 
+    /// A cheap read that proves the store answers (for `/readyz`).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        self.call("answering a readiness probe", |s| {
+            s.sink_position("readyz-probe").map(|_| ())
+        })
+        .await
+    }
+
     pub async fn is_emitted(&self, id: &str) -> anyhow::Result<bool> {
         let id = id.to_string();
         self.call("checking a record id", move |s| s.is_emitted(&id))
