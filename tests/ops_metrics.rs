@@ -1,7 +1,7 @@
 //! The metrics endpoint during an end-to-end daemon run: `/metrics` shows what the run
-//! did (feeds polled and failed by reason, entries, pages and bytes, records per sink,
-//! extraction quality, publish delay, queue depths), `/healthz` and `/readyz` answer,
-//! and SIGTERM still drains and exits 0.
+//! did (feeds polled, not modified and failed by reason, entries, pages and bytes,
+//! records per sink, near-duplicates, extraction quality, publish delay, queue depths),
+//! `/healthz` and `/readyz` answer, and SIGTERM still drains and exits 0.
 
 mod common;
 
@@ -10,18 +10,24 @@ use std::time::Duration;
 
 use common::{
     FixtureServer, Resource, free_port, http_get, metric_value, newswire_bin, read_records,
-    rss_feed, send_signal, story_page, wait_for, write_config,
+    rss_feed, send_signal, wait_for, write_config,
 };
 
 #[test]
 fn metrics_endpoint_shows_the_run() {
     let server = FixtureServer::start();
-    let paths = ["/a/one", "/a/two", "/a/three"];
-    for path in paths {
-        server.put(
-            path,
-            Resource::ok("text/html; charset=utf-8", story_page(path)),
-        );
+    let paths = ["/a/one", "/a/two", "/a/three", "/a/copy"];
+    // Three different stories (the shared story_page template differs in too few words
+    // to tell apart by simhash), and a syndicated copy of the first one under another
+    // address: exactly one near-duplicate.
+    let pages = [
+        distinct_page(0),
+        distinct_page(1),
+        distinct_page(2),
+        distinct_page(0),
+    ];
+    for (path, page) in paths.iter().zip(&pages) {
+        server.put(path, Resource::ok("text/html; charset=utf-8", page.clone()));
     }
     server.put(
         "/feed.xml",
@@ -36,7 +42,7 @@ fn metrics_endpoint_shows_the_run() {
         dir.path(),
         &format!(
             "[metrics]\nlisten = \"127.0.0.1:{port}\"\n\n[[sink]]\ntype = \"jsonl\"\npath = \"out/records.jsonl\"\nflush_records = 1\n\n\
-             [[feed]]\nurl = \"{}\"\ninterval = \"1h\"\n\n[[feed]]\nurl = \"{}\"\ninterval = \"1h\"\n",
+             [[feed]]\nurl = \"{}\"\ninterval = \"1s\"\n\n[[feed]]\nurl = \"{}\"\ninterval = \"1h\"\n",
             server.url("/feed.xml"),
             server.url("/missing.xml"),
         ),
@@ -52,13 +58,23 @@ fn metrics_endpoint_shows_the_run() {
 
     let emitted = "newswire_records_emitted_total{sink=\"jsonl:out/records.jsonl\"}";
     let mut scrape = String::new();
-    wait_for(Duration::from_secs(30), "3 records in /metrics", || {
-        if let Some((200, body)) = http_get(port, "/metrics") {
-            scrape = body;
-        }
-        metric_value(&scrape, emitted) == Some(3.0)
-            && metric_value(&scrape, "newswire_feed_polls_total{status=\"failed\"}").is_some()
-    });
+    // The feed polled every second answers 304 from its second poll on.
+    wait_for(
+        Duration::from_secs(30),
+        "4 records and a 304 in /metrics",
+        || {
+            if let Some((200, body)) = http_get(port, "/metrics") {
+                scrape = body;
+            }
+            metric_value(&scrape, emitted) == Some(4.0)
+                && metric_value(&scrape, "newswire_feed_polls_total{status=\"failed\"}").is_some()
+                && metric_value(
+                    &scrape,
+                    "newswire_feed_polls_total{status=\"not_modified\"}",
+                )
+                .is_some()
+        },
+    );
     // Queue depths are sampled once a second: wait for the first sample.
     wait_for(Duration::from_secs(10), "queue depth gauges", || {
         if let Some((200, body)) = http_get(port, "/metrics") {
@@ -83,34 +99,39 @@ fn metrics_endpoint_shows_the_run() {
         Some(1.0),
         "{scrape}"
     );
-    assert_eq!(value("newswire_feeds_configured"), Some(2.0), "{scrape}");
-    assert_eq!(value("newswire_entries_seen_total"), Some(3.0), "{scrape}");
-    assert_eq!(value("newswire_entries_new_total"), Some(3.0), "{scrape}");
-    assert_eq!(
-        value("newswire_pages_fetched_total{outcome=\"html\"}"),
-        Some(3.0),
+    assert!(
+        value("newswire_feed_polls_total{status=\"not_modified\"}").is_some_and(|n| n >= 1.0),
         "{scrape}"
     );
-    let page_bytes: usize = paths.iter().map(|p| story_page(p).len()).sum();
+    assert_eq!(value("newswire_duplicates_total"), Some(1.0), "{scrape}");
+    assert_eq!(value("newswire_feeds_configured"), Some(2.0), "{scrape}");
+    assert_eq!(value("newswire_entries_seen_total"), Some(4.0), "{scrape}");
+    assert_eq!(value("newswire_entries_new_total"), Some(4.0), "{scrape}");
+    assert_eq!(
+        value("newswire_pages_fetched_total{outcome=\"html\"}"),
+        Some(4.0),
+        "{scrape}"
+    );
+    let page_bytes: usize = pages.iter().map(String::len).sum();
     assert_eq!(
         value("newswire_page_bytes_total"),
         Some(page_bytes as f64),
         "{scrape}"
     );
-    assert_eq!(value(emitted), Some(3.0), "{scrape}");
+    assert_eq!(value(emitted), Some(4.0), "{scrape}");
     assert_eq!(
         value("newswire_extraction_quality_count"),
-        Some(3.0),
+        Some(4.0),
         "{scrape}"
     );
     assert_eq!(
         value("newswire_extraction_quality_bucket{le=\"1\"}"),
-        Some(3.0),
+        Some(4.0),
         "{scrape}"
     );
     assert_eq!(
         value("newswire_publish_delay_seconds_count"),
-        Some(3.0),
+        Some(4.0),
         "{scrape}"
     );
     // Published in March 2024: far beyond the largest bucket (a week).
@@ -144,5 +165,46 @@ fn metrics_endpoint_shows_the_run() {
         exit.is_some()
     });
     assert_eq!(exit.and_then(|e| e.code()), Some(0));
-    assert_eq!(read_records(&dir.path().join("out")).len(), 3);
+    let records = read_records(&dir.path().join("out"));
+    assert_eq!(records.len(), 4);
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| !r["duplicate_of"].is_null())
+            .count(),
+        1,
+        "one record marked as the copy"
+    );
+}
+
+/// One of three news pages with unrelated texts (`which` in 0..3).
+fn distinct_page(which: usize) -> String {
+    let (title, paragraphs) = [
+        (
+            "Harbour ferries cancelled",
+            [
+                "Storm warnings closed the harbour on Tuesday morning, and every ferry to the islands stayed tied up at the quay while crews checked moorings and lashed down cargo.",
+                "Passengers queued at the ticket office for refunds; the operator said sailings would resume once the wind dropped below gale force, probably on Thursday.",
+            ],
+        ),
+        (
+            "Council approves library budget",
+            [
+                "The city council voted by a wide margin to fund longer opening hours at the central library, reversing cuts made three years ago during the financial crisis.",
+                "Librarians welcomed the decision and promised new evening reading groups, homework clubs for teenagers and a larger collection of audiobooks and foreign newspapers.",
+            ],
+        ),
+        (
+            "Orchard harvest breaks record",
+            [
+                "Growers in the valley picked more apples this autumn than in any season since records began, helped by a warm spring without frost and steady summer rain.",
+                "Cider makers bought much of the surplus, while schools organised tasting days and a cooperative opened a new cold store to keep fruit fresh until March.",
+            ],
+        ),
+    ][which % 3];
+    format!(
+        "<html lang=\"en\"><head><title>{title}</title></head><body><article><h1>{title}</h1>\
+         <p>{}</p><p>{}</p></article></body></html>",
+        paragraphs[0], paragraphs[1]
+    )
 }
