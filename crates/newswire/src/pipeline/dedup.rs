@@ -5,10 +5,18 @@
 //! state's simhash index, which survives restarts) or seen earlier in this run and not yet
 //! committed (a short in-memory window). Short texts are never marked: too few shingles to
 //! tell a copy from a template.
+//!
+//! Known limit: "earlier" means processed earlier, not published earlier. When two copies
+//! arrive in one run and the second one processed was published first, the second is
+//! still the one marked: the first has already gone on to the sinks (it may be written
+//! and even committed by now), and a record cannot be taken back to be re-marked. Holding
+//! records back until every copy could have arrived would delay every record for a rare
+//! case. Such inversions are logged (`published_before_original`) so they can be counted.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use newswire_core::fingerprint::{hamming, parse_simhash_hex};
 use tokio::sync::mpsc::{Receiver, Sender};
 
@@ -24,7 +32,9 @@ pub async fn run(
     out: Sender<Delivery>,
 ) -> anyhow::Result<()> {
     let dedup = ctx.config.dedup.clone();
-    let mut recent: VecDeque<(String, u64)> = VecDeque::with_capacity(RECENT_WINDOW);
+    // Id, simhash and publication date of the records of this run that are originals.
+    let mut recent: VecDeque<(String, u64, Option<DateTime<Utc>>)> =
+        VecDeque::with_capacity(RECENT_WINDOW);
     while let Some(mut delivery) = input.recv().await {
         let record = &mut delivery.record;
         if record.word_count >= dedup.min_words
@@ -32,9 +42,17 @@ pub async fn run(
         {
             let in_run = recent
                 .iter()
-                .filter(|(id, _)| *id != record.id)
-                .find(|(_, other)| hamming(simhash, *other) <= dedup.max_hamming_distance)
-                .map(|(id, _)| id.clone());
+                .filter(|(id, _, _)| *id != record.id)
+                .find(|(_, other, _)| hamming(simhash, *other) <= dedup.max_hamming_distance)
+                .map(|(id, _, published)| {
+                    if let (Some(copy), Some(original)) = (record.published_at, published)
+                        && copy < *original
+                    {
+                        // See the module doc: the original has already left this stage.
+                        tracing::debug!(id = %record.id, original = %id, published_before_original = true, "near-duplicate published before the record it copies");
+                    }
+                    id.clone()
+                });
             let original = match in_run {
                 Some(id) => Some(id),
                 None => ctx
@@ -53,7 +71,7 @@ pub async fn run(
                 if recent.len() == RECENT_WINDOW {
                     recent.pop_front();
                 }
-                recent.push_back((record.id.clone(), simhash));
+                recent.push_back((record.id.clone(), simhash, record.published_at));
             }
         }
         if let Err(returned) = out.send(delivery).await {
