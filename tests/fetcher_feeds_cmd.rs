@@ -114,3 +114,55 @@ fn feeds_show_over_http_uses_the_configs_fetch_settings() {
         "relative link resolved: {stdout}"
     );
 }
+
+/// A saved page whose feed links are relative (the common case): without a base they
+/// name the files beside it, with `--url` they name the site's feeds.
+#[test]
+fn feeds_discover_on_a_file_with_relative_links() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("index.html");
+    std::fs::write(
+        &path,
+        r#"<!doctype html><html><head>
+        <link rel="alternate" type="application/rss+xml" title="World" href="world/rss.xml">
+        <link rel="alternate" type="application/atom+xml" href="/atom.xml"></head><body></body></html>"#,
+    )
+    .unwrap();
+    let discovered = |extra: &[&str]| {
+        let mut args = vec!["feeds", "discover", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (stdout, stderr, success) = newswire(&args);
+        assert!(success, "{stderr}");
+        assert!(!stderr.contains("announces no feed"), "{stderr}");
+        stdout
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["url"].clone())
+            .collect::<Vec<_>>()
+    };
+
+    let with_base = discovered(&["--url", "https://news.example.org/en/index.html"]);
+    assert_eq!(
+        with_base,
+        [
+            "https://news.example.org/en/world/rss.xml",
+            "https://news.example.org/atom.xml"
+        ]
+    );
+
+    let beside = directory.path().join("world/rss.xml");
+    let beside = url::Url::from_file_path(std::path::absolute(&beside).unwrap()).unwrap();
+    let without_base = discovered(&[]);
+    assert_eq!(without_base.len(), 2, "{without_base:?}");
+    assert_eq!(without_base[0], beside.as_str());
+    assert_eq!(without_base[1], "file:///atom.xml");
+
+    let (_, stderr, success) = newswire(&[
+        "feeds",
+        "discover",
+        path.to_str().unwrap(),
+        "--url",
+        "not a url",
+    ]);
+    assert!(!success);
+    assert!(stderr.contains("--url"), "{stderr}");
+}

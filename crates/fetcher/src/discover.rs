@@ -3,6 +3,7 @@
 //! Used by `newswire feeds discover URL` and to make "this URL is a page, not a feed"
 //! errors useful (they name the feeds to use instead).
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -28,7 +29,10 @@ const FEED_TYPES: &[&str] = &[
 ];
 
 /// The feeds announced in `html`, resolved against `<base href>` or `base`, in page order,
-/// without duplicates.
+/// without duplicates. Only http(s) links are kept, and `file:` links too when `base` is
+/// itself a `file:` URL (a page read from disk, whose relative links name files beside it).
+///
+/// Linear in the length of `html`.
 ///
 /// The tags are found with a linear scan, not a DOM: this runs on whatever a feed URL
 /// returned, and an HTML parser takes seconds on hostile, deeply nested pages.
@@ -40,6 +44,8 @@ pub fn discover_feeds(html: &str, base: &Url) -> Vec<DiscoveredFeed> {
     });
     let mut document_base = base.clone();
     let mut feeds: Vec<DiscoveredFeed> = Vec::new();
+    // Checking the list for every tag made pages with thousands of link tags quadratic.
+    let mut seen: HashSet<Url> = HashSet::new();
     for found in tag.captures_iter(html) {
         let attributes = attributes(&found[0]);
         let attribute = |name: &str| {
@@ -78,7 +84,13 @@ pub fn discover_feeds(html: &str, base: &Url) -> Vec<DiscoveredFeed> {
         let Ok(url) = document_base.join(href) else {
             continue;
         };
-        if !matches!(url.scheme(), "http" | "https") || feeds.iter().any(|f| f.url == url) {
+        let usable = match url.scheme() {
+            "http" | "https" => true,
+            // A local page's relative links are local files; a web page's never are.
+            "file" => base.scheme() == "file",
+            _ => false,
+        };
+        if !usable || !seen.insert(url.clone()) {
             continue;
         }
         let title = attribute("title")
@@ -154,6 +166,49 @@ mod tests {
     fn page_without_feeds_gives_nothing() {
         let base = Url::parse("https://news.example.org/").unwrap();
         assert!(discover_feeds("<html><body>hi</body></html>", &base).is_empty());
+    }
+
+    #[test]
+    fn local_pages_keep_file_links_web_pages_never_do() {
+        let html = r#"<link rel="alternate" type="application/rss+xml" href="feeds/rss.xml">
+            <link rel="alternate" type="application/atom+xml" href="file:///etc/atom.xml">"#;
+        let local = Url::parse("file:///srv/site/index.html").unwrap();
+        let urls: Vec<String> = discover_feeds(html, &local)
+            .into_iter()
+            .map(|f| f.url.to_string())
+            .collect();
+        assert_eq!(
+            urls,
+            ["file:///srv/site/feeds/rss.xml", "file:///etc/atom.xml"]
+        );
+        let web = Url::parse("https://news.example.org/").unwrap();
+        let urls: Vec<String> = discover_feeds(html, &web)
+            .into_iter()
+            .map(|f| f.url.to_string())
+            .collect();
+        assert_eq!(urls, ["https://news.example.org/feeds/rss.xml"]);
+        let based = format!(r#"<base href="file:///srv/">{html}"#);
+        assert!(
+            discover_feeds(&based, &web)
+                .iter()
+                .all(|f| f.url.scheme() == "https"),
+            "a web page's <base> cannot make its links local"
+        );
+    }
+
+    #[test]
+    fn thousands_of_link_tags_are_deduplicated_in_one_pass() {
+        let mut html = String::new();
+        for n in 0..20_000 {
+            html.push_str(&format!(
+                "<link rel=alternate type=application/rss+xml href=/f{}>",
+                n % 10_000
+            ));
+        }
+        let base = Url::parse("https://news.example.org/").unwrap();
+        let feeds = discover_feeds(&html, &base);
+        assert_eq!(feeds.len(), 10_000);
+        assert_eq!(feeds[9_999].url.path(), "/f9999");
     }
 
     #[test]

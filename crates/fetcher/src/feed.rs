@@ -7,7 +7,8 @@
 //! and when that parse fails or looks empty, repaired at the text level ([`repair`]) and
 //! parsed again. A quick-xml scan ([`supplement`]) then fills what feed-rs ignores.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -20,6 +21,14 @@ use crate::{FeedEntry, FetchError, ParsedFeed};
 
 /// Parses feed bytes fetched from `base` (the feed URL after redirects; relative links
 /// resolve against it). `content_type` is the HTTP header value, when there was one.
+///
+/// Time and memory are linear in `bytes.len()`, whatever the bytes: the body is decoded
+/// once, parsed by feed-rs at most twice, repaired by a fixed series of single passes that
+/// each grow the text by at most a constant factor (declared entities stop expanding once
+/// they have added as many bytes as the text holds), scanned once by quick-xml, and every
+/// text field is reduced to plain text in one pass. The hostile
+/// shapes that once broke this (script tags in summaries, unclosed items, entity
+/// expansion, thousands of authors) are in `feed/hostile_tests.rs`.
 pub fn parse_feed(
     bytes: &[u8],
     content_type: Option<&str>,
@@ -270,10 +279,13 @@ fn fix_rdf_item_links(text: &str) -> Option<String> {
         if whole.as_str().ends_with("/>") {
             continue;
         }
-        let body_end = text[whole.end()..]
-            .find("</item>")
-            .map_or(text.len(), |e| whole.end() + e);
-        if text[whole.end()..body_end].contains("<link") {
+        // The item's body ends at its end tag, or at the next item when the end tag is
+        // missing. Bounding every search by the next item keeps the searched stretches
+        // disjoint, so the pass stays linear even when no item is ever closed.
+        let after_tag = &text[whole.end()..];
+        let window = &after_tag[..after_tag.find("<item").unwrap_or(after_tag.len())];
+        let body = window.find("</item>").map_or(window, |end| &window[..end]);
+        if body.contains("<link") {
             continue;
         }
         out.push_str(&text[copied..whole.end()]);
@@ -341,6 +353,11 @@ fn fix_atom_text_types(text: &str) -> Option<String> {
 /// XML parser accepts.
 fn fix_entities(text: &str) -> (String, bool) {
     let declared = doctype_entities(text);
+    // References may grow the text by at most this many bytes in all: a DOCTYPE that
+    // declares a long value and references it thousands of times ("billion laughs", one
+    // level deep here) would otherwise turn a 1 MB feed into gigabytes. Past the budget a
+    // reference stays visible as text.
+    let mut expansion_budget = text.len().max(64 * 1024);
     let mut out = String::with_capacity(text.len() + 64);
     let mut changed = false;
     let mut rest = text;
@@ -371,7 +388,15 @@ fn fix_entities(text: &str) -> (String, bool) {
         match reference_end {
             Some((end, ';')) if end > 1 => {
                 let name = &rest[1..end];
-                if let Some(replacement) = resolve_reference(name, &declared) {
+                let replacement = resolve_reference(name, &declared).filter(|replacement| {
+                    let growth = replacement.len().saturating_sub(end + 1);
+                    let Some(left) = expansion_budget.checked_sub(growth) else {
+                        return false;
+                    };
+                    expansion_budget = left;
+                    true
+                });
+                if let Some(replacement) = replacement {
                     changed |= replacement != rest[..=end];
                     out.push_str(&replacement);
                 } else {
@@ -393,9 +418,14 @@ fn fix_entities(text: &str) -> (String, bool) {
 }
 
 /// How `&name;` should be written so that an XML parser reads the intended text.
-fn resolve_reference(name: &str, declared: &HashMap<String, String>) -> Option<String> {
+/// `declared` maps DOCTYPE entity names to their values, already escaped for XML text;
+/// they are borrowed, not copied, as one value may be referenced many thousand times.
+fn resolve_reference<'a>(
+    name: &str,
+    declared: &'a HashMap<String, String>,
+) -> Option<Cow<'a, str>> {
     if matches!(name, "amp" | "lt" | "gt" | "quot" | "apos") {
-        return Some(format!("&{name};"));
+        return Some(Cow::Owned(format!("&{name};")));
     }
     if let Some(number) = name.strip_prefix('#') {
         let code = match number.strip_prefix(['x', 'X']) {
@@ -405,23 +435,23 @@ fn resolve_reference(name: &str, declared: &HashMap<String, String>) -> Option<S
         let valid = code
             .and_then(char::from_u32)
             .filter(|c| !matches!(*c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}'));
-        return Some(match valid {
+        return Some(Cow::Owned(match valid {
             Some(_) => format!("&{name};"),
             None => "&#xFFFD;".into(),
-        });
+        }));
     }
-    if let Some(value) = declared.get(name) {
-        return Some(escape_text(value));
+    if let Some(escaped) = declared.get(name) {
+        return Some(Cow::Borrowed(escaped));
     }
     let reference = format!("&{name};");
     let decoded = html_escape::decode_html_entities(&reference);
     if decoded != reference {
-        return Some(
+        return Some(Cow::Owned(
             decoded
                 .chars()
                 .map(|c| format!("&#{};", c as u32))
                 .collect(),
-        );
+        ));
     }
     None
 }
@@ -430,7 +460,8 @@ fn escape_text(value: &str) -> String {
     value.replace('&', "&amp;").replace('<', "&lt;")
 }
 
-/// `<!ENTITY name "value">` declarations of the internal DOCTYPE subset.
+/// `<!ENTITY name "value">` declarations of the internal DOCTYPE subset, values decoded
+/// and then escaped for XML text.
 fn doctype_entities(text: &str) -> HashMap<String, String> {
     static ENTITY: OnceLock<Regex> = OnceLock::new();
     let entity = ENTITY.get_or_init(|| {
@@ -448,7 +479,7 @@ fn doctype_entities(text: &str) -> HashMap<String, String> {
             // Values that themselves hold references are decoded as HTML would.
             Some((
                 c[1].to_string(),
-                html_escape::decode_html_entities(value).into_owned(),
+                escape_text(&html_escape::decode_html_entities(value)),
             ))
         })
         .collect()
@@ -648,7 +679,8 @@ fn text_of(text: &model::Text) -> String {
 ///
 /// Hand-written as a linear scan rather than a DOM: summaries only need their text, this
 /// runs for every entry, and an HTML parser costs time quadratic in the nesting depth on
-/// hostile markup (50,000 nested `<div>`s took seconds).
+/// hostile markup (50,000 nested `<div>`s took seconds). Every byte is passed over a
+/// bounded number of times, so it stays linear in the length of `html`.
 pub(crate) fn html_to_text(html: &str) -> String {
     if !html.contains('<') {
         return normalise_whitespace(&decode_entities_twice(html));
@@ -685,9 +717,8 @@ pub(crate) fn html_to_text(html: &str) -> String {
         }
         match name.as_str() {
             "script" | "style" | "noscript" if !tag.starts_with('/') => {
-                let end_tag = format!("</{name}");
-                let lower = rest.to_ascii_lowercase();
-                rest = lower.find(&end_tag).map_or("", |end| {
+                // Skipped up to the end tag; without one, the rest is the element's.
+                rest = find_end_tag(rest, &name).map_or("", |end| {
                     let after = &rest[end..];
                     after.find('>').map_or("", |gt| &after[gt + 1..])
                 });
@@ -708,6 +739,23 @@ pub(crate) fn html_to_text(html: &str) -> String {
         .join("\n")
 }
 
+/// Byte offset of the first `</name` end tag in `html`, the name matched without regard
+/// to ASCII case (`name` is lowercase).
+///
+/// Compares in place: lowercasing a copy of the rest for every `<script>` made
+/// [`html_to_text`] quadratic (a 1 MB summary of script tags took minutes). Each `</` is
+/// looked at once, so this is linear in the bytes it passes.
+fn find_end_tag(html: &str, name: &str) -> Option<usize> {
+    html.match_indices("</").map(|(at, _)| at).find(|&at| {
+        let after = &html.as_bytes()[at + 2..];
+        after.len() >= name.len()
+            && after[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+            && after
+                .get(name.len())
+                .is_none_or(|next| !next.is_ascii_alphanumeric())
+    })
+}
+
 /// Decodes HTML entities; feeds often escape twice ("&amp;amp;"), so what is left after
 /// one pass is decoded again.
 fn decode_entities_twice(text: &str) -> String {
@@ -725,6 +773,9 @@ fn normalise_whitespace(text: &str) -> String {
 
 fn people(people: &[model::Person]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    // A set beside the list: `contains` on the list made hostile entries with tens of
+    // thousands of authors quadratic.
+    let mut seen: HashSet<String> = HashSet::new();
     for person in people {
         let name = person
             .name
@@ -740,7 +791,7 @@ fn people(people: &[model::Person]) -> Vec<String> {
             .map(|n| normalise_whitespace(&html_escape::decode_html_entities(n)));
         if let Some(name) = name
             && !name.is_empty()
-            && !names.contains(&name)
+            && seen.insert(name.clone())
         {
             names.push(name);
         }
@@ -750,10 +801,11 @@ fn people(people: &[model::Person]) -> Vec<String> {
 
 fn categories(categories: &[model::Category]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for category in categories {
         let name = category.label.as_deref().unwrap_or(&category.term);
         let name = normalise_whitespace(&html_escape::decode_html_entities(name));
-        if !name.is_empty() && !out.contains(&name) {
+        if !name.is_empty() && seen.insert(name.clone()) {
             out.push(name);
         }
     }
@@ -792,6 +844,13 @@ fn supplement(text: &str, base: &Url, feed: &mut ParsedFeed) {
     };
     if feed.ttl_hint.is_none() {
         feed.ttl_hint = scan.update_hint;
+    }
+    if feed.id.is_none() {
+        feed.id = scan
+            .channel
+            .about
+            .as_deref()
+            .and_then(|a| resolve_about(a, base));
     }
     if feed.title.is_none() {
         feed.title = scan
@@ -858,10 +917,29 @@ fn supplement(text: &str, base: &Url, feed: &mut ParsedFeed) {
             entry.categories = item.subjects;
         }
         if entry.id.is_none() {
-            entry.id = item.about.filter(|a| !a.trim().is_empty());
+            entry.id = item.about.as_deref().and_then(|a| resolve_about(a, base));
         }
     }
 }
 
+/// An RSS 1.0 `rdf:about` as an id: a URI reference, so a relative one is resolved
+/// against the feed URL (two feeds' "story/1" must not be the same id). Absolute URIs of
+/// any scheme (`urn:`, `tag:`) are kept as written.
+fn resolve_about(about: &str, base: &Url) -> Option<String> {
+    let about = about.trim();
+    if about.is_empty() {
+        return None;
+    }
+    if Url::parse(about).is_ok() {
+        return Some(about.to_string());
+    }
+    Some(
+        base.join(about)
+            .map_or_else(|_| about.to_string(), String::from),
+    )
+}
+
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod tests;

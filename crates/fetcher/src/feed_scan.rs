@@ -5,6 +5,7 @@
 //! same text with quick-xml, keeps only those fields, and never fails: on broken XML it
 //! returns what it saw so far.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use quick_xml::events::Event;
@@ -20,6 +21,8 @@ pub struct Scan {
 
 #[derive(Debug, Default)]
 pub struct ChannelExtras {
+    /// RSS 1.0 `rdf:about` of the channel, as written.
+    pub about: Option<String>,
     pub title: Option<String>,
     pub description: Option<String>,
     pub language: Option<String>,
@@ -65,6 +68,12 @@ pub fn scan(text: &str) -> Option<Scan> {
                         }
                     }
                     current_item = Some(item);
+                } else if local == "channel" && current_item.is_none() {
+                    for attribute in start.attributes().flatten() {
+                        if attribute.key.local_name().as_ref() == "about" {
+                            scan.channel.about.get_or_insert(attribute_text(&attribute));
+                        }
+                    }
                 } else if let Some(item) = current_item.as_mut() {
                     note_thumbnail(&start, item);
                 }
@@ -103,7 +112,8 @@ pub fn scan(text: &str) -> Option<Scan> {
                 let value = text_buffer.trim().to_string();
                 text_buffer.clear();
                 if local == "item" || local == "entry" {
-                    if let Some(item) = current_item.take() {
+                    if let Some(mut item) = current_item.take() {
+                        dedup_in_order(&mut item.creators);
                         scan.items.push(item);
                     }
                     continue;
@@ -115,11 +125,8 @@ pub fn scan(text: &str) -> Option<Scan> {
                 if let Some(item) = current_item.as_mut() {
                     match qualified.as_str() {
                         "dc:creator" | "author" | "dc:contributor" => {
-                            if let Some(person) = clean_person(&value)
-                                && !item.creators.contains(&person)
-                            {
-                                item.creators.push(person);
-                            }
+                            // Duplicates go when the element closes (a linear pass).
+                            item.creators.extend(clean_person(&value));
                         }
                         "dc:subject" => item.subjects.push(value),
                         "dc:date" | "dcterms:issued" | "dcterms:created" | "dcterms:modified" => {
@@ -140,11 +147,8 @@ pub fn scan(text: &str) -> Option<Scan> {
                             channel.language.get_or_insert(value);
                         }
                         "dc:creator" | "managingeditor" | "author" | "dc:publisher" => {
-                            if let Some(person) = clean_person(&value)
-                                && !channel.authors.contains(&person)
-                            {
-                                channel.authors.push(person);
-                            }
+                            // Duplicates go when the element closes (a linear pass).
+                            channel.authors.extend(clean_person(&value));
                         }
                         "dc:subject" => channel.subjects.push(value),
                         "dc:date" | "dcterms:modified" | "dcterms:issued" => {
@@ -160,8 +164,16 @@ pub fn scan(text: &str) -> Option<Scan> {
             _ => {}
         }
     }
+    dedup_in_order(&mut scan.channel.authors);
     scan.update_hint = syndication_hint(update_period.as_deref(), update_frequency.as_deref());
     Some(scan)
+}
+
+/// Drops repeated values, keeping the first of each, in one pass (checking the list before
+/// every push made items with tens of thousands of `dc:creator`s quadratic).
+fn dedup_in_order(values: &mut Vec<String>) {
+    let mut seen = HashSet::with_capacity(values.len());
+    values.retain(|value| seen.insert(value.clone()));
 }
 
 /// Keeps the first `media:thumbnail` of an item (feed-rs drops thumbnails outside a

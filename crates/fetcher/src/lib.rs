@@ -44,6 +44,7 @@ pub mod charset;
 mod client;
 pub mod dates;
 pub mod discover;
+mod entry_id;
 mod feed;
 mod feed_scan;
 pub mod guard;
@@ -54,6 +55,7 @@ pub mod sniff;
 
 pub use client::{Fetcher, FetcherBuilder};
 pub use discover::{DiscoveredFeed, discover_feeds};
+pub use entry_id::{SYNTHETIC_ID_PREFIX, synthetic_entry_id};
 pub use feed::parse_feed;
 pub use opml::{OpmlFeed, parse_opml};
 pub use schedule::{
@@ -115,8 +117,13 @@ pub struct ParsedFeed {
 }
 
 /// One feed entry.
+///
+/// An entry with neither `link` nor `id` is still an article: its title, summary and
+/// content make the record, and [`synthetic_entry_id`] gives it a stable id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FeedEntry {
+    /// The entry's guid / Atom id / RSS 1.0 `rdf:about` (resolved against the feed URL
+    /// when relative); `None` when the feed gives none (never invented here).
     pub id: Option<String>,
     /// Absolute link (resolved against `xml:base` / the feed URL); a permalink guid when
     /// there is no link.

@@ -27,15 +27,19 @@ pub enum FeedsCommand {
     },
     /// Print the feeds a page announces.
     Discover {
-        /// Page URL (or an HTML file).
-        url: String,
+        /// Page URL or HTML file.
+        target: String,
+        /// The page's address when reading a file: relative links resolve against it.
+        /// Without it they resolve against the file and name files beside it.
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
 pub async fn run(command: &FeedsCommand, fetch: &FetchConfig) -> anyhow::Result<()> {
     match command {
         FeedsCommand::Show { target, url } => show(target, url.as_deref(), fetch).await,
-        FeedsCommand::Discover { url } => discover(url, fetch).await,
+        FeedsCommand::Discover { target, url } => discover(target, url.as_deref(), fetch).await,
     }
 }
 
@@ -62,10 +66,24 @@ fn file_path(target: &str) -> anyhow::Result<std::path::PathBuf> {
     }
 }
 
+/// The `--url BASE` option, checked.
+fn base_option(base: Option<&str>) -> anyhow::Result<Option<Url>> {
+    base.map(|b| Url::parse(b).with_context(|| format!("--url {b:?} is not an absolute URL")))
+        .transpose()
+}
+
+/// The URL relative links of a file resolve against: `--url` when given, else the file.
+fn file_base(path: &Path, base: Option<Url>) -> anyhow::Result<Url> {
+    if let Some(base) = base {
+        return Ok(base);
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    Url::from_file_path(&absolute)
+        .map_err(|()| anyhow::anyhow!("{}: not a usable file path", path.display()))
+}
+
 async fn show(target: &str, base: Option<&str>, fetch: &FetchConfig) -> anyhow::Result<()> {
-    let base = base
-        .map(|b| Url::parse(b).with_context(|| format!("--url {b:?} is not an absolute URL")))
-        .transpose()?;
+    let base = base_option(base)?;
     let feed = if let Some(url) = web_url(target) {
         let fetcher = Fetcher::new(fetch)?;
         let request = FeedRequest {
@@ -81,14 +99,7 @@ async fn show(target: &str, base: Option<&str>, fetch: &FetchConfig) -> anyhow::
     } else {
         let path = file_path(target)?;
         let bytes = read_capped(&path, fetch.max_body_bytes)?;
-        let base = match base {
-            Some(base) => base,
-            None => {
-                let absolute = std::path::absolute(&path).unwrap_or(path.clone());
-                Url::from_file_path(&absolute)
-                    .map_err(|()| anyhow::anyhow!("{}: not a usable file path", path.display()))?
-            }
-        };
+        let base = file_base(&path, base)?;
         newswire_fetcher::parse_feed(&bytes, None, &base)?
     };
     for warning in &feed.warnings {
@@ -154,7 +165,8 @@ fn read_capped(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-async fn discover(target: &str, fetch: &FetchConfig) -> anyhow::Result<()> {
+async fn discover(target: &str, base: Option<&str>, fetch: &FetchConfig) -> anyhow::Result<()> {
+    let base = base_option(base)?;
     let (html, base) = if let Some(url) = web_url(target) {
         let fetcher = Fetcher::new(fetch)?;
         let policy = PagePolicy {
@@ -177,9 +189,7 @@ async fn discover(target: &str, fetch: &FetchConfig) -> anyhow::Result<()> {
     } else {
         let path = file_path(target)?;
         let bytes = read_capped(&path, fetch.max_body_bytes)?;
-        let absolute = std::path::absolute(&path).unwrap_or(path.clone());
-        let base = Url::from_file_path(&absolute)
-            .map_err(|()| anyhow::anyhow!("{}: not a usable file path", path.display()))?;
+        let base = file_base(&path, base)?;
         let html = newswire_fetcher::charset::decode(
             &bytes,
             None,

@@ -412,3 +412,76 @@ fn entry_images_from_enclosures_and_media() {
         ]
     );
 }
+
+#[test]
+fn rss_10_relative_rdf_about_ids_are_resolved_and_the_channel_gives_the_feed_id() {
+    let feed = parse(
+        r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+  <channel rdf:about="/feeds/main.rdf"><title>RDF</title><link>/</link><description>d</description></channel>
+  <item rdf:about="story/1"><title>Relative</title></item>
+  <item rdf:about="urn:uuid:0f1e2d3c-0000-4000-8000-000000000002"><title>URN</title><link>/2</link></item>
+  <item rdf:about="https://other.example/3"><title>Absolute</title></item>
+</rdf:RDF>"#,
+    );
+    assert_eq!(
+        feed.id.as_deref(),
+        Some("https://news.example.org/feeds/main.rdf")
+    );
+    let ids: Vec<Option<&str>> = feed.entries.iter().map(|e| e.id.as_deref()).collect();
+    assert_eq!(
+        ids,
+        [
+            Some("https://news.example.org/feeds/story/1"),
+            Some("urn:uuid:0f1e2d3c-0000-4000-8000-000000000002"),
+            Some("https://other.example/3"),
+        ]
+    );
+    assert_eq!(
+        links(&feed),
+        [
+            "https://news.example.org/feeds/story/1",
+            "https://news.example.org/2",
+            "https://other.example/3"
+        ]
+    );
+}
+
+#[test]
+fn a_feed_id_of_its_own_is_kept_over_the_channel_rdf_about() {
+    let feed = parse(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><id>tag:news.example.org,2024:feed</id><title>A</title>
+        <entry><id>tag:news.example.org,2024:1</id><title>One</title><link href="/1"/></entry></feed>"#,
+    );
+    assert_eq!(feed.id.as_deref(), Some("tag:news.example.org,2024:feed"));
+    assert_eq!(
+        feed.entries[0].id.as_deref(),
+        Some("tag:news.example.org,2024:1")
+    );
+}
+
+#[test]
+fn entry_without_link_or_guid_keeps_what_a_record_needs() {
+    let document = r#"<rss version="2.0"><channel><title>Notes</title>
+        <item><title>Notice</title><pubDate>Tue, 10 Jun 2003 04:00:00 GMT</pubDate><description>&lt;p&gt;Office closed.&lt;/p&gt;</description></item>
+        <item><title>Other notice</title><description>Office open.</description></item>
+        </channel></rss>"#;
+    let feed = parse(document);
+    let entry = &feed.entries[0];
+    assert_eq!((entry.link.as_ref(), entry.id.as_deref()), (None, None));
+    assert_eq!(entry.summary.as_deref(), Some("Office closed."));
+    let ids: Vec<Option<String>> = feed.entries.iter().map(crate::synthetic_entry_id).collect();
+    assert!(
+        ids[0]
+            .as_deref()
+            .is_some_and(|id| id.starts_with("urn:newswire:")),
+        "{ids:?}"
+    );
+    assert_ne!(ids[0], ids[1]);
+    let polled_again: Vec<Option<String>> = parse(document)
+        .entries
+        .iter()
+        .map(crate::synthetic_entry_id)
+        .collect();
+    assert_eq!(ids, polled_again, "stable across polls");
+}
