@@ -29,33 +29,148 @@ fn read(relative: &str) -> String {
 // ------------------------------------------------------------------------------------
 // Kubernetes
 
-/// Every document of every YAML file under deploy/kubernetes, with its file name.
-fn kubernetes_documents() -> Vec<(String, Value)> {
-    let dir = repo_root().join("deploy/kubernetes");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no YAML files in {}", dir.display());
-    let mut documents = Vec::new();
-    for file in files {
-        let name = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let text = std::fs::read_to_string(&file).expect("readable manifest");
-        for document in serde_yaml_ng::Deserializer::from_str(&text) {
-            let value = Value::deserialize(document)
-                .unwrap_or_else(|e| panic!("{name}: not valid YAML: {e}"));
-            if !value.is_null() {
-                documents.push((name.clone(), value));
+/// The YAML files under `dir` (recursively), sorted.
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in
+            std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
+                files.push(path);
             }
         }
     }
+    files.sort();
+    files
+}
+
+fn is_kustomization(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml")
+}
+
+/// The documents of one manifest file, each with the file's path under deploy/kubernetes.
+fn manifest_documents(file: &Path) -> Vec<(String, Value)> {
+    let root = repo_root().join("deploy/kubernetes");
+    let name = file
+        .strip_prefix(&root)
+        .unwrap_or(file)
+        .to_string_lossy()
+        .into_owned();
+    let text = std::fs::read_to_string(file)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+    let mut documents = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
+        let value =
+            Value::deserialize(document).unwrap_or_else(|e| panic!("{name}: not valid YAML: {e}"));
+        if !value.is_null() {
+            documents.push((name.clone(), value));
+        }
+    }
     documents
+}
+
+/// Every document of every manifest under deploy/kubernetes (kustomization files aside),
+/// with its file name.
+fn kubernetes_documents() -> Vec<(String, Value)> {
+    let dir = repo_root().join("deploy/kubernetes");
+    let files: Vec<PathBuf> = yaml_files(&dir)
+        .into_iter()
+        .filter(|f| !is_kustomization(f))
+        .collect();
+    assert!(!files.is_empty(), "no YAML files in {}", dir.display());
+    files.iter().flat_map(|f| manifest_documents(f)).collect()
+}
+
+/// What `kubectl apply -k deploy/kubernetes/<variant>` applies: the kustomization's
+/// `resources`, directories followed through their own kustomization. Also returns every
+/// file it read, to check that no manifest is left out.
+fn kustomize(dir: &Path, files_read: &mut BTreeSet<PathBuf>) -> Vec<(String, Value)> {
+    let kustomization = dir.join("kustomization.yaml");
+    let text = std::fs::read_to_string(&kustomization)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", kustomization.display()));
+    let value: Value = serde_yaml_ng::from_str(&text)
+        .unwrap_or_else(|e| panic!("{}: not valid YAML: {e}", kustomization.display()));
+    assert_eq!(
+        value["kind"],
+        "Kustomization",
+        "{}",
+        kustomization.display()
+    );
+    files_read.insert(kustomization.clone());
+    let mut documents = Vec::new();
+    for resource in value["resources"].as_array().expect("resources list") {
+        let resource = dir.join(resource.as_str().expect("resource path"));
+        assert!(
+            resource.exists(),
+            "{}: resource {} does not exist",
+            kustomization.display(),
+            resource.display()
+        );
+        if resource.is_dir() {
+            documents.extend(kustomize(&resource, files_read));
+        } else {
+            files_read.insert(std::fs::canonicalize(&resource).unwrap_or(resource.clone()));
+            documents.extend(manifest_documents(&resource));
+        }
+    }
+    documents
+}
+
+fn kinds_of(documents: &[(String, Value)]) -> BTreeSet<String> {
+    documents
+        .iter()
+        .map(|(_, d)| d["kind"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn kubernetes_variants_never_apply_the_daemon_and_the_cronjob_together() {
+    let root = repo_root().join("deploy/kubernetes");
+    let mut files_read = BTreeSet::new();
+    let daemon = kinds_of(&kustomize(&root.join("daemon"), &mut files_read));
+    let cron = kinds_of(&kustomize(&root.join("cron"), &mut files_read));
+    let set =
+        |kinds: &[&str]| -> BTreeSet<String> { kinds.iter().map(|k| k.to_string()).collect() };
+    assert_eq!(
+        daemon,
+        set(&[
+            "ConfigMap",
+            "Deployment",
+            "PersistentVolumeClaim",
+            "Service"
+        ])
+    );
+    assert_eq!(
+        cron,
+        set(&["ConfigMap", "CronJob", "PersistentVolumeClaim"])
+    );
+    // `kubectl apply -f deploy/kubernetes/` (not recursive) must apply nothing at all.
+    for file in yaml_files(&root) {
+        assert_ne!(
+            file.parent(),
+            Some(root.as_path()),
+            "{} would be applied by `kubectl apply -f deploy/kubernetes/`",
+            file.display()
+        );
+    }
+    // Every manifest belongs to a variant.
+    for file in yaml_files(&root) {
+        let file = std::fs::canonicalize(&file).unwrap_or(file);
+        assert!(
+            files_read.contains(&file) || is_kustomization(&file),
+            "{} is in no kustomization",
+            file.display()
+        );
+    }
 }
 
 /// The one document of `kind`.
