@@ -87,7 +87,11 @@ fn sighup_adds_rejects_and_removes_feeds() {
     // Broken: rejected with every problem and its line; A and B keep being polled.
     std::fs::write(
         &config,
-        format!("{valid}[[feed]]\nurl = \"{a}\"\ninterval = \"whenever\"\ncolour = \"red\"\n"),
+        format!(
+            "{valid}[[feed]]\nurl = \"{a}\"\ninterval = \"whenever\"\ncolour = \"red\"\n\n{}{}",
+            feed_entry(&b),
+            feed_entry(&b)
+        ),
     )
     .unwrap();
     send_signal(child.id(), "HUP");
@@ -103,6 +107,10 @@ fn sighup_adds_rejects_and_removes_feeds() {
         text.contains("newswire.toml:16: invalid duration")
             && text.contains("newswire.toml:17: unknown field `colour`"),
         "both problems, with file and line: {text}"
+    );
+    assert!(
+        text.contains("is listed twice"),
+        "the semantic problem too, not only the type errors: {text}"
     );
     let (a_polls, b_polls) = (
         server.requests_for("/a.xml").len(),
