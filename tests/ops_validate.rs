@@ -224,3 +224,39 @@ fn usage_errors_exit_1() {
         String::from_utf8_lossy(&help.stdout).contains("75 another process holds the state lock")
     );
 }
+
+#[test]
+fn semantic_problems_of_plain_values_carry_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("newswire.toml");
+    std::fs::write(
+        &config,
+        "[fetch]\n\
+         concurrency = 0\n\
+         min_interval = \"2h\"\n\
+         max_interval = \"1h\"\n\
+         \n\
+         [metrics]\n\
+         listen = \"localhost\"\n",
+    )
+    .unwrap();
+    let out = run_newswire(
+        &["validate", "--config", config.to_str().unwrap()],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let shown = config.display();
+    for (line, words) in [
+        (2, "fetch.concurrency"),
+        (3, "fetch.min_interval"),
+        (7, "metrics.listen"),
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("{shown}:{line}: ")) && l.contains(words)),
+            "line {line} ({words}) reported: {stderr}"
+        );
+    }
+}
