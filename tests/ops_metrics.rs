@@ -208,3 +208,28 @@ fn distinct_page(which: usize) -> String {
         paragraphs[0], paragraphs[1]
     )
 }
+
+#[test]
+fn a_metrics_port_in_use_is_a_config_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    let run = common::run_newswire(
+        &[
+            "run",
+            "--once",
+            "--quiet",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("metrics.listen"), "names the key: {stderr}");
+    drop(taken);
+}
