@@ -75,7 +75,6 @@ pub async fn run(
             }
         }
         if let Err(returned) = out.send(delivery).await {
-            returned.0.ticket.mark_incomplete();
             ctx.release([returned.0.record.id.as_str()]);
         }
     }

@@ -83,10 +83,8 @@ pub async fn run(
     if let Err(error) = &result {
         metrics::counter!(m::COMMITS, "result" => "failed").increment(1);
         ctx.health.commit_failed(&format!("{error:#}"));
-        // Nothing of the failed batch was committed: those articles must be retried.
-        for ticket in &pending.tickets {
-            ticket.mark_incomplete();
-        }
+        // Nothing of the failed batch was committed: those articles are retried later
+        // (their tickets were never counted off, so no validators are saved for them).
         ctx.release(pending.emitted.iter().map(|r| r.id.as_str()));
         ctx.shutdown.cancel();
         return result;
@@ -183,7 +181,10 @@ async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> any
         metrics::histogram!(m::PUBLISH_DELAY_SECONDS).record(delay);
     }
     pending.written = 0;
-    // Dropping the tickets lets polls whose articles are all delivered save their validators.
-    pending.tickets.clear();
+    // Count the articles off; dropping the tickets lets polls whose articles are all
+    // delivered save their validators.
+    for ticket in pending.tickets.drain(..) {
+        ticket.delivered();
+    }
     Ok(())
 }

@@ -56,7 +56,6 @@ pub async fn run(
                     running.spawn(async move {
                         let delivery = extract_with_budget(page, budget).instrument(span).await;
                         if let Err(returned) = out.send(delivery).await {
-                            returned.0.ticket.mark_incomplete();
                             ctx.release([returned.0.record.id.as_str()]);
                         }
                     });

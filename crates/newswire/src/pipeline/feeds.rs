@@ -34,6 +34,9 @@ pub async fn run(
         }
         tokio::select! {
             feed = feeds.recv() => match feed {
+                Some(feed) if ctx.shutdown.is_cancelled() => {
+                    tracing::info!(feed = %feed.url, "shutting down: not polled");
+                }
                 Some(feed) => {
                     // At error level so that the feed's context stays on its warnings
                     // whatever `--log-level` is (a span disabled by the filter is lost).
@@ -140,9 +143,9 @@ async fn poll(
                     entry,
                     ticket: Arc::clone(&ticket),
                 };
+                ticket.expect_delivery();
                 if let Err(returned) = out.send(job).await {
-                    // Downstream is gone (a sink failed): this article must be retried.
-                    ticket.mark_incomplete();
+                    // Downstream is gone (a sink failed): this article is retried later.
                     ctx.release([returned.0.id.as_str()]);
                     break;
                 }

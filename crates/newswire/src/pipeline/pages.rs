@@ -99,7 +99,6 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
             metrics::counter!(m::PAGES_FETCHED, "outcome" => "failed").increment(1);
             metrics::counter!(m::PAGE_FAILURES, "reason" => error.kind()).increment(1);
             tracing::warn!(url = %link, kind = error.kind(), "page failed, will retry on the next poll: {error}");
-            job.ticket.mark_incomplete();
             ctx.release([job.id.as_str()]);
             return;
         }
@@ -121,7 +120,6 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
 
 async fn forward(ctx: &Context, page: PageJob, out: &Sender<PageJob>) {
     if let Err(returned) = out.send(page).await {
-        returned.0.job.ticket.mark_incomplete();
         ctx.release([returned.0.job.id.as_str()]);
     }
 }

@@ -64,8 +64,13 @@ pub async fn run(
     if once {
         if let Some(sender) = out.take() {
             for feed in ordered {
-                if sender.send(feed).await.is_err() {
-                    break;
+                tokio::select! {
+                    biased;
+                    _ = ctx.shutdown.cancelled() => {
+                        tracing::info!("shutting down: the remaining feeds of this pass are not polled");
+                        break;
+                    }
+                    sent = sender.send(feed) => if sent.is_err() { break },
                 }
             }
         }

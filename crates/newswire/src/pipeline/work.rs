@@ -7,7 +7,7 @@
 //! crash plus a later `304 Not Modified` lose the undelivered articles for good.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use newswire_core::Record;
@@ -59,10 +59,14 @@ pub struct PollReport {
 }
 
 /// Shared by all article jobs of one poll; reports the poll when the last one is dropped.
+///
+/// Every job the poll sends is counted, and only a commit counts it off: whatever way a
+/// job is lost (a transient page failure, a failed sink, a shutdown, a job still queued
+/// when a stage stops), the count stays above zero and the validators are not saved.
 #[derive(Debug)]
 pub struct PollTicket {
     report: Option<PollReport>,
-    incomplete: AtomicBool,
+    undelivered: AtomicUsize,
     done: UnboundedSender<PollReport>,
 }
 
@@ -70,22 +74,30 @@ impl PollTicket {
     pub fn new(report: PollReport, done: UnboundedSender<PollReport>) -> Arc<Self> {
         Arc::new(Self {
             report: Some(report),
-            incomplete: AtomicBool::new(false),
+            undelivered: AtomicUsize::new(0),
             done,
         })
     }
 
-    /// An article of this poll was not delivered and must be retried: do not save the
-    /// validators, so the next poll downloads the feed again.
-    pub fn mark_incomplete(&self) {
-        self.incomplete.store(true, Ordering::Relaxed);
+    /// A job of this poll is on its way; call before sending it.
+    pub fn expect_delivery(&self) {
+        self.undelivered.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A job of this poll is committed to the state.
+    pub fn delivered(&self) {
+        let _ = self
+            .undelivered
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
     }
 }
 
 impl Drop for PollTicket {
     fn drop(&mut self) {
         if let Some(mut report) = self.report.take() {
-            if self.incomplete.load(Ordering::Relaxed) {
+            if self.undelivered.load(Ordering::Acquire) > 0 {
+                // Some article must be retried: without validators the next poll
+                // downloads the feed again instead of getting a 304.
                 report.validators = None;
             }
             // The writer only goes away at shutdown, when nothing is left to save.
@@ -140,4 +152,58 @@ pub struct Delivery {
     /// Drop it without writing (a near-duplicate when duplicates are not emitted).
     pub suppress: bool,
     pub ticket: Arc<PollTicket>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket() -> (
+        Arc<PollTicket>,
+        tokio::sync::mpsc::UnboundedReceiver<PollReport>,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let feed = Arc::new(FeedSpec {
+            url: Url::parse("https://news.example/rss").unwrap(),
+            name: None,
+            interval: None,
+            tags: vec![],
+            respect_robots_txt: true,
+        });
+        let report = PollReport {
+            feed,
+            validators: Some(Validators {
+                etag: Some("\"v1\"".into()),
+                last_modified: None,
+            }),
+            interval: Duration::from_secs(600),
+            error: None,
+            retry_after: None,
+        };
+        (PollTicket::new(report, tx), rx)
+    }
+
+    #[test]
+    fn validators_are_kept_only_when_every_job_was_committed() {
+        let (all_committed, mut rx) = ticket();
+        all_committed.expect_delivery();
+        all_committed.expect_delivery();
+        all_committed.delivered();
+        all_committed.delivered();
+        drop(all_committed);
+        assert!(rx.try_recv().unwrap().validators.is_some());
+
+        // A job lost anywhere (failed page, failed sink, still queued at shutdown) is
+        // simply never counted off.
+        let (one_lost, mut rx) = ticket();
+        one_lost.expect_delivery();
+        one_lost.expect_delivery();
+        one_lost.delivered();
+        drop(one_lost);
+        assert!(rx.try_recv().unwrap().validators.is_none());
+
+        let (nothing_new, mut rx) = ticket();
+        drop(nothing_new);
+        assert!(rx.try_recv().unwrap().validators.is_some());
+    }
 }
