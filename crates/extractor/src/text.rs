@@ -159,18 +159,28 @@ const BOILERPLATE_MARKERS: &[&str] = &[
 /// Whether `line` (one paragraph of output) is page furniture.
 pub fn is_boilerplate_line(line: &str) -> bool {
     let len = line.len();
-    if len > 220 {
+    if len > 400 {
         return false;
     }
     let lower = line.to_lowercase();
     let bare = lower.trim_matches(|c: char| !c.is_alphanumeric() && c != ':');
-    if BOILERPLATE_LINES.contains(&bare) {
+    if len <= 220 && BOILERPLATE_LINES.contains(&bare) {
+        return true;
+    }
+    let markers = BOILERPLATE_MARKERS
+        .iter()
+        .filter(|m| lower.contains(*m))
+        .count();
+    // A longer paragraph needs two kinds of marker ("newsletter" and "privacy policy"):
+    // sign-up boxes set inside the body run to two sentences, an article sentence that
+    // mentions a newsletter rarely names a privacy policy as well.
+    if markers >= 2 && len <= 400 {
         return true;
     }
     if len > 160 {
         return false;
     }
-    if BOILERPLATE_MARKERS.iter().any(|m| lower.contains(m)) {
+    if markers > 0 {
         return true;
     }
     // "Photo: Jane Doe/Agency", "Image: …", "Credit: …", "Foto: …" — captions and credits.
@@ -193,6 +203,18 @@ pub fn is_boilerplate_line(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sign_up_boxes_inside_the_body_are_furniture() {
+        assert!(is_boilerplate_line(
+            "Liked this piece? Join the Sunday Digest, our free newsletter with the week's most \
+             important stories, delivered every weekend. Your address stays with us; read our privacy policy."
+        ));
+        assert!(!is_boilerplate_line(
+            "The ministry said it would publish the figures in its weekly newsletter, which \
+             analysts read closely for hints about the budget and about next year's spending plans."
+        ));
+    }
 
     #[test]
     fn collapses_all_kinds_of_space() {

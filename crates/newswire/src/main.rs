@@ -103,17 +103,12 @@ fn parse_log_level(value: &str) -> Result<LevelFilter, String> {
     }
 }
 
-/// Dependencies that log a lot at debug/trace (the HTML parser logs every tree-builder
-/// step): they stay at warn unless RUST_LOG asks for them.
-const NOISY_DEPENDENCIES: [&str; 7] = [
-    "html5ever",
-    "selectors",
-    "markup5ever",
-    "hyper_util",
-    "reqwest",
-    "rustls",
-    "async_nats",
-];
+/// The HTML parser warns about the markup of pages ("foster parenting not implemented"),
+/// which says nothing actionable to an operator: errors only, unless RUST_LOG asks.
+const HTML_PARSER: [&str; 3] = ["html5ever", "selectors", "markup5ever"];
+
+/// Dependencies that log a lot at debug/trace: they stay at warn unless RUST_LOG asks.
+const NOISY_DEPENDENCIES: [&str; 4] = ["hyper_util", "reqwest", "rustls", "async_nats"];
 
 /// The filter for `--log-level`: that level for newswire, at most warn for noisy crates.
 fn default_filter(level: LevelFilter) -> String {
@@ -124,6 +119,9 @@ fn default_filter(level: LevelFilter) -> String {
             ",{target}={}",
             quiet.to_string().to_ascii_lowercase()
         ));
+    }
+    for target in HTML_PARSER {
+        filter.push_str(&format!(",{target}=error"));
     }
     filter
 }
@@ -212,10 +210,11 @@ mod tests {
     }
 
     #[test]
-    fn default_filter_keeps_dependencies_at_warn_or_quieter() {
+    fn default_filter_keeps_dependencies_quiet() {
         let debug = default_filter(LevelFilter::DEBUG);
         assert!(debug.starts_with("debug,"), "{debug}");
-        assert!(debug.contains("html5ever=warn"), "{debug}");
+        assert!(debug.contains("reqwest=warn"), "{debug}");
+        assert!(debug.contains("html5ever=error"), "{debug}");
         let error = default_filter(LevelFilter::ERROR);
         assert!(error.contains("html5ever=error"), "{error}");
         assert!(tracing_subscriber::EnvFilter::try_new(&debug).is_ok());
