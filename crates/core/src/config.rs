@@ -620,6 +620,22 @@ impl Config {
                 "pipeline.channel_capacity must be at least 1".into(),
             );
         }
+        if self.dedup.max_hamming_distance > 32 {
+            // Unrelated texts are about 32 bits apart: beyond that everything matches.
+            at(
+                key("dedup", "max_hamming_distance"),
+                format!(
+                    "dedup.max_hamming_distance = {} would mark unrelated articles as duplicates (use 0..=32; default 10)",
+                    self.dedup.max_hamming_distance
+                ),
+            );
+        }
+        if self.state.retention.0.is_zero() {
+            at(
+                key("state", "retention"),
+                "state.retention must be positive: with 0 every article would be emitted again on every poll".into(),
+            );
+        }
 
         let mut sink_names = std::collections::HashSet::new();
         for sink in &self.sinks {
@@ -833,6 +849,22 @@ url = "feeds/local.xml"
         let text = err.to_string();
         assert!(text.contains("test.toml:3"), "{text}");
         assert!(text.contains("soon"), "{text}");
+    }
+
+    #[test]
+    fn dedup_threshold_and_retention_are_checked() {
+        let err =
+            parse("[state]\nretention = \"0s\"\n[dedup]\nmax_hamming_distance = 80\n").unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("test.toml:4") && text.contains("max_hamming_distance"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test.toml:2") && text.contains("retention"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -96,7 +96,21 @@ fn load_config(path: &Path, output: Option<&str>, state: Option<&str>) -> Result
     let mut config = Config::load(path).map_err(|e| Failure::Usage(e.into()))?;
     match output {
         None => {}
-        Some("-") => config.sinks = vec![SinkConfig::stdout()],
+        Some("-") => {
+            if config
+                .sinks
+                .iter()
+                .any(|s| *s.kind.get_ref() != SinkKind::Stdout)
+                && config.state_location() != ":memory:"
+                && state.is_none()
+            {
+                tracing::warn!(
+                    state = %config.state_location(),
+                    "--output - replaces the configured sinks: records printed now are marked emitted in this state and will not reach those sinks later (add --state for a separate state)"
+                );
+            }
+            config.sinks = vec![SinkConfig::stdout()];
+        }
         Some(other) => {
             return Err(Failure::Usage(anyhow::anyhow!(
                 "--output {other:?}: only \"-\" (stdout) is supported"
