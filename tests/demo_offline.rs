@@ -1,0 +1,100 @@
+//! The README's first command: the bundled offline demo prints valid, clean records, one
+//! per article (the article linked from two feeds once), with the syndicated copy marked
+//! as a near-duplicate and the independently written report of the same incident not.
+
+mod common;
+
+use std::path::Path;
+
+use common::{run_newswire, schema_validator};
+
+#[test]
+fn demo_prints_clean_valid_records() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = run_newswire(
+        &[
+            "run",
+            "--once",
+            "--config",
+            "config/demo.toml",
+            "--output",
+            "-",
+        ],
+        &root,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("5 feeds ok, 0 failed, 15 new records"),
+        "{stderr}"
+    );
+    let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("stdout carries only records"))
+        .collect();
+    assert_eq!(
+        records.len(),
+        15,
+        "16 entries, the bridge story linked twice"
+    );
+
+    let validator = schema_validator();
+    for record in &records {
+        assert!(validator.is_valid(record), "{record:#}");
+        let text = record["text"].as_str().unwrap();
+        for junk in [
+            "Accept all",
+            "Share this article",
+            "Copy link",
+            "Jonas Pell / Tarn Valley Herald",
+            "Support the Herald",
+            "Monthly",
+            "The Valley Morning",
+            "newsletter",
+            "privacy policy",
+            "Skip to",
+        ] {
+            assert!(
+                !text.contains(junk),
+                "{junk:?} in {}: {text}",
+                record["url"]
+            );
+        }
+    }
+
+    let by_page = |page: &str| {
+        records
+            .iter()
+            .find(|r| r["url"].as_str().unwrap().ends_with(page))
+            .unwrap_or_else(|| panic!("no record for {page}"))
+    };
+    let wire = by_page("meridian-wire/articles/brenik-incursion.html");
+    let copy = by_page("tarn-valley-herald/articles/monitors-accuse-karsova.html");
+    let families = by_page("tarn-valley-herald/articles/brenik-families.html");
+    let marked: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| !r["duplicate_of"].is_null())
+        .collect();
+    assert_eq!(marked.len(), 1, "exactly the syndicated copy is marked");
+    // Within one pass whichever of the pair is processed second is marked.
+    assert!(
+        (copy["duplicate_of"] == wire["id"]) ^ (wire["duplicate_of"] == copy["id"]),
+        "wire {} / copy {}",
+        wire["duplicate_of"],
+        copy["duplicate_of"]
+    );
+    assert!(
+        families["duplicate_of"].is_null(),
+        "same incident, own reporting"
+    );
+
+    let pdf = by_page("report.pdf");
+    assert_eq!(pdf["extraction"]["method"], "feed");
+    let german = by_page("drossener-tageblatt/articles/haushaltsdebatte.html");
+    assert_eq!(german["language"], "de");
+    assert_eq!(
+        german["published_at"], "2026-11-19T15:45:00Z",
+        "date from the feed"
+    );
+}
