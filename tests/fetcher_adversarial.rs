@@ -309,6 +309,26 @@ fn fetched(outcome: FeedOutcome) -> newswire_fetcher::ParsedFeed {
     }
 }
 
+/// Polls `url` as a feed, expecting an error of `kind` whose message names the URL.
+async fn feed_error(fetcher: &Fetcher, url: &Url, kind: &str) -> FetchError {
+    let error = fetcher
+        .fetch_feed(&feed_request(url.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), kind, "{error}");
+    assert_names_url(&error, url);
+    error
+}
+
+/// Downloads `url` as a page (robots.txt ignored), expecting an error of `kind` that
+/// names the URL.
+async fn page_error(fetcher: &Fetcher, url: &Url, kind: &str) -> FetchError {
+    let error = fetcher.fetch_page(url, &no_robots()).await.unwrap_err();
+    assert_eq!(error.kind(), kind, "{error}");
+    assert_names_url(&error, url);
+    error
+}
+
 fn assert_names_url(error: &FetchError, url: &Url) {
     assert!(
         error.to_string().contains(url.as_str()),
@@ -426,12 +446,7 @@ async fn endless_body_is_cut_at_max_body_bytes() {
     .await;
     let meter = HeapMeter::start();
     let url = server.url("/endless");
-    let error = fetcher(&test_config())
-        .fetch_page(&url, &no_robots())
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "too_large", "{error}");
-    assert_names_url(&error, &url);
+    let error = page_error(&fetcher(&test_config()), &url, "too_large").await;
     let growth = meter.peak_growth();
     println!("endless body: {error}; peak heap growth {growth} bytes");
     assert!(growth < 8 * MIB, "peak heap growth {growth} bytes");
@@ -463,12 +478,7 @@ async fn gzip_bomb_is_stopped_early() {
     .await;
     let meter = HeapMeter::start();
     let url = server.url("/bomb.xml");
-    let error = fetcher(&test_config())
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "too_large", "{error}");
-    assert_names_url(&error, &url);
+    let error = feed_error(&fetcher(&test_config()), &url, "too_large").await;
     let growth = meter.peak_growth();
     println!(
         "gzip bomb: {bomb_size} bytes on the wire, 64 MiB inflated: {error}; peak heap growth {growth} bytes"
@@ -526,21 +536,11 @@ async fn redirect_loop_is_detected() {
     .await;
     let fetcher = fetcher(&test_config());
     let url = server.url("/a");
-    let error = fetcher
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "redirect_loop", "{error}");
-    assert_names_url(&error, &url);
+    feed_error(&fetcher, &url, "redirect_loop").await;
     assert_eq!(server.hits("/a"), 1);
 
     let url = server.url("/r/0");
-    let error = fetcher
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "redirects", "{error}");
-    assert_names_url(&error, &url);
+    let error = feed_error(&fetcher, &url, "redirects").await;
     println!("redirects: {error}");
 }
 
@@ -678,12 +678,7 @@ async fn loopback_127_0_0_2_is_refused() {
     let fetcher = fetcher(&test_config());
     // Same port, other loopback address: outside the allowed 127.0.0.1/32.
     let url = Url::parse(&format!("http://127.0.0.2:{}/feed", server.address.port())).unwrap();
-    let error = fetcher
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "blocked", "{error}");
-    assert_names_url(&error, &url);
+    let error = feed_error(&fetcher, &url, "blocked").await;
     assert!(error.to_string().contains("loopback"), "{error}");
 
     let page = Url::parse(&format!("http://127.0.0.2:{}/story", server.address.port())).unwrap();
@@ -732,12 +727,7 @@ async fn names_are_checked_on_the_resolved_address() {
         ..test_config()
     });
     let url = Url::parse(&format!("http://localhost:{}/feed", server.address.port())).unwrap();
-    let error = strict
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "blocked", "{error}");
-    assert_names_url(&error, &url);
+    feed_error(&strict, &url, "blocked").await;
     assert_eq!(server.hits("/feed"), 0);
     // With 127.0.0.1/32 allowed, the name connects to the allowed address only.
     let feed = fetched(
@@ -827,12 +817,7 @@ async fn malformed_xml_is_a_clear_error() {
     })
     .await;
     let url = server.url("/broken.xml");
-    let error = fetcher(&test_config())
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "parse", "{error}");
-    assert_names_url(&error, &url);
+    let error = feed_error(&fetcher(&test_config()), &url, "parse").await;
     println!("malformed: {error}");
 }
 
@@ -843,12 +828,7 @@ async fn truncated_xml_is_a_clear_error() {
     let truncated = full[..full.len() / 2].to_string();
     let server = TestServer::start(move |_, _| ok("application/rss+xml", truncated.clone())).await;
     let url = server.url("/truncated.xml");
-    let error = fetcher(&test_config())
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "parse", "{error}");
-    assert_names_url(&error, &url);
+    let error = feed_error(&fetcher(&test_config()), &url, "parse").await;
     println!("truncated: {error}");
 }
 
@@ -862,12 +842,7 @@ async fn empty_feed() {
     .await;
     let fetcher = fetcher(&test_config());
     let url = server.url("/empty-body");
-    let error = fetcher
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "empty", "{error}");
-    assert_names_url(&error, &url);
+    feed_error(&fetcher, &url, "empty").await;
 
     let feed = fetched(
         fetcher
@@ -921,12 +896,7 @@ async fn html_page_instead_of_a_feed() {
     })
     .await;
     let url = server.url("/news/");
-    let error = fetcher(&test_config())
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "not_a_feed", "{error}");
-    assert_names_url(&error, &url);
+    let error = feed_error(&fetcher(&test_config()), &url, "not_a_feed").await;
     let announced = server.url("/rss.xml");
     assert!(error.to_string().contains(announced.as_str()), "{error}");
     println!("html instead of feed: {error}");
@@ -1078,12 +1048,7 @@ async fn garbage_instead_of_http_is_an_error() {
         TestServer::start(|_, _| Reply::Raw(b"SSH-2.0-OpenSSH_9.2\r\n\r\n\x00\x01\x02".to_vec()))
             .await;
     let url = server.url("/feed");
-    let error = fetcher(&test_config())
-        .fetch_feed(&feed_request(url.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(error.kind(), "protocol", "{error}");
-    assert_names_url(&error, &url);
+    let error = feed_error(&fetcher(&test_config()), &url, "protocol").await;
     println!("garbage: {error}");
 }
 
