@@ -148,6 +148,18 @@ fn rfc3339(date: DateTime<Utc>) -> String {
     date.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Reads an HTML file (at most `limit` bytes) and decodes it like a downloaded page.
+pub(crate) fn read_html_file(path: &Path, limit: u64) -> anyhow::Result<String> {
+    let bytes = read_capped(path, limit)?;
+    Ok(newswire_fetcher::charset::decode(
+        &bytes,
+        None,
+        newswire_fetcher::charset::DocumentKind::Html,
+        None,
+    )
+    .text)
+}
+
 fn read_capped(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
     let file =
@@ -188,15 +200,8 @@ async fn discover(target: &str, base: Option<&str>, fetch: &FetchConfig) -> anyh
         }
     } else {
         let path = file_path(target)?;
-        let bytes = read_capped(&path, fetch.max_body_bytes)?;
+        let html = read_html_file(&path, fetch.max_body_bytes)?;
         let base = file_base(&path, base)?;
-        let html = newswire_fetcher::charset::decode(
-            &bytes,
-            None,
-            newswire_fetcher::charset::DocumentKind::Html,
-            None,
-        )
-        .text;
         (html, base)
     };
     // A URL that is itself a feed (served as text/xml or similar) announces itself.

@@ -457,16 +457,8 @@ pub async fn extract(
         }
         _ => {
             let path = PathBuf::from(target);
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("cannot read {}", path.display()))
+            let html = crate::feeds_cmd::read_html_file(&path, fetch.max_body_bytes)
                 .map_err(Failure::Usage)?;
-            let html = newswire_fetcher::charset::decode(
-                &bytes,
-                None,
-                newswire_fetcher::charset::DocumentKind::Html,
-                None,
-            )
-            .text;
             let file_url = std::path::absolute(&path)
                 .ok()
                 .and_then(|p| Url::from_file_path(p).ok());
