@@ -374,7 +374,7 @@ async fn not_modified_on_second_poll() {
     let FeedOutcome::Fetched {
         feed,
         validators,
-        interval_hint,
+        header_hint,
         ..
     } = first
     else {
@@ -386,7 +386,7 @@ async fn not_modified_on_second_poll() {
         validators.last_modified.as_deref(),
         Some("Tue, 10 Jun 2003 04:00:00 GMT")
     );
-    assert_eq!(interval_hint, Some(Duration::from_secs(900)));
+    assert_eq!(header_hint, Some(Duration::from_secs(900)));
 
     let second = fetcher
         .fetch_feed(&FeedRequest {

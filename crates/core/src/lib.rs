@@ -4,14 +4,14 @@
 //! - [`record`]: the output record (`newswire.record/1`) and its JSON Schema;
 //! - [`config`]: the TOML configuration, with errors that name the key and line;
 //! - [`canonical`]: URL canonicalisation (tracking parameters, AMP variants, fragments…);
-//! - [`ids`]: stable record ids derived from canonical URLs;
+//! - [`ids`]: the one rule for record ids (canonical link, else guid, else the entry's words);
 //! - [`fingerprint`]: text normalisation, content hashes and 64-bit simhashes.
 //!
 //! ```
-//! use newswire_core::{canonical::canonicalize, ids::record_id_for_url};
+//! use newswire_core::ids::{IdSources, record_id};
 //! let a = url::Url::parse("https://news.example/a/?utm_source=x#top").unwrap();
 //! let b = url::Url::parse("https://news.example/a").unwrap();
-//! assert_eq!(record_id_for_url(&canonicalize(&a)), record_id_for_url(&canonicalize(&b)));
+//! assert_eq!(record_id(&IdSources::page(&a)), record_id(&IdSources::page(&b)));
 //! ```
 
 pub mod canonical;

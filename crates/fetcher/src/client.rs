@@ -24,7 +24,7 @@ use url::Url;
 use crate::charset::{self, DocumentKind};
 use crate::guard::{AddressPolicy, BlockedAddress, BlockedName, GuardedResolver};
 use crate::politeness::{HostLimits, RobotsCache, RobotsRules, robots_agent};
-use crate::schedule::{interval_hint_from_headers, parse_retry_after};
+use crate::timing_headers::{interval_hint_from_headers, parse_retry_after};
 use crate::sniff::{self, ContentKind};
 use crate::{FeedOutcome, FeedRequest, FetchError, PageOutcome, PagePolicy, Validators};
 
@@ -198,7 +198,7 @@ impl Fetcher {
         if response.status == StatusCode::NOT_MODIFIED {
             return Ok(FeedOutcome::NotModified {
                 validators,
-                interval_hint: header_hint,
+                header_hint,
             });
         }
         if !response.status.is_success() {
@@ -207,15 +207,11 @@ impl Fetcher {
         let content_type = header_text(header::CONTENT_TYPE);
         let final_url = response.final_url.clone();
         let feed = parse_off_runtime(response.body, content_type, final_url.clone(), url).await?;
-        let interval_hint = match (feed.ttl_hint, header_hint) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
         Ok(FeedOutcome::Fetched {
             feed,
             final_url,
             validators,
-            interval_hint,
+            header_hint,
         })
     }
 
@@ -233,13 +229,13 @@ impl Fetcher {
         if modified.is_some() && modified == request.validators.last_modified {
             return Ok(FeedOutcome::NotModified {
                 validators: request.validators.clone(),
-                interval_hint: None,
+                header_hint: None,
             });
         }
         let bytes = read_file_capped(url, &path, self.config.max_body_bytes).await?;
         let feed = parse_off_runtime(bytes, None, url.clone(), url).await?;
         Ok(FeedOutcome::Fetched {
-            interval_hint: feed.ttl_hint,
+            header_hint: None,
             feed,
             final_url: url.clone(),
             validators: Validators {

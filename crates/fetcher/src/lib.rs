@@ -16,7 +16,7 @@
 //!     url: url::Url::parse("https://www.dw.com/rss/rss-en-all").expect("static URL"),
 //!     validators: Default::default(), // the ETag/Last-Modified stored from the last poll
 //! };
-//! if let FeedOutcome::Fetched { feed, validators, interval_hint, .. } =
+//! if let FeedOutcome::Fetched { feed, validators, header_hint, .. } =
 //!     fetcher.fetch_feed(&request).await?
 //! {
 //!     let policy = PagePolicy { respect_robots_txt: true, allow_file_under: None };
@@ -29,8 +29,8 @@
 //!             }
 //!         }
 //!     }
-//!     // Next poll: newswire_fetcher::poll_interval(configured, interval_hint, min, max, default).
-//!     let _ = (validators, interval_hint);
+//!     // Timing facts for the caller's schedule: the header hint and the feed's own ttl.
+//!     let _ = (validators, header_hint, feed.ttl_hint);
 //! }
 //! # Ok(()) }
 //! ```
@@ -50,17 +50,15 @@ mod feed_scan;
 pub mod guard;
 pub mod opml;
 mod politeness;
-pub mod schedule;
 pub mod sniff;
+pub mod timing_headers;
 
 pub use client::{Fetcher, FetcherBuilder};
 pub use discover::{DiscoveredFeed, discover_feeds};
 pub use entry_id::{SYNTHETIC_ID_PREFIX, synthetic_entry_id};
 pub use feed::parse_feed;
 pub use opml::{OpmlFeed, parse_opml};
-pub use schedule::{
-    failure_backoff, interval_hint_from_headers, jittered, parse_retry_after, poll_interval,
-};
+pub use timing_headers::{interval_hint_from_headers, parse_retry_after};
 
 /// HTTP validators remembered per feed for conditional GET.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,16 +82,18 @@ pub enum FeedOutcome {
     /// 304: nothing changed, nothing parsed.
     NotModified {
         validators: Validators,
-        interval_hint: Option<Duration>,
+        /// From `Cache-Control`/`Expires` (see [`Self::Fetched`]).
+        header_hint: Option<Duration>,
     },
     Fetched {
         feed: ParsedFeed,
         /// URL after redirects.
         final_url: Url,
         validators: Validators,
-        /// From `ttl`, `sy:updatePeriod`/`sy:updateFrequency`, `Cache-Control`, `Expires`
-        /// (unclamped; the scheduler clamps).
-        interval_hint: Option<Duration>,
+        /// How long the response says it stays fresh (`Cache-Control: max-age`, else
+        /// `Expires`), as given. The feed's own hint (`ttl`, `sy:*`) is
+        /// [`ParsedFeed::ttl_hint`]; the caller's schedule decides what both mean.
+        header_hint: Option<Duration>,
     },
 }
 

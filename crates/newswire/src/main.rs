@@ -13,6 +13,7 @@ mod pipeline;
 mod progress;
 mod report;
 mod setup;
+mod telemetry;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -1,8 +1,6 @@
-//! Every metric newswire exports, named and described in one place, and the HTTP endpoint
-//! that serves them (`[metrics] listen`) together with `/healthz` and `/readyz`.
-//!
-//! Stages record through the `metrics` facade with the constants below; without
-//! `[metrics] listen` no recorder is installed and those calls cost next to nothing.
+//! The HTTP endpoint that serves the metrics (`[metrics] listen`) together with
+//! `/healthz` and `/readyz`. The metrics themselves are named, described and recorded in
+//! [`crate::telemetry`].
 //!
 //! Why a small responder of our own instead of the exporter's `http-listener`: that
 //! listener answers every path with the metrics text and has no health endpoints, while
@@ -19,100 +17,10 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
-
-/// Feed polls by `status`: `ok`, `not_modified`, `failed`.
-pub const FEED_POLLS: &str = "newswire_feed_polls_total";
-/// Failed feed polls by `reason` (the fetcher's error kind: `timeout`, `http_4xx`, …).
-pub const FEED_FAILURES: &str = "newswire_feed_failures_total";
-/// Feeds in the current configuration (changes on reload).
-pub const FEEDS_CONFIGURED: &str = "newswire_feeds_configured";
-/// Entries read from fetched feeds.
-pub const ENTRIES_SEEN: &str = "newswire_entries_seen_total";
-/// Entries not delivered before, sent on to the page stage.
-pub const ENTRIES_NEW: &str = "newswire_entries_new_total";
-/// Article links fetched, by `outcome`: `html`, `not_html`, `failed`.
-pub const PAGES_FETCHED: &str = "newswire_pages_fetched_total";
-/// Failed article fetches by `reason` (fetcher error kind).
-pub const PAGE_FAILURES: &str = "newswire_page_failures_total";
-/// Decoded bytes of the HTML pages fetched.
-pub const PAGE_BYTES: &str = "newswire_page_bytes_total";
-/// Records made durable, by `sink`.
-pub const RECORDS_EMITTED: &str = "newswire_records_emitted_total";
-/// Records marked as near-duplicates of an earlier one.
-pub const DUPLICATES: &str = "newswire_duplicates_total";
-/// The extractor's 0..1 confidence per record.
-pub const EXTRACTION_QUALITY: &str = "newswire_extraction_quality";
-/// Wall-clock time of one page's extraction.
-pub const EXTRACTION_SECONDS: &str = "newswire_extraction_seconds";
-/// Items waiting in the channel in front of a stage, by `queue`.
-pub const QUEUE_DEPTH: &str = "newswire_queue_depth";
-/// From an entry's `published_at` to the commit of its record.
-pub const PUBLISH_DELAY_SECONDS: &str = "newswire_publish_delay_seconds";
-/// State commits, by `result`: `ok`, `failed`.
-pub const COMMITS: &str = "newswire_state_commits_total";
-/// Config reloads (SIGHUP), by `result`: `ok`, `rejected`.
-pub const CONFIG_RELOADS: &str = "newswire_config_reloads_total";
-
-/// Quality is a 0..1 score: tenths show where a site's pages fall.
-const QUALITY_BUCKETS: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
-/// Extraction takes milliseconds; the tail up to the default 10 s budget matters.
-const EXTRACTION_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 10.0];
-/// From a minute (a fast feed) to a week (a backfill of an old feed).
-const DELAY_BUCKETS: [f64; 10] = [
-    60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0, 259200.0, 604800.0,
-];
-
-/// Registers the descriptions (the `# HELP` lines).
-fn describe() {
-    describe_counter!(
-        FEED_POLLS,
-        "Feed polls by status (ok, not_modified, failed)."
-    );
-    describe_counter!(FEED_FAILURES, "Failed feed polls by reason.");
-    describe_gauge!(FEEDS_CONFIGURED, "Feeds in the current configuration.");
-    describe_counter!(ENTRIES_SEEN, "Entries read from fetched feeds.");
-    describe_counter!(ENTRIES_NEW, "Entries not delivered before.");
-    describe_counter!(
-        PAGES_FETCHED,
-        "Article links fetched, by outcome (html, not_html, failed)."
-    );
-    describe_counter!(PAGE_FAILURES, "Failed article fetches by reason.");
-    describe_counter!(
-        PAGE_BYTES,
-        Unit::Bytes,
-        "Decoded bytes of HTML pages fetched."
-    );
-    describe_counter!(RECORDS_EMITTED, "Records made durable, by sink.");
-    describe_counter!(
-        DUPLICATES,
-        "Records marked as near-duplicates of an earlier record."
-    );
-    describe_histogram!(
-        EXTRACTION_QUALITY,
-        "Extraction confidence (0..1) per record."
-    );
-    describe_histogram!(
-        EXTRACTION_SECONDS,
-        Unit::Seconds,
-        "Time to extract one page."
-    );
-    describe_gauge!(
-        QUEUE_DEPTH,
-        "Items waiting in the channel in front of a stage."
-    );
-    describe_histogram!(
-        PUBLISH_DELAY_SECONDS,
-        Unit::Seconds,
-        "Delay from an entry's published_at to the commit of its record."
-    );
-    describe_counter!(COMMITS, "State commits by result (ok, failed).");
-    describe_counter!(CONFIG_RELOADS, "Config reloads by result (ok, rejected).");
-}
 
 /// A cheap check that the state answers, run on each `/readyz` request.
 pub type StateProbe =
@@ -229,17 +137,11 @@ pub fn parse_listen(listen: &str) -> anyhow::Result<SocketAddr> {
 /// Installs the Prometheus recorder. Call once per process, before any metric is
 /// recorded (a reload does not move the endpoint).
 pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
-    let builder = PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Full(EXTRACTION_QUALITY.into()), &QUALITY_BUCKETS)?
-        .set_buckets_for_metric(
-            Matcher::Full(EXTRACTION_SECONDS.into()),
-            &EXTRACTION_BUCKETS,
-        )?
-        .set_buckets_for_metric(Matcher::Full(PUBLISH_DELAY_SECONDS.into()), &DELAY_BUCKETS)?;
+    let builder = crate::telemetry::with_buckets(PrometheusBuilder::new())?;
     let handle = builder
         .install_recorder()
         .context("installing the metrics recorder")?;
-    describe();
+    crate::telemetry::describe();
     Ok(handle)
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::pipeline::Stats;
+use crate::telemetry::Stats;
 
 /// The bar currently on screen, if any (for [`LogWriter`]).
 static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
@@ -64,11 +64,9 @@ impl Progress {
 }
 
 fn status_message(stats: &Stats) -> String {
-    let errors = Stats::get(&stats.feeds_failed) + Stats::get(&stats.pages_failed);
-    format!(
-        "{} records, {errors} errors",
-        Stats::get(&stats.records_emitted)
-    )
+    let counts = stats.counts();
+    let errors = counts.feeds_failed + counts.pages_failed;
+    format!("{} records, {errors} errors", counts.records_emitted)
 }
 
 /// stderr for the log subscriber, suspending the progress bar around each line.

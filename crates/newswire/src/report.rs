@@ -10,20 +10,14 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::pipeline::{FeedResult, FeedStatus, Stats};
+use crate::telemetry::{Counts, FeedResult, FeedStatus, Stats};
 
 /// Totals of a run.
 #[derive(Debug, Serialize)]
 pub struct Totals {
     pub feeds: usize,
-    pub feeds_ok: u64,
-    pub feeds_not_modified: u64,
-    pub feeds_failed: u64,
-    pub entries_seen: u64,
-    pub entries_new: u64,
-    pub pages_failed: u64,
-    pub records_emitted: u64,
-    pub duplicates: u64,
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// The `--report` document.
@@ -66,14 +60,7 @@ impl Report {
             duration_seconds: (finished_at - started_at).num_milliseconds().max(0) as f64 / 1000.0,
             totals: Totals {
                 feeds: feeds.len(),
-                feeds_ok: Stats::get(&stats.feeds_ok),
-                feeds_not_modified: Stats::get(&stats.feeds_not_modified),
-                feeds_failed: Stats::get(&stats.feeds_failed),
-                entries_seen: Stats::get(&stats.entries_seen),
-                entries_new: Stats::get(&stats.entries_new),
-                pages_failed: Stats::get(&stats.pages_failed),
-                records_emitted: Stats::get(&stats.records_emitted),
-                duplicates: Stats::get(&stats.duplicates),
+                counts: stats.counts(),
             },
             feeds,
         }
@@ -188,10 +175,13 @@ mod tests {
     #[test]
     fn report_counts_and_writes_atomically() {
         let stats = Stats::default();
-        stats.expect_feeds(["https://a.example/rss"]);
-        stats.feed_polled("https://a.example/rss", FeedStatus::Ok, None);
-        stats.feed_records("https://a.example/rss", 3);
-        Stats::add(&stats.records_emitted, 3);
+        stats.feeds_configured(["https://a.example/rss"]);
+        stats.feed_ok("https://a.example/rss");
+        stats.committed(
+            ["stdout".to_string()],
+            std::collections::HashMap::from([("https://a.example/rss".to_string(), 3)]),
+            &[],
+        );
         let report = Report::new(&stats, true, Utc::now(), None);
         assert_eq!(report.status, "finished");
         assert_eq!(report.feeds[0].new_records, 3);
@@ -202,27 +192,12 @@ mod tests {
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(value["feeds"][0]["status"], "ok");
         assert_eq!(value["totals"]["records_emitted"], 3);
+        assert_eq!(value["totals"]["feeds"], 1);
+        assert_eq!(value["totals"]["feeds_ok"], 1);
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,
             "no temporary left"
         );
-    }
-
-    #[test]
-    fn a_reload_forgets_removed_feeds() {
-        let stats = Stats::default();
-        stats.expect_feeds(["https://a.example/rss", "https://b.example/rss"]);
-        stats.feed_polled("https://a.example/rss", FeedStatus::Ok, None);
-        stats.set_feeds(["https://a.example/rss", "https://c.example/rss"]);
-        let feeds = stats.feed_results();
-        let urls: Vec<&str> = feeds.iter().map(|f| f.url.as_str()).collect();
-        assert_eq!(urls, ["https://a.example/rss", "https://c.example/rss"]);
-        assert_eq!(
-            feeds[0].status,
-            FeedStatus::Ok,
-            "kept feeds keep their outcome"
-        );
-        assert_eq!(feeds[1].status, FeedStatus::Pending);
     }
 }

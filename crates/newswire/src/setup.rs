@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use newswire_core::config::{
     Config, FetchConfig, Problem, SinkConfig, SinkKind, line_of, value_line,
 };
-use newswire_core::{canonical::canonicalize, ids};
 use newswire_extractor::FeedHints;
 use newswire_fetcher::{Fetcher, PageOutcome, PagePolicy};
 use newswire_state::{SqliteState, StateError, StateStore};
@@ -350,7 +349,7 @@ impl Reloader {
                 }
                 let count = feeds.len();
                 self.feeds.send_replace(feeds);
-                metrics::counter!(m::CONFIG_RELOADS, "result" => "ok").increment(1);
+                crate::telemetry::config_reloaded(true);
                 tracing::info!(config = %file, feeds = count, "config reloaded (feed changes apply now; other settings at the next restart)");
                 crate::notify::status(&format!("reloaded: {count} feeds"));
             }
@@ -358,7 +357,7 @@ impl Reloader {
                 for line in failure.to_string().lines() {
                     tracing::error!(config = %file, "{line}");
                 }
-                metrics::counter!(m::CONFIG_RELOADS, "result" => "rejected").increment(1);
+                crate::telemetry::config_reloaded(false);
                 tracing::error!(config = %file, "config reload rejected: the previous config keeps running");
             }
         }
@@ -478,19 +477,7 @@ pub async fn extract(
     })
     .await
     .map_err(|e| Failure::Runtime(e.into()))?;
-    let id = ids::record_id_for_url(&canonicalize(&page_url));
-    let record = pipeline::build_record(
-        &id,
-        &page_url,
-        None,
-        None,
-        None,
-        None,
-        Some(&page_url),
-        &[],
-        &FeedHints::default(),
-        article,
-    );
+    let record = pipeline::page_record(&page_url, article);
     let line = serde_json::to_string(&record).map_err(|e| Failure::Runtime(e.into()))?;
     println!("{line}");
     Ok(())

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use newswire_core::fingerprint::{hamming, parse_simhash_hex};
 use tokio::sync::mpsc::{Receiver, Sender};
 
-use super::context::{Context, Stats};
+use super::context::Context;
 use super::work::Delivery;
 
 /// Records of this run remembered for matching before their commit lands in the state.
@@ -63,8 +63,7 @@ pub async fn run(
             };
             if let Some(original) = original {
                 tracing::info!(id = %record.id, duplicate_of = %original, url = %record.url, "near-duplicate");
-                Stats::add(&ctx.stats.duplicates, 1);
-                metrics::counter!(crate::metrics::DUPLICATES).increment(1);
+                ctx.stats.duplicate();
                 record.duplicate_of = Some(original);
                 delivery.suppress = !dedup.emit_duplicates;
             } else {
@@ -74,9 +73,8 @@ pub async fn run(
                 recent.push_back((record.id.clone(), simhash, record.published_at));
             }
         }
-        if let Err(returned) = out.send(delivery).await {
-            ctx.release([returned.0.record.id.as_str()]);
-        }
+        // A closed channel drops the delivery, and its claim with it.
+        let _ = out.send(delivery).await;
     }
     Ok(())
 }

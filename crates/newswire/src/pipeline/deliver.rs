@@ -19,17 +19,19 @@ use newswire_state::EmittedRecord;
 use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
 
-use super::context::{Context, Stats};
+use super::claims::Claim;
+use super::context::Context;
 use super::work::{Delivery, PollTicket};
-use crate::metrics as m;
 
 /// Upper bound on records between commits, whatever the sinks say (bounds memory).
 const MAX_BATCH: usize = 1000;
 
+#[derive(Default)]
 struct Pending {
     emitted: Vec<EmittedRecord>,
     tickets: Vec<Arc<PollTicket>>,
-    written: usize,
+    /// The batch's ids stay claimed until committed (or, on failure, until dropped).
+    claims: Vec<Claim>,
     /// Records written per feed URL, credited to the feed once committed.
     per_feed: HashMap<String, u64>,
     /// `published_at` of the written records, for the delay histogram at commit.
@@ -47,13 +49,7 @@ pub async fn run(
         .min()
         .unwrap_or(Duration::from_secs(1))
         .max(Duration::from_millis(10));
-    let mut pending = Pending {
-        emitted: Vec::new(),
-        tickets: Vec::new(),
-        written: 0,
-        per_feed: HashMap::new(),
-        published: Vec::new(),
-    };
+    let mut pending = Pending::default();
     let mut deadline: Option<Instant> = None;
     let result = async {
         loop {
@@ -81,11 +77,11 @@ pub async fn run(
     }
     .await;
     if let Err(error) = &result {
-        metrics::counter!(m::COMMITS, "result" => "failed").increment(1);
+        ctx.stats.commit_failed();
         ctx.health.commit_failed(&format!("{error:#}"));
         // Nothing of the failed batch was committed: those articles are retried later
         // (their tickets were never counted off, so no validators are saved for them).
-        ctx.release(pending.emitted.iter().map(|r| r.id.as_str()));
+        drop(pending);
         ctx.shutdown.cancel();
         return result;
     }
@@ -117,6 +113,7 @@ async fn write(
         record,
         suppress,
         ticket,
+        claim,
     } = delivery;
     if !suppress {
         let line = serde_json::to_vec(&record)
@@ -128,7 +125,6 @@ async fn write(
                     .with_context(|| format!("writing record {} ({})", record.id, record.url));
             }
         }
-        pending.written += 1;
         *pending.per_feed.entry(record.feed.url.clone()).or_default() += 1;
         if let Some(published) = record.published_at {
             pending.published.push(published);
@@ -142,6 +138,7 @@ async fn write(
         emitted_at: Utc::now(),
     });
     pending.tickets.push(ticket);
+    pending.claims.push(claim);
     Ok(())
 }
 
@@ -161,26 +158,15 @@ async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> any
         }
     }
     let emitted = std::mem::take(&mut pending.emitted);
-    let ids: Vec<String> = emitted.iter().map(|r| r.id.clone()).collect();
     ctx.state.commit(emitted, positions).await?;
-    ctx.release(ids.iter().map(String::as_str));
-    Stats::add(&ctx.stats.records_emitted, pending.written as u64);
-    metrics::counter!(m::COMMITS, "result" => "ok").increment(1);
+    pending.claims.clear();
     ctx.health.commit_succeeded();
-    for sink in sinks.iter() {
-        metrics::counter!(m::RECORDS_EMITTED, "sink" => sink.name())
-            .increment(pending.written as u64);
-    }
-    for (feed, n) in pending.per_feed.drain() {
-        ctx.stats.feed_records(&feed, n);
-    }
-    let now = Utc::now();
-    for published in pending.published.drain(..) {
-        // A date in the future (a feed's clock or a scheduled post) counts as no delay.
-        let delay = (now - published).num_milliseconds().max(0) as f64 / 1000.0;
-        metrics::histogram!(m::PUBLISH_DELAY_SECONDS).record(delay);
-    }
-    pending.written = 0;
+    ctx.stats.committed(
+        sinks.iter().map(Sink::name),
+        std::mem::take(&mut pending.per_feed),
+        &pending.published,
+    );
+    pending.published.clear();
     // Count the articles off; dropping the tickets lets polls whose articles are all
     // delivered save their validators.
     for ticket in pending.tickets.drain(..) {

@@ -4,16 +4,14 @@
 
 use std::sync::Arc;
 
-use newswire_core::{canonical::canonicalize, ids};
-use newswire_fetcher::{FeedEntry, FeedOutcome, FeedRequest, Validators};
+use newswire_core::ids;
+use newswire_fetcher::{FeedOutcome, FeedRequest, ParsedFeed, Validators};
 use tokio::sync::mpsc::{Receiver, Sender, UnboundedSender};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::context::{Context, FeedStatus, Stats};
-use super::scheduler::poll_interval;
-use super::work::{ArticleJob, FeedSpec, PollReport, PollTicket};
-use crate::metrics as m;
+use super::context::Context;
+use super::work::{ArticleJob, FeedSpec, PollOutcome, PollReport, PollTicket};
 
 /// Feeds polled at the same time (HTTP concurrency is limited again inside the fetcher).
 const PARALLEL_POLLS: usize = 16;
@@ -68,142 +66,112 @@ async fn poll(
             last_modified: saved.last_modified.clone(),
         },
     };
-    let normal_interval = poll_interval(&ctx, &feed, None);
     match ctx.fetcher.fetch_feed(&request).await {
         Ok(FeedOutcome::NotModified {
             validators,
-            interval_hint,
+            header_hint,
         }) => {
-            Stats::add(&ctx.stats.feeds_not_modified, 1);
-            ctx.stats
-                .feed_polled(feed.key(), FeedStatus::NotModified, None);
-            metrics::counter!(m::FEED_POLLS, "status" => "not_modified").increment(1);
+            ctx.stats.feed_not_modified(feed.key());
             tracing::info!("feed not modified");
-            // A 304 has no body, so the feed's own ttl/sy: hint comes from the last download;
-            // combined with the header hint the way the fetcher does for a 200 (the longer).
-            let hint = match (interval_hint, ctx.feed_hint(feed.key())) {
-                (Some(header), Some(feed_hint)) => Some(header.max(feed_hint)),
-                (header, feed_hint) => header.or(feed_hint),
-            };
-            let interval = poll_interval(&ctx, &feed, hint);
             let _ = reports.send(PollReport {
                 feed,
                 validators: Some(validators),
-                interval,
-                error: None,
-                retry_after: None,
+                outcome: PollOutcome::NotModified { header_hint },
             });
         }
         Ok(FeedOutcome::Fetched {
             feed: parsed,
             final_url: _,
             validators,
-            interval_hint,
+            header_hint,
         }) => {
-            Stats::add(&ctx.stats.feeds_ok, 1);
-            ctx.stats.feed_polled(feed.key(), FeedStatus::Ok, None);
-            metrics::counter!(m::FEED_POLLS, "status" => "ok").increment(1);
+            ctx.stats.feed_ok(feed.key());
             for warning in &parsed.warnings {
                 tracing::warn!(feed = %feed.url, "{warning}");
             }
-            ctx.remember_feed_hint(feed.key(), parsed.ttl_hint);
-            let interval = poll_interval(&ctx, &feed, interval_hint.or(parsed.ttl_hint));
             let ticket = PollTicket::new(
                 PollReport {
                     feed: Arc::clone(&feed),
                     validators: Some(validators),
-                    interval,
-                    error: None,
-                    retry_after: None,
+                    outcome: PollOutcome::Fetched {
+                        header_hint,
+                        feed_hint: parsed.ttl_hint,
+                    },
                 },
                 reports,
             );
-            let entries = parsed.entries.len();
-            Stats::add(&ctx.stats.entries_seen, entries as u64);
-            metrics::counter!(m::ENTRIES_SEEN).increment(entries as u64);
-            let mut new = 0u64;
-            for entry in parsed.entries {
-                let Some(id) = entry_id(&feed, &entry) else {
-                    tracing::warn!(feed = %feed.url, title = ?entry.title, "entry has no link, id, title or text: skipped");
-                    continue;
-                };
-                if !ctx.claim(&id) {
-                    continue;
-                }
-                if ctx.state.is_emitted(&id).await? {
-                    ctx.release([id.as_str()]);
-                    continue;
-                }
-                new += 1;
-                let job = ArticleJob {
-                    id,
-                    feed: Arc::clone(&feed),
-                    feed_title: parsed.title.clone(),
-                    feed_link: parsed.link.clone(),
-                    entry,
-                    ticket: Arc::clone(&ticket),
-                };
-                ticket.expect_delivery();
-                if let Err(returned) = out.send(job).await {
-                    // Downstream is gone (a sink failed): this article is retried later.
-                    ctx.release([returned.0.id.as_str()]);
-                    break;
-                }
-            }
-            Stats::add(&ctx.stats.entries_new, new);
-            metrics::counter!(m::ENTRIES_NEW).increment(new);
-            tracing::info!(entries, new, "feed polled");
+            gate(&ctx, &feed, parsed, &ticket, &out).await?;
         }
         Err(error) => {
-            Stats::add(&ctx.stats.feeds_failed, 1);
-            ctx.stats.feed_polled(
-                feed.key(),
-                FeedStatus::Failed,
-                Some((error.kind(), error.to_string())),
-            );
-            metrics::counter!(m::FEED_POLLS, "status" => "failed").increment(1);
-            metrics::counter!(m::FEED_FAILURES, "reason" => error.kind()).increment(1);
+            ctx.stats
+                .feed_failed(feed.key(), error.kind(), error.to_string());
             tracing::warn!(kind = error.kind(), "feed failed: {error}");
             let _ = reports.send(PollReport {
                 feed,
                 validators: None,
-                interval: normal_interval,
-                error: Some(error.to_string()),
-                retry_after: error.retry_after(),
+                outcome: PollOutcome::Failed {
+                    error: error.to_string(),
+                    retry_after: error.retry_after(),
+                },
             });
         }
     }
     Ok(())
 }
 
-/// The record id of an entry: its canonical link, else its guid within the feed, else a
-/// hash of its content within the feed (so an entry with neither link nor guid still
-/// makes a record, and the same entry seen again gets the same id).
-fn entry_id(feed: &FeedSpec, entry: &FeedEntry) -> Option<String> {
-    if let Some(link) = &entry.link {
-        return Some(ids::record_id_for_url(&canonicalize(link)));
+/// The gate: sends on the entries of a fetched feed that are neither delivered before nor
+/// on their way, each with its id claimed.
+async fn gate(
+    ctx: &Context,
+    feed: &Arc<FeedSpec>,
+    parsed: ParsedFeed,
+    ticket: &Arc<PollTicket>,
+    out: &Sender<ArticleJob>,
+) -> anyhow::Result<()> {
+    let entries = parsed.entries.len();
+    let mut new = 0u64;
+    for entry in parsed.entries {
+        let Some(id) = ids::record_id(&entry.id_sources(feed.key())) else {
+            tracing::warn!(feed = %feed.url, title = ?entry.title, "entry has no link, id, title or text: skipped");
+            continue;
+        };
+        let Some(claim) = ctx.in_flight.claim(id) else {
+            continue;
+        };
+        if ctx.state.is_emitted(claim.id()).await? {
+            continue;
+        }
+        new += 1;
+        let job = ArticleJob {
+            claim,
+            feed: Arc::clone(feed),
+            feed_title: parsed.title.clone(),
+            feed_link: parsed.link.clone(),
+            entry,
+            ticket: Arc::clone(ticket),
+        };
+        ticket.expect_delivery();
+        if out.send(job).await.is_err() {
+            // Downstream is gone (a sink failed): the job, and its claim, are dropped and
+            // the article is retried later.
+            break;
+        }
     }
-    entry
-        .id
-        .as_deref()
-        .filter(|g| !g.trim().is_empty())
-        .map(str::to_string)
-        .or_else(|| newswire_fetcher::synthetic_entry_id(entry))
-        .map(|guid| ids::record_id_for_guid(feed.key(), &guid))
+    ctx.stats.entries(entries as u64, new);
+    tracing::info!(entries, new, "feed polled");
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use newswire_fetcher::FeedEntry;
+
     use super::*;
 
-    fn spec() -> FeedSpec {
-        FeedSpec {
-            url: url::Url::parse("https://a.example/rss").unwrap(),
-            name: None,
-            interval: None,
-            tags: Vec::new(),
-            respect_robots_txt: true,
-        }
+    const FEED: &str = "https://a.example/rss";
+
+    fn id(entry: &FeedEntry) -> Option<String> {
+        ids::record_id(&entry.id_sources(FEED))
     }
 
     #[test]
@@ -213,15 +181,16 @@ mod tests {
             summary: Some("Ferries stay in port until Friday.".into()),
             ..Default::default()
         };
-        let id = entry_id(&spec(), &entry).expect("an id from the content");
-        assert_eq!(entry_id(&spec(), &entry.clone()), Some(id.clone()));
+        let first = id(&entry);
+        assert!(first.is_some());
+        assert_eq!(id(&entry.clone()), first);
         let other = FeedEntry {
             title: Some("Storm closes the harbour".into()),
             summary: Some("Ferries sail again.".into()),
             ..Default::default()
         };
-        assert_ne!(entry_id(&spec(), &other), Some(id));
-        assert_eq!(entry_id(&spec(), &FeedEntry::default()), None);
+        assert_ne!(id(&other), first);
+        assert_eq!(id(&FeedEntry::default()), None);
     }
 
     #[test]
@@ -231,9 +200,10 @@ mod tests {
             title: Some("T".into()),
             ..Default::default()
         };
-        assert_eq!(
-            entry_id(&spec(), &entry),
-            Some(ids::record_id_for_guid("https://a.example/rss", "urn:x:1"))
-        );
+        let guid_only = FeedEntry {
+            id: Some("urn:x:1".into()),
+            ..Default::default()
+        };
+        assert_eq!(id(&entry), id(&guid_only));
     }
 }

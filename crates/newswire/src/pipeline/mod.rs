@@ -14,12 +14,15 @@
 //! The feed list arrives through a `watch` channel so that a daemon can be reloaded
 //! (SIGHUP) without a restart; queue depths are sampled once a second for the metrics.
 
+mod claims;
 mod context;
 mod dedup;
 mod deliver;
 mod extract;
 mod feeds;
 mod pages;
+mod record;
+mod schedule;
 mod scheduler;
 mod state;
 mod work;
@@ -36,8 +39,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Health;
 
-pub use context::{FeedResult, FeedStatus, Stats};
-pub use extract::build_record;
+pub use crate::telemetry::Stats;
+pub use record::page_record;
 pub use state::StateHandle;
 pub use work::FeedSpec;
 
@@ -105,7 +108,7 @@ pub async fn run(
     }
     let fetcher = Fetcher::new(&config.fetch).context("building the HTTP client")?;
     let capacity = config.pipeline.channel_capacity;
-    stats.expect_feeds(feeds.borrow().iter().map(FeedSpec::key));
+    stats.feeds_configured(feeds.borrow().iter().map(FeedSpec::key));
     let ctx = Arc::new(context::Context {
         config,
         fetcher,
@@ -113,7 +116,6 @@ pub async fn run(
         stats,
         health: Arc::clone(&health),
         in_flight: Default::default(),
-        feed_hints: Default::default(),
         shutdown,
     });
 
@@ -198,8 +200,7 @@ async fn sample_queue_depths(probes: Vec<(&'static str, QueueProbe)>) {
     loop {
         tick.tick().await;
         for (queue, probe) in &probes {
-            let depth = (probe.0)().unwrap_or(0);
-            metrics::gauge!(crate::metrics::QUEUE_DEPTH, "queue" => *queue).set(depth as f64);
+            crate::telemetry::queue_depth(queue, (probe.0)().unwrap_or(0));
         }
     }
 }

@@ -12,9 +12,8 @@ use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::context::{Context, Stats};
+use super::context::Context;
 use super::work::{ArticleJob, PageJob};
-use crate::metrics as m;
 
 pub async fn run(
     ctx: Arc<Context>,
@@ -62,7 +61,7 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
             html: None,
             warning: Some("entry has no link: record built from the feed entry".into()),
         };
-        forward(&ctx, page, &out).await;
+        forward(page, &out).await;
         return;
     };
     let policy = PagePolicy {
@@ -71,8 +70,7 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
     };
     let page = match ctx.fetcher.fetch_page(&link, &policy).await {
         Ok(PageOutcome::Html { final_url, html }) => {
-            metrics::counter!(m::PAGES_FETCHED, "outcome" => "html").increment(1);
-            metrics::counter!(m::PAGE_BYTES).increment(html.len() as u64);
+            ctx.stats.page_html(html.len());
             PageJob {
                 job,
                 final_url: Some(final_url),
@@ -84,7 +82,7 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
             final_url,
             content_type,
         }) => {
-            metrics::counter!(m::PAGES_FETCHED, "outcome" => "not_html").increment(1);
+            ctx.stats.page_not_html();
             PageJob {
                 job,
                 final_url: Some(final_url),
@@ -95,17 +93,13 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
             }
         }
         Err(error) if error.is_transient() => {
-            Stats::add(&ctx.stats.pages_failed, 1);
-            metrics::counter!(m::PAGES_FETCHED, "outcome" => "failed").increment(1);
-            metrics::counter!(m::PAGE_FAILURES, "reason" => error.kind()).increment(1);
+            ctx.stats.page_failed(error.kind());
             tracing::warn!(url = %link, kind = error.kind(), "page failed, will retry on the next poll: {error}");
-            ctx.release([job.id.as_str()]);
+            // Dropping the job releases its claim; the next poll tries again.
             return;
         }
         Err(error) => {
-            Stats::add(&ctx.stats.pages_failed, 1);
-            metrics::counter!(m::PAGES_FETCHED, "outcome" => "failed").increment(1);
-            metrics::counter!(m::PAGE_FAILURES, "reason" => error.kind()).increment(1);
+            ctx.stats.page_failed(error.kind());
             tracing::warn!(url = %link, kind = error.kind(), "page unavailable, record built from the feed entry: {error}");
             PageJob {
                 job,
@@ -115,11 +109,10 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
             }
         }
     };
-    forward(&ctx, page, &out).await;
+    forward(page, &out).await;
 }
 
-async fn forward(ctx: &Context, page: PageJob, out: &Sender<PageJob>) {
-    if let Err(returned) = out.send(page).await {
-        ctx.release([returned.0.job.id.as_str()]);
-    }
+/// Sends the page on; a closed channel drops it, and its claim with it.
+async fn forward(page: PageJob, out: &Sender<PageJob>) {
+    let _ = out.send(page).await;
 }

@@ -1,10 +1,10 @@
-//! The scheduler: decides when each feed is polled, and records how each poll ended.
+//! The scheduler: sends each feed when it is due, and records how each poll ended.
 //!
 //! `--once` sends every feed once. The daemon keeps a due time per feed (from the state,
 //! so restarts keep the schedule), sends feeds as they fall due, and reschedules each one
-//! when its poll report arrives: after a success by its interval, after a failure by an
-//! exponential backoff capped at `fetch.max_interval`. Poll reports are also where feed
-//! state (validators, error counts) is written, after the poll's articles are delivered.
+//! when its poll report arrives, by the wait [`Schedule`] gives (every timing rule lives
+//! there). Poll reports are also where feed state (validators, error counts, next due
+//! time) is written, after the poll's articles are delivered.
 //!
 //! The daemon's feed list is a `watch` channel: a reload (SIGHUP) publishes a new list and
 //! the scheduler applies the difference. Added feeds are polled at once, removed feeds are
@@ -16,28 +16,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use rand::Rng;
 use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::context::Context;
-use super::work::{FeedSpec, PollReport};
+use super::schedule::Schedule;
+use super::work::{FeedSpec, PollOutcome, PollReport};
 
 /// How often a daemon prunes its state.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-
-/// Longest wait a server's `Retry-After` can impose: beyond a day it is more likely a
-/// misconfigured server than a plan, and the feed should be tried again.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
-
-/// At a daemon's start, feeds due now are spread over at most this long (and at most
-/// their interval), so that thousands of feeds do not all fire in the first second.
-const MAX_START_SPREAD: Duration = Duration::from_secs(300);
-
-/// Start spread per feed due now: one feed waits at most this, 300 feeds (or more) use the
-/// whole [`MAX_START_SPREAD`], about one poll started per second.
-const START_SPREAD_PER_FEED: Duration = Duration::from_secs(1);
 
 /// Runs until every report is in (`--once`) or until shutdown and then every report is in.
 pub async fn run(
@@ -48,6 +36,7 @@ pub async fn run(
     mut reports: UnboundedReceiver<PollReport>,
 ) -> anyhow::Result<()> {
     let mut out = Some(out);
+    let mut schedule = Schedule::new(&ctx.config.fetch);
     let mut due: HashMap<String, (Instant, Arc<FeedSpec>)> = HashMap::new();
     // In config order: a `--once` pass polls them in the order the operator wrote.
     let ordered: Vec<Arc<FeedSpec>> = feed_list
@@ -60,7 +49,6 @@ pub async fn run(
         .iter()
         .map(|f| (f.key().to_string(), Arc::clone(f)))
         .collect();
-    metrics::gauge!(crate::metrics::FEEDS_CONFIGURED).set(current.len() as f64);
     if once {
         if let Some(sender) = out.take() {
             for feed in ordered {
@@ -77,7 +65,7 @@ pub async fn run(
     } else {
         let feed_count = u32::try_from(ordered.len()).unwrap_or(u32::MAX);
         for feed in ordered {
-            let wait = initial_wait(&ctx, &feed, feed_count).await?;
+            let wait = initial_wait(&ctx, &schedule, &feed, feed_count).await?;
             due.insert(feed.key().to_string(), (Instant::now() + wait, feed));
         }
     }
@@ -91,7 +79,7 @@ pub async fn run(
         tokio::select! {
             report = reports.recv() => match report {
                 Some(report) => {
-                    let wait = record_poll(&ctx, &report).await?;
+                    let wait = record_poll(&ctx, &mut schedule, &report).await?;
                     if out.is_some() && !ctx.shutdown.is_cancelled() {
                         // Rescheduled as configured now: a reload may have changed or removed it.
                         match current.get(report.feed.key()) {
@@ -110,7 +98,7 @@ pub async fn run(
                     continue;
                 }
                 let new_list: Vec<FeedSpec> = feed_list.borrow_and_update().clone();
-                apply_reload(&ctx, &mut current, &mut due, new_list);
+                apply_reload(&ctx, &mut schedule, &mut current, &mut due, new_list);
             },
             _ = ctx.shutdown.cancelled(), if out.is_some() => {
                 tracing::info!("shutting down: no new polls, draining work in flight");
@@ -138,6 +126,7 @@ pub async fn run(
 /// Applies a reloaded feed list to the schedule (see the module doc).
 fn apply_reload(
     ctx: &Context,
+    schedule: &mut Schedule,
     current: &mut HashMap<String, Arc<FeedSpec>>,
     due: &mut HashMap<String, (Instant, Arc<FeedSpec>)>,
     new_list: Vec<FeedSpec>,
@@ -155,8 +144,7 @@ fn apply_reload(
                 tracing::info!(feed = %feed.url, "feed changed by reload");
                 if let Some((at, spec)) = due.get_mut(&key) {
                     *spec = Arc::clone(&feed);
-                    let interval = feed.interval.unwrap_or(ctx.config.fetch.min_interval.0);
-                    *at = (*at).min(now + interval);
+                    *at = schedule.due_after_reload(&feed, *at, now);
                 }
                 feed
             }
@@ -179,9 +167,8 @@ fn apply_reload(
         }
     }
     *current = next;
-    ctx.retain_feed_hints(&current.keys().map(String::as_str).collect());
-    ctx.stats.set_feeds(current.keys().map(String::as_str));
-    metrics::gauge!(crate::metrics::FEEDS_CONFIGURED).set(current.len() as f64);
+    schedule.retain(|key| current.contains_key(key));
+    ctx.stats.feeds_configured(current.keys().map(String::as_str));
     tracing::info!(
         feeds = current.len(),
         added,
@@ -198,143 +185,52 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Time until a feed's first poll in daemon mode: what the state says; a feed due now (new,
-/// or overdue after a pause) waits a random part of [`start_spread`], so that many feeds do
-/// not all fire in the first second.
-async fn initial_wait(ctx: &Context, feed: &FeedSpec, feed_count: u32) -> anyhow::Result<Duration> {
+/// Time until a feed's first poll in daemon mode: the due time the state remembers, else
+/// a share of the start-up spread (see [`Schedule::first_wait`]).
+async fn initial_wait(
+    ctx: &Context,
+    schedule: &Schedule,
+    feed: &FeedSpec,
+    feed_count: u32,
+) -> anyhow::Result<Duration> {
     let state = ctx.state.feed_state(feed.key()).await?;
     let remaining = state
         .and_then(|s| s.next_due)
-        .and_then(|due| (due - Utc::now()).to_std().ok())
-        .unwrap_or_default();
-    if !remaining.is_zero() {
-        // Already spread by the jitter added when it was scheduled.
-        return Ok(remaining);
-    }
-    let interval = feed.interval.unwrap_or(ctx.config.fetch.min_interval.0);
-    Ok(jitter(start_spread(interval, feed_count)))
-}
-
-/// The window over which feeds due at start are spread: at most the feed's interval, at
-/// most [`MAX_START_SPREAD`], and short when there are few feeds (one feed starts at once).
-fn start_spread(interval: Duration, feed_count: u32) -> Duration {
-    START_SPREAD_PER_FEED
-        .saturating_mul(feed_count.saturating_sub(1))
-        .min(MAX_START_SPREAD)
-        .min(interval)
-}
-
-fn jitter(max: Duration) -> Duration {
-    if max.is_zero() {
-        return Duration::ZERO;
-    }
-    Duration::from_millis(
-        rand::rng().random_range(0..=max.as_millis().min(u64::MAX as u128) as u64),
-    )
+        .and_then(|due| (due - Utc::now()).to_std().ok());
+    Ok(schedule.first_wait(feed, remaining, feed_count))
 }
 
 /// Writes the feed's state after a poll and returns the wait until its next poll.
-async fn record_poll(ctx: &Context, report: &PollReport) -> anyhow::Result<Duration> {
-    let fetch = &ctx.config.fetch;
+async fn record_poll(
+    ctx: &Context,
+    schedule: &mut Schedule,
+    report: &PollReport,
+) -> anyhow::Result<Duration> {
     let mut state = ctx
         .state
         .feed_state(report.feed.key())
         .await?
         .unwrap_or_default();
-    let wait = match &report.error {
-        None => {
-            if let Some(validators) = &report.validators {
-                state.etag = validators.etag.clone();
-                state.last_modified = validators.last_modified.clone();
-            } else {
-                // Some article must be retried: forget the validators so the next poll
-                // downloads the feed again instead of getting a 304.
-                state.etag = None;
-                state.last_modified = None;
-            }
+    match &report.outcome {
+        PollOutcome::Failed { error, .. } => {
+            state.error_count = state.error_count.saturating_add(1);
+            state.last_error = Some(error.clone());
+        }
+        PollOutcome::Fetched { .. } | PollOutcome::NotModified { .. } => {
+            // Without validators (some article must be retried) the next poll downloads
+            // the feed again instead of getting a 304.
+            let validators = report.validators.clone().unwrap_or_default();
+            state.etag = validators.etag;
+            state.last_modified = validators.last_modified;
             state.error_count = 0;
             state.last_error = None;
             state.last_success = Some(Utc::now());
-            report.interval
         }
-        Some(error) => {
-            state.error_count = state.error_count.saturating_add(1);
-            state.last_error = Some(error.clone());
-            let backoff = newswire_fetcher::failure_backoff(
-                state.error_count,
-                report.interval,
-                fetch.max_interval.0.max(report.interval),
-            );
-            failure_wait(backoff, report.retry_after)
-        }
-    };
-    let wait = wait.saturating_add(jitter(wait / 20));
+    }
+    let wait = schedule.next_wait(&report.feed, &report.outcome, state.error_count);
     state.next_due = chrono::Duration::from_std(wait)
         .ok()
         .map(|d| Utc::now() + d);
     ctx.state.save_feed_state(report.feed.key(), state).await?;
     Ok(wait)
-}
-
-/// The wait after a failed poll: the backoff, or longer when the server asked for it
-/// (`Retry-After`, capped at [`MAX_RETRY_AFTER`]).
-fn failure_wait(backoff: Duration, retry_after: Option<Duration>) -> Duration {
-    match retry_after {
-        Some(asked) => backoff.max(asked.min(MAX_RETRY_AFTER)),
-        None => backoff,
-    }
-}
-
-/// A feed's interval: as configured, else its own hint clamped to the bounds, else the
-/// default.
-pub fn poll_interval(ctx: &Context, feed: &FeedSpec, hint: Option<Duration>) -> Duration {
-    let fetch = &ctx.config.fetch;
-    newswire_fetcher::poll_interval(
-        feed.interval,
-        hint,
-        fetch.min_interval.0,
-        fetch.max_interval.0,
-        fetch.default_interval.0,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_lengthens_the_backoff_up_to_a_day() {
-        let minute = Duration::from_secs(60);
-        assert_eq!(failure_wait(minute, None), minute);
-        assert_eq!(
-            failure_wait(minute, Some(Duration::from_secs(3600))),
-            Duration::from_secs(3600)
-        );
-        assert_eq!(
-            failure_wait(minute, Some(Duration::from_secs(5))),
-            minute,
-            "a short Retry-After does not shorten the backoff"
-        );
-        assert_eq!(
-            failure_wait(minute, Some(Duration::from_secs(90 * 24 * 3600))),
-            MAX_RETRY_AFTER
-        );
-    }
-
-    #[test]
-    fn start_spread_grows_with_the_feed_count_within_bounds() {
-        let hour = Duration::from_secs(3600);
-        assert_eq!(
-            start_spread(hour, 1),
-            Duration::ZERO,
-            "one feed starts at once"
-        );
-        assert_eq!(start_spread(hour, 11), Duration::from_secs(10));
-        assert_eq!(start_spread(hour, 10_000), MAX_START_SPREAD);
-        assert_eq!(
-            start_spread(Duration::from_secs(30), 10_000),
-            Duration::from_secs(30),
-            "never longer than the interval"
-        );
-    }
 }

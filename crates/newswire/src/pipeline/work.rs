@@ -16,6 +16,8 @@ use newswire_fetcher::{FeedEntry, Validators};
 use tokio::sync::mpsc::UnboundedSender;
 use url::Url;
 
+use super::claims::Claim;
+
 /// A feed as the pipeline runs it: the config entry with its URL resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedSpec {
@@ -44,18 +46,34 @@ impl FeedSpec {
     }
 }
 
-/// What a finished poll reports to the feed-state writer.
+/// What a finished poll reports to the feed-state writer (and the schedule).
 #[derive(Debug, Clone)]
 pub struct PollReport {
     pub feed: Arc<FeedSpec>,
     /// Validators to remember; `None` when some article of the poll must be retried.
     pub validators: Option<Validators>,
-    /// When to poll again after a success.
-    pub interval: Duration,
-    /// Why the poll failed, when it did.
-    pub error: Option<String>,
-    /// The server's `Retry-After` on a failed poll: the next poll waits at least this long.
-    pub retry_after: Option<Duration>,
+    pub outcome: PollOutcome,
+}
+
+/// How a poll ended, with the timing facts the fetcher reported (the schedule decides
+/// what they mean).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollOutcome {
+    /// The feed was downloaded and read.
+    Fetched {
+        /// From `Cache-Control`/`Expires`.
+        header_hint: Option<Duration>,
+        /// The feed's own `ttl`/`sy:*` hint.
+        feed_hint: Option<Duration>,
+    },
+    /// `304 Not Modified` (or a file feed unchanged on disk).
+    NotModified { header_hint: Option<Duration> },
+    Failed {
+        /// Why, with the feed URL.
+        error: String,
+        /// The server's `Retry-After`: the next poll waits at least this long.
+        retry_after: Option<Duration>,
+    },
 }
 
 /// Shared by all article jobs of one poll; reports the poll when the last one is dropped.
@@ -109,7 +127,8 @@ impl Drop for PollTicket {
 /// One new feed entry on its way to becoming a record.
 #[derive(Debug)]
 pub struct ArticleJob {
-    pub id: String,
+    /// The record id, claimed until this job (or what it becomes) is dropped.
+    pub claim: Claim,
     pub feed: Arc<FeedSpec>,
     pub feed_title: Option<String>,
     pub feed_link: Option<Url>,
@@ -118,6 +137,11 @@ pub struct ArticleJob {
 }
 
 impl ArticleJob {
+    /// The record id.
+    pub fn id(&self) -> &str {
+        self.claim.id()
+    }
+
     pub fn hints(&self) -> FeedHints {
         let e = &self.entry;
         FeedHints {
@@ -152,6 +176,8 @@ pub struct Delivery {
     /// Drop it without writing (a near-duplicate when duplicates are not emitted).
     pub suppress: bool,
     pub ticket: Arc<PollTicket>,
+    /// The record id's claim, released once the record is committed (or lost).
+    pub claim: Claim,
 }
 
 #[cfg(test)]
@@ -176,9 +202,10 @@ mod tests {
                 etag: Some("\"v1\"".into()),
                 last_modified: None,
             }),
-            interval: Duration::from_secs(600),
-            error: None,
-            retry_after: None,
+            outcome: PollOutcome::Fetched {
+                header_hint: None,
+                feed_hint: None,
+            },
         };
         (PollTicket::new(report, tx), rx)
     }
