@@ -173,7 +173,10 @@ mod tests {
             feed_url: "https://b.example/rss",
             ..IdSources::default()
         });
-        assert_eq!(from_feed, other_feed, "one article, one id, whatever the feed");
+        assert_eq!(
+            from_feed, other_feed,
+            "one article, one id, whatever the feed"
+        );
     }
 
     #[test]
@@ -186,7 +189,10 @@ mod tests {
                 ..IdSources::default()
             })
         };
-        assert_ne!(in_feed("https://a.example/rss"), in_feed("https://b.example/rss"));
+        assert_ne!(
+            in_feed("https://a.example/rss"),
+            in_feed("https://b.example/rss")
+        );
         assert_ne!(
             in_feed(FEED),
             id_of_words(words(Some("T"), None, None)),

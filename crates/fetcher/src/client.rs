@@ -24,8 +24,8 @@ use url::Url;
 use crate::charset::{self, DocumentKind};
 use crate::guard::{AddressPolicy, BlockedAddress, BlockedName, GuardedResolver};
 use crate::politeness::{HostLimits, RobotsCache, RobotsRules, robots_agent};
-use crate::timing_headers::{interval_hint_from_headers, parse_retry_after};
 use crate::sniff::{self, ContentKind};
+use crate::timing_headers::{interval_hint_from_headers, parse_retry_after};
 use crate::{FeedOutcome, FeedRequest, FetchError, PageOutcome, PagePolicy, Validators};
 
 const ACCEPT_FEED: &str = "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";

@@ -63,7 +63,10 @@ mod tests {
             ..FeedEntry::default()
         };
         let guid = synthetic_entry_id(&entry);
-        assert!(guid.as_deref().is_some_and(|g| g.starts_with(SYNTHETIC_ID_PREFIX)));
+        assert!(
+            guid.as_deref()
+                .is_some_and(|g| g.starts_with(SYNTHETIC_ID_PREFIX))
+        );
         let feed = "https://news.example/rss";
         let with_that_guid = FeedEntry {
             id: guid,

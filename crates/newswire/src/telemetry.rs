@@ -404,7 +404,11 @@ mod tests {
             stats.page_html(1000);
             stats.page_failed("http_5xx");
             stats.duplicate();
-            stats.committed(["stdout".to_string()], HashMap::from([(A.to_string(), 2)]), &[]);
+            stats.committed(
+                ["stdout".to_string()],
+                HashMap::from([(A.to_string(), 2)]),
+                &[],
+            );
         });
         let counts = stats.counts();
         assert_eq!(
@@ -452,7 +456,11 @@ mod tests {
         let feeds = stats.feed_results();
         let urls: Vec<&str> = feeds.iter().map(|f| f.url.as_str()).collect();
         assert_eq!(urls, [A, "https://c.example/rss"]);
-        assert_eq!(feeds[0].status, FeedStatus::Ok, "kept feeds keep their outcome");
+        assert_eq!(
+            feeds[0].status,
+            FeedStatus::Ok,
+            "kept feeds keep their outcome"
+        );
         assert_eq!(feeds[1].status, FeedStatus::Pending);
     }
 }

@@ -66,7 +66,11 @@ pub async fn run(
     Ok(())
 }
 
-async fn extract_with_budget(page: PageJob, budget: std::time::Duration, stats: &Stats) -> Delivery {
+async fn extract_with_budget(
+    page: PageJob,
+    budget: std::time::Duration,
+    stats: &Stats,
+) -> Delivery {
     let PageJob {
         job,
         final_url,

@@ -148,7 +148,11 @@ pub fn page_record(page_url: &Url, article: Article) -> Record {
 
 /// The site is the publication's web origin: from the canonical URL when the page was
 /// read from elsewhere (a file, a mirror), else from the page or the feed's link.
-fn site_url(canonical: Option<&str>, page: Option<&Url>, feed_link: Option<&Url>) -> Option<String> {
+fn site_url(
+    canonical: Option<&str>,
+    page: Option<&Url>,
+    feed_link: Option<&Url>,
+) -> Option<String> {
     canonical
         .and_then(|c| Url::parse(c).ok())
         .into_iter()

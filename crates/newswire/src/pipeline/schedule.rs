@@ -390,7 +390,11 @@ mod tests {
 
     #[test]
     fn start_spread_grows_with_the_feed_count_within_bounds() {
-        assert_eq!(start_spread(HOUR, 1), Duration::ZERO, "one feed starts at once");
+        assert_eq!(
+            start_spread(HOUR, 1),
+            Duration::ZERO,
+            "one feed starts at once"
+        );
         assert_eq!(start_spread(HOUR, 11), secs(10));
         assert_eq!(start_spread(HOUR, 10_000), MAX_START_SPREAD);
         assert_eq!(

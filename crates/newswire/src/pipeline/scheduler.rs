@@ -168,7 +168,8 @@ fn apply_reload(
     }
     *current = next;
     schedule.retain(|key| current.contains_key(key));
-    ctx.stats.feeds_configured(current.keys().map(String::as_str));
+    ctx.stats
+        .feeds_configured(current.keys().map(String::as_str));
     tracing::info!(
         feeds = current.len(),
         added,
