@@ -119,7 +119,8 @@ pub struct ParsedFeed {
 /// One feed entry.
 ///
 /// An entry with neither `link` nor `id` is still an article: its title, summary and
-/// content make the record, and [`synthetic_entry_id`] gives it a stable id.
+/// content make the record, and the id rule (`newswire_core::ids::record_id`, handed the
+/// entry by [`FeedEntry::id_sources`]) gives it a stable id from its words.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FeedEntry {
     /// The entry's guid / Atom id / RSS 1.0 `rdf:about` (resolved against the feed URL
