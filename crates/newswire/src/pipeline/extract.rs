@@ -226,6 +226,7 @@ pub fn build_record(
             },
             quality: article.extraction.quality.clamp(0.0, 1.0),
             warnings: article.extraction.warnings,
+            date_source: article.extraction.date_source,
         },
     }
 }
