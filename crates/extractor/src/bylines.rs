@@ -101,9 +101,12 @@ pub fn byline_line(dom: &Dom<'_>) -> Option<String> {
 }
 
 fn starts_with_by(line: &str) -> bool {
-    let lower = line.to_lowercase();
     BY_WORDS.iter().any(|w| {
-        lower.strip_prefix(w).is_some_and(|rest| {
+        let rest = line
+            .get(..w.len())
+            .filter(|head| head.eq_ignore_ascii_case(w))
+            .and_then(|_| line.get(w.len()..));
+        rest.is_some_and(|rest| {
             let rest_trim = rest.trim_start_matches([':', ' ', '\u{a0}']);
             (rest.starts_with([' ', ':', '\u{a0}']))
                 && rest_trim

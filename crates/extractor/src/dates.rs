@@ -518,6 +518,9 @@ fn time_after(toks: &[Tok], at: usize, day: NaiveDate) -> Option<DateTime<Utc>> 
         && m == "m"
     {
         i += 2;
+        if let Some(Tok::Sep('.')) = toks.get(i) {
+            i += 1;
+        }
     }
     let time = NaiveTime::from_hms_opt(hour, minute, second)?;
     let offset = match toks.get(i) {

@@ -381,6 +381,11 @@ const ROLE_WORDS: &[&str] = &[
     "redattore", "redactie",
 ];
 
+/// Short words that introduce a date cut off after a name ("Marie Dupont le 12 mars").
+const DATE_INTRO_WORDS: &[&str] = &[
+    "le", "el", "il", "am", "on", "at", "de", "du", "la", "à", "um", "op", "w", "dnia", "vom",
+];
+
 /// Words after which a byline stops naming people: dates, places, update labels.
 const NAME_STOPS: &[&str] = &[
     " updated", " update", " published", " posted", " on ", " am ", " at ", " in ", " aus ", " from ", " für ", " for ", " pour ", " para ", " per ", " um ",
@@ -395,7 +400,7 @@ fn split_names(entry: &str) -> Vec<String> {
     let mut parts = vec![entry.to_owned()];
     let mut seps = vec![
         ",", ";", " and ", " & ", " und ", " e ", " y ", " et ", "|", " with ", " mit ", " avec ",
-        " con ", " i ", " og ", " och ", " oraz ", " a ", "/", " • ", " · ",
+        " con ", " i ", " og ", " och ", " oraz ", " a ", " / ", " • ", " · ",
     ];
     if dutch {
         seps.push(" en ");
@@ -457,16 +462,14 @@ fn clean_name(part: &str) -> String {
         }
     }
     // Dates, places and labels that follow the name.
-    let lower = s.to_lowercase();
-    let cut = NAME_STOPS
-        .iter()
-        .filter_map(|w| lower.find(w))
-        .filter(|&p| p > 0)
-        .min();
-    if let Some(cut) = cut
-        && s.is_char_boundary(cut)
-    {
-        s = &s[..cut];
+    let lower = format!(" {}", s.to_lowercase());
+    let cut = NAME_STOPS.iter().filter_map(|w| lower.find(w)).min();
+    if let Some(cut) = cut {
+        // `lower` has one leading space; ASCII stop words keep byte offsets aligned only
+        // when lowercasing kept the length, so fall back to no cut otherwise.
+        if lower.len() == s.len() + 1 && s.is_char_boundary(cut) {
+            s = &s[..cut];
+        }
     }
     // A name ends before its first word with a digit (a date or a time).
     if let Some(pos) = s
@@ -494,7 +497,7 @@ fn clean_name(part: &str) -> String {
     while words.len() > 1
         && words.last().is_some_and(|w| {
             ROLE_WORDS.iter().any(|r| w.eq_ignore_ascii_case(r))
-                || (w.chars().count() <= 3 && w.chars().all(char::is_lowercase))
+                || DATE_INTRO_WORDS.contains(w)
         })
     {
         words.pop();
