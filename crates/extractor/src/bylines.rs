@@ -9,18 +9,56 @@ use crate::dom::{Dom, Kind, Layout, has_word};
 
 /// Class/id words of byline elements.
 const BYLINE_CLASS_WORDS: &[&str] = &[
-    "byline", "bylines", "author", "authors", "autor", "auteur", "writer", "writers", "creator",
-    "reporter", "contributor", "contributors",
+    "byline",
+    "bylines",
+    "author",
+    "authors",
+    "autor",
+    "auteur",
+    "writer",
+    "writers",
+    "creator",
+    "reporter",
+    "contributor",
+    "contributors",
 ];
 /// Class/id words that mark an author box that is not a byline (biographies, avatars).
 const NOT_BYLINE_CLASS_WORDS: &[&str] = &[
-    "bio", "avatar", "image", "img", "photo", "picture", "description", "desc", "about",
-    "social", "follow", "comment", "comments", "label",
+    "bio",
+    "avatar",
+    "image",
+    "img",
+    "photo",
+    "picture",
+    "description",
+    "desc",
+    "about",
+    "social",
+    "follow",
+    "comment",
+    "comments",
+    "label",
 ];
 /// "By"-like words that open a byline, lower case, in several languages.
 pub const BY_WORDS: &[&str] = &[
-    "by", "von", "par", "por", "di", "door", "da", "av", "af", "przez", "autor", "autorin",
-    "auteur", "text", "texte", "written by", "story by", "words by",
+    "by",
+    "von",
+    "par",
+    "por",
+    "di",
+    "door",
+    "da",
+    "av",
+    "af",
+    "przez",
+    "autor",
+    "autorin",
+    "auteur",
+    "text",
+    "texte",
+    "written by",
+    "story by",
+    "words by",
 ];
 /// Longest byline element text that is still read (longer boxes are biographies).
 const MAX_BYLINE_CHARS: usize = 160;
@@ -68,12 +106,27 @@ pub fn byline_elements(dom: &Dom<'_>) -> Vec<String> {
     while i < nodes.len() && found.len() < 20 {
         if let Kind::Element(e) = &nodes[i].kind
             && !e.class_id.is_empty()
-            && !matches!(e.name, "script" | "style" | "meta" | "link" | "img" | "body" | "html")
+            && !matches!(
+                e.name,
+                "script" | "style" | "meta" | "link" | "img" | "body" | "html"
+            )
             && has_word(&e.class_id, BYLINE_CLASS_WORDS)
             && !has_word(&e.class_id, NOT_BYLINE_CLASS_WORDS)
         {
             let text = visible_text(dom, i, nodes[i].end, MAX_BYLINE_CHARS + 1);
-            let text = text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(", ");
+            // A byline box often holds tools too ("Share", "Text size"): its "By …" line,
+            // else its first line, names the people.
+            let lines: Vec<&str> = text
+                .split('\n')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let text = lines
+                .iter()
+                .find(|l| starts_with_by(l))
+                .or(lines.first())
+                .map(|l| (*l).to_owned())
+                .unwrap_or_default();
             if !text.is_empty() && text.chars().count() <= MAX_BYLINE_CHARS {
                 found.push((i.abs_diff(h1), text));
                 i = nodes[i].end;
@@ -136,7 +189,8 @@ mod tests {
             ("Door Piet de Vries en Jan Jansen", true),
             ("By the way, this is not a byline", false),
         ] {
-            let html = format!("<html><body><h1>Headline</h1><p>{line}</p><p>Body.</p></body></html>");
+            let html =
+                format!("<html><body><h1>Headline</h1><p>{line}</p><p>Body.</p></body></html>");
             let parsed = dom_of(&html);
             let dom = crate::dom::build(&parsed);
             assert_eq!(byline_line(&dom).is_some(), expect, "{line}");

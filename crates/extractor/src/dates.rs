@@ -364,6 +364,11 @@ const MONTHS: &[(&str, u32)] = &[
     ("декабря", 12),
 ];
 
+/// Whether `word` names a month in one of the languages read here (case-insensitive).
+pub(crate) fn is_month_word(word: &str) -> bool {
+    month_of(&word.to_lowercase()).is_some()
+}
+
 fn month_of(word: &str) -> Option<u32> {
     let w = word.trim_end_matches('.');
     MONTHS.iter().find(|(name, _)| *name == w).map(|(_, m)| *m)
@@ -371,29 +376,31 @@ fn month_of(word: &str) -> Option<u32> {
 
 /// Time-zone abbreviations news pages print after a time.
 fn zone_offset(abbr: &str) -> Option<i32> {
-    Some(match abbr {
-        "utc" | "gmt" | "z" => 0,
-        "est" => -5,
-        "edt" => -4,
-        "cst" => -6,
-        "cdt" => -5,
-        "mst" => -7,
-        "mdt" => -6,
-        "pst" => -8,
-        "pdt" => -7,
-        "et" => -5,
-        "pt" => -8,
-        "bst" => 1,
-        "cet" | "mez" => 1,
-        "cest" | "mesz" => 2,
-        "eet" => 2,
-        "eest" => 3,
-        "jst" | "kst" => 9,
-        "ist" => 5,
-        "aest" => 10,
-        "aedt" => 11,
-        _ => return None,
-    } * 3600)
+    Some(
+        match abbr {
+            "utc" | "gmt" | "z" => 0,
+            "est" => -5,
+            "edt" => -4,
+            "cst" => -6,
+            "cdt" => -5,
+            "mst" => -7,
+            "mdt" => -6,
+            "pst" => -8,
+            "pdt" => -7,
+            "et" => -5,
+            "pt" => -8,
+            "bst" => 1,
+            "cet" | "mez" => 1,
+            "cest" | "mesz" => 2,
+            "eet" => 2,
+            "eest" => 3,
+            "jst" | "kst" => 9,
+            "ist" => 5,
+            "aest" => 10,
+            "aedt" => 11,
+            _ => return None,
+        } * 3600,
+    )
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -480,7 +487,14 @@ fn time_after(toks: &[Tok], at: usize, day: NaiveDate) -> Option<DateTime<Utc>> 
     for _ in 0..3 {
         match toks.get(i) {
             Some(Tok::Sep(',' | '-' | '|' | '·' | '•' | '/')) => i += 1,
-            Some(Tok::Word(w)) if matches!(w.as_str(), "at" | "um" | "à" | "a" | "las" | "o" | "om" | "alle" | "kl") => i += 1,
+            Some(Tok::Word(w))
+                if matches!(
+                    w.as_str(),
+                    "at" | "um" | "à" | "a" | "las" | "o" | "om" | "alle" | "kl"
+                ) =>
+            {
+                i += 1
+            }
             _ => break,
         }
     }
@@ -525,17 +539,19 @@ fn time_after(toks: &[Tok], at: usize, day: NaiveDate) -> Option<DateTime<Utc>> 
     let time = NaiveTime::from_hms_opt(hour, minute, second)?;
     let offset = match toks.get(i) {
         Some(Tok::Word(z)) => zone_offset(z)?,
-        Some(Tok::Sep(sign @ ('+' | '-'))) => match (toks.get(i + 1), toks.get(i + 2), toks.get(i + 3)) {
-            (Some(Tok::Num(hh, 2)), Some(Tok::Sep(':')), Some(Tok::Num(mm, 2))) => {
-                let s = if *sign == '-' { -1 } else { 1 };
-                s * (*hh as i32 * 3600 + *mm as i32 * 60)
+        Some(Tok::Sep(sign @ ('+' | '-'))) => {
+            match (toks.get(i + 1), toks.get(i + 2), toks.get(i + 3)) {
+                (Some(Tok::Num(hh, 2)), Some(Tok::Sep(':')), Some(Tok::Num(mm, 2))) => {
+                    let s = if *sign == '-' { -1 } else { 1 };
+                    s * (*hh as i32 * 3600 + *mm as i32 * 60)
+                }
+                (Some(Tok::Num(hhmm, 4)), _, _) => {
+                    let s = if *sign == '-' { -1 } else { 1 };
+                    s * ((*hhmm / 100) as i32 * 3600 + (*hhmm % 100) as i32 * 60)
+                }
+                _ => return None,
             }
-            (Some(Tok::Num(hhmm, 4)), _, _) => {
-                let s = if *sign == '-' { -1 } else { 1 };
-                s * ((*hhmm / 100) as i32 * 3600 + (*hhmm % 100) as i32 * 60)
-            }
-            _ => return None,
-        },
+        }
         // A time without a zone is local to an unknown place: keep the day only.
         _ => return None,
     };
@@ -565,15 +581,23 @@ fn date_at(toks: &[Tok], i: usize, order: DayOrder) -> Option<(NaiveDate, usize)
     match t(0)? {
         Tok::Num(y, 4) => {
             // 2019-03-12, 2019/03/12, 2019.03.12
-            if let (Some(Tok::Sep(s1 @ ('-' | '/' | '.'))), Some(Tok::Num(m, 1..=2)), Some(Tok::Sep(s2)), Some(Tok::Num(d, 1..=2))) =
-                (t(1), t(2), t(3), t(4))
+            if let (
+                Some(Tok::Sep(s1 @ ('-' | '/' | '.'))),
+                Some(Tok::Num(m, 1..=2)),
+                Some(Tok::Sep(s2)),
+                Some(Tok::Num(d, 1..=2)),
+            ) = (t(1), t(2), t(3), t(4))
                 && s1 == s2
             {
                 return ymd(*y, *m, *d).map(|day| (day, i + 5));
             }
             // 2019年3月12日, 2019년 3월 12일
-            if let (Some(Tok::Sep('年' | '년')), Some(Tok::Num(m, 1..=2)), Some(Tok::Sep('月' | '월')), Some(Tok::Num(d, 1..=2))) =
-                (t(1), t(2), t(3), t(4))
+            if let (
+                Some(Tok::Sep('年' | '년')),
+                Some(Tok::Num(m, 1..=2)),
+                Some(Tok::Sep('月' | '월')),
+                Some(Tok::Num(d, 1..=2)),
+            ) = (t(1), t(2), t(3), t(4))
             {
                 return ymd(*y, *m, *d).map(|day| (day, i + 6));
             }
@@ -582,8 +606,12 @@ fn date_at(toks: &[Tok], i: usize, order: DayOrder) -> Option<(NaiveDate, usize)
         }
         Tok::Num(a, 1..=2) => {
             // 12.03.2019, 12/03/2019, 03/12/2019, 12-03-2019
-            if let (Some(Tok::Sep(s1 @ ('-' | '/' | '.'))), Some(Tok::Num(b, 1..=2)), Some(Tok::Sep(s2)), Some(Tok::Num(y, 4))) =
-                (t(1), t(2), t(3), t(4))
+            if let (
+                Some(Tok::Sep(s1 @ ('-' | '/' | '.'))),
+                Some(Tok::Num(b, 1..=2)),
+                Some(Tok::Sep(s2)),
+                Some(Tok::Num(y, 4)),
+            ) = (t(1), t(2), t(3), t(4))
                 && s1 == s2
             {
                 let (d, m) = if *a > 12 {
@@ -601,7 +629,11 @@ fn date_at(toks: &[Tok], i: usize, order: DayOrder) -> Option<(NaiveDate, usize)
             let mut k = 1;
             while matches!(t(k), Some(Tok::Sep('.')) | Some(Tok::Word(_))) && k < 4 {
                 match t(k) {
-                    Some(Tok::Word(w)) if matches!(w.as_str(), "de" | "th" | "st" | "nd" | "rd" | "of") => k += 1,
+                    Some(Tok::Word(w))
+                        if matches!(w.as_str(), "de" | "th" | "st" | "nd" | "rd" | "of") =>
+                    {
+                        k += 1
+                    }
                     Some(Tok::Sep('.')) => k += 1,
                     _ => break,
                 }
@@ -755,12 +787,11 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
     let raw = &dom.meta;
     let mut out = PageDates::default();
 
-    let updated = inputs
-        .ld
-        .modified
-        .as_deref()
-        .and_then(parse)
-        .or_else(|| UPDATED_META.iter().find_map(|k| meta::meta_value(raw, &[k]).and_then(parse)));
+    let updated = inputs.ld.modified.as_deref().and_then(parse).or_else(|| {
+        UPDATED_META
+            .iter()
+            .find_map(|k| meta::meta_value(raw, &[k]).and_then(parse))
+    });
     out.updated = updated;
 
     let mut found: Option<(DateTime<Utc>, DateSource)> = None;
@@ -771,9 +802,14 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
             found = Some((v, source));
         }
     };
-    try_source(inputs.ld.published.as_deref().and_then(parse), DateSource::JsonLd);
     try_source(
-        json_ld_any_published(&raw.json_ld).as_deref().and_then(parse),
+        inputs.ld.published.as_deref().and_then(parse),
+        DateSource::JsonLd,
+    );
+    try_source(
+        json_ld_any_published(&raw.json_ld)
+            .as_deref()
+            .and_then(parse),
         DateSource::JsonLd,
     );
     try_source(
@@ -899,7 +935,10 @@ fn text_dates(
     let mut i = 0;
     while i < nodes.len() {
         if let Kind::Element(e) = &nodes[i].kind
-            && !matches!(e.name, "script" | "style" | "head" | "title" | "option" | "select")
+            && !matches!(
+                e.name,
+                "script" | "style" | "head" | "title" | "option" | "select"
+            )
             && !e.class_id.is_empty()
             && crate::dom::has_word(&e.class_id, DATE_CLASS_WORDS)
         {
@@ -980,7 +1019,15 @@ impl TextDates<'_> {
 fn invisible(name: &str) -> bool {
     matches!(
         name,
-        "script" | "style" | "noscript" | "template" | "head" | "title" | "svg" | "option" | "select"
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "title"
+            | "svg"
+            | "option"
+            | "select"
     )
 }
 
@@ -1032,10 +1079,22 @@ mod tests {
     #[test]
     fn dates_are_read_in_many_languages() {
         let d = DayOrder::DayFirst;
-        assert_eq!(day("Published 12 March 2019", d).as_deref(), Some("2019-03-12"));
-        assert_eq!(day("Veröffentlicht am 12.03.2019", d).as_deref(), Some("2019-03-12"));
-        assert_eq!(day("12. März 2019, 14:00 Uhr", d).as_deref(), Some("2019-03-12"));
-        assert_eq!(day("le 12 mars 2019 à 10h30", d).as_deref(), Some("2019-03-12"));
+        assert_eq!(
+            day("Published 12 March 2019", d).as_deref(),
+            Some("2019-03-12")
+        );
+        assert_eq!(
+            day("Veröffentlicht am 12.03.2019", d).as_deref(),
+            Some("2019-03-12")
+        );
+        assert_eq!(
+            day("12. März 2019, 14:00 Uhr", d).as_deref(),
+            Some("2019-03-12")
+        );
+        assert_eq!(
+            day("le 12 mars 2019 à 10h30", d).as_deref(),
+            Some("2019-03-12")
+        );
         assert_eq!(day("12 de marzo de 2019", d).as_deref(), Some("2019-03-12"));
         assert_eq!(day("12 marca 2019", d).as_deref(), Some("2019-03-12"));
         assert_eq!(day("2019年3月12日 10時", d).as_deref(), Some("2019-03-12"));
@@ -1046,9 +1105,18 @@ mod tests {
 
     #[test]
     fn numeric_day_order_follows_the_language_unless_a_number_decides() {
-        assert_eq!(day("03/04/2019", DayOrder::MonthFirst).as_deref(), Some("2019-03-04"));
-        assert_eq!(day("03/04/2019", DayOrder::DayFirst).as_deref(), Some("2019-04-03"));
-        assert_eq!(day("03/24/2019", DayOrder::DayFirst).as_deref(), Some("2019-03-24"));
+        assert_eq!(
+            day("03/04/2019", DayOrder::MonthFirst).as_deref(),
+            Some("2019-03-04")
+        );
+        assert_eq!(
+            day("03/04/2019", DayOrder::DayFirst).as_deref(),
+            Some("2019-04-03")
+        );
+        assert_eq!(
+            day("03/24/2019", DayOrder::DayFirst).as_deref(),
+            Some("2019-03-24")
+        );
         assert_eq!(DayOrder::for_language(Some("en-GB")), DayOrder::DayFirst);
         assert_eq!(DayOrder::for_language(Some("en-US")), DayOrder::MonthFirst);
     }
@@ -1057,7 +1125,10 @@ mod tests {
     fn times_with_a_zone_are_converted_and_without_one_dropped() {
         let f = find_text_date("March 12, 2019 at 11:30 p.m. EDT", DayOrder::MonthFirst)
             .and_then(|f| f.instant);
-        assert_eq!(f.map(|d| d.to_rfc3339()).as_deref(), Some("2019-03-13T03:30:00+00:00"));
+        assert_eq!(
+            f.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2019-03-13T03:30:00+00:00")
+        );
         let f = find_text_date("March 12, 2019 11:30", DayOrder::MonthFirst);
         assert_eq!(f.and_then(|f| f.instant), None);
     }
@@ -1065,9 +1136,18 @@ mod tests {
     #[test]
     fn url_dates_need_a_full_day() {
         let d = |u: &str| url_date(u).map(|d| d.to_string());
-        assert_eq!(d("https://x.org/2019/03/12/story").as_deref(), Some("2019-03-12"));
-        assert_eq!(d("https://x.org/news/20190312/story").as_deref(), Some("2019-03-12"));
-        assert_eq!(d("https://x.org/news/story-2019-03-12.html").as_deref(), Some("2019-03-12"));
+        assert_eq!(
+            d("https://x.org/2019/03/12/story").as_deref(),
+            Some("2019-03-12")
+        );
+        assert_eq!(
+            d("https://x.org/news/20190312/story").as_deref(),
+            Some("2019-03-12")
+        );
+        assert_eq!(
+            d("https://x.org/news/story-2019-03-12.html").as_deref(),
+            Some("2019-03-12")
+        );
         assert_eq!(d("https://x.org/2019/03/story"), None);
         assert_eq!(d("https://x.org/id/201903121234"), None);
         assert_eq!(d("https://2019-03-12.x.org/story"), None);
@@ -1083,7 +1163,10 @@ mod tests {
     #[test]
     fn labels_tell_updates_from_publication() {
         assert_eq!(label_of("Updated: March 13, 2019"), Some(true));
-        assert_eq!(label_of("Published March 12, 2019, updated March 13"), Some(false));
+        assert_eq!(
+            label_of("Published March 12, 2019, updated March 13"),
+            Some(false)
+        );
         assert_eq!(label_of("Aktualisiert am 13.03.2019"), Some(true));
         assert_eq!(label_of("March 12, 2019"), None);
     }

@@ -92,7 +92,13 @@ pub struct DateAttr {
 }
 
 const PUBLISHED_CLASS_WORDS: &[&str] = &[
-    "published", "publish", "pubdate", "posted", "created", "publication", "postdate",
+    "published",
+    "publish",
+    "pubdate",
+    "posted",
+    "created",
+    "publication",
+    "postdate",
 ];
 const UPDATED_CLASS_WORDS: &[&str] = &["updated", "modified", "update", "lastmod"];
 

@@ -307,8 +307,19 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
 
 /// Separators sites put between the headline and their name in `<title>`.
 const TITLE_SEPARATORS: &[&str] = &[
-    " | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : ",
+    " | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : ", " － ", " ｜ ", "｜",
 ];
+
+/// Words in a title part; scripts written without spaces count one word per three
+/// characters, so "a long head, a short tail" reads the same in Japanese or Chinese.
+fn title_words(s: &str) -> usize {
+    let spaced = s.split_whitespace().count();
+    let cjk = s
+        .chars()
+        .filter(|c| matches!(*c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF))
+        .count();
+    spaced.max(cjk / 3)
+}
 
 /// Removes a " | Site" (or "Site | ") part from a page title.
 pub fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
@@ -317,7 +328,7 @@ pub fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
         if let Some(pos) = title.rfind(sep) {
             let (head, tail) = (&title[..pos], &title[pos + sep.len()..]);
             let tail_is_site = site_name.is_some_and(|s| tail.eq_ignore_ascii_case(s.trim()))
-                || (tail.split_whitespace().count() <= 4 && head.split_whitespace().count() >= 3);
+                || (title_words(tail) <= 4 && title_words(head) >= 3);
             if tail_is_site && !head.trim().is_empty() {
                 return strip_site_suffix(head.trim(), site_name);
             }
@@ -374,12 +385,57 @@ pub fn clean_authors(raw: &[String]) -> Vec<String> {
 /// Role words stripped from the end of a name ("Jane Doe, Senior Reporter" is split at the
 /// comma already; "Jane Doe Staff Writer" is not).
 const ROLE_WORDS: &[&str] = &[
-    "staff", "writer", "reporter", "correspondent", "editor", "contributor", "columnist",
-    "senior", "chief", "political", "special", "foreign", "freelance", "contributing",
-    "associate", "deputy", "managing", "executive", "redakteur", "redakteurin", "korrespondent",
-    "korrespondentin", "journaliste", "correspondant", "redacción", "redaccion", "periodista",
-    "redattore", "redactie",
+    "staff",
+    "writer",
+    "reporter",
+    "correspondent",
+    "editor",
+    "contributor",
+    "columnist",
+    "senior",
+    "chief",
+    "political",
+    "special",
+    "foreign",
+    "freelance",
+    "contributing",
+    "associate",
+    "deputy",
+    "managing",
+    "executive",
+    "redakteur",
+    "redakteurin",
+    "korrespondent",
+    "korrespondentin",
+    "journaliste",
+    "correspondant",
+    "redacción",
+    "redaccion",
+    "periodista",
+    "redattore",
+    "redactie",
+    "ceo",
+    "founder",
+    "cofounder",
+    "co-founder",
+    "president",
 ];
+
+/// Lower-case particles that belong to names ("Ursula von der Leyen", "Vincent van Gogh").
+const NAME_PARTICLES: &[&str] = &[
+    "van", "von", "der", "den", "de", "del", "della", "di", "da", "do", "dos", "du", "la", "le",
+    "bin", "al", "el", "y", "e", "ten", "ter", "zu",
+];
+
+/// A phrase with a lower-case word that is not a name particle ("View author archive",
+/// "Get author RSS feed") is a link label, not a name.
+fn has_non_name_word(s: &str) -> bool {
+    s.split_whitespace().skip(1).any(|w| {
+        w.chars().next().is_some_and(char::is_lowercase)
+            && !NAME_PARTICLES.contains(&w)
+            && !w.contains('.')
+    })
+}
 
 /// Short words that introduce a date cut off after a name ("Marie Dupont le 12 mars").
 const DATE_INTRO_WORDS: &[&str] = &[
@@ -388,8 +444,27 @@ const DATE_INTRO_WORDS: &[&str] = &[
 
 /// Words after which a byline stops naming people: dates, places, update labels.
 const NAME_STOPS: &[&str] = &[
-    " updated", " update", " published", " posted", " on ", " am ", " at ", " in ", " aus ", " from ", " für ", " for ", " pour ", " para ", " per ", " um ",
-    " photo", " photos", " video", " last ", " ago",
+    " updated",
+    " update",
+    " published",
+    " posted",
+    " on ",
+    " am ",
+    " at ",
+    " in ",
+    " aus ",
+    " from ",
+    " für ",
+    " for ",
+    " pour ",
+    " para ",
+    " per ",
+    " um ",
+    " photo",
+    " photos",
+    " video",
+    " last ",
+    " ago",
 ];
 
 fn split_names(entry: &str) -> Vec<String> {
@@ -498,6 +573,7 @@ fn clean_name(part: &str) -> String {
         && words.last().is_some_and(|w| {
             ROLE_WORDS.iter().any(|r| w.eq_ignore_ascii_case(r))
                 || DATE_INTRO_WORDS.contains(w)
+                || crate::dates::is_month_word(w)
         })
     {
         words.pop();
@@ -513,6 +589,7 @@ fn clean_name(part: &str) -> String {
         || s.len() > 80
         || NOT_PEOPLE.iter().any(|n| s.eq_ignore_ascii_case(n))
         || ROLE_WORDS.iter().any(|r| s.eq_ignore_ascii_case(r))
+        || has_non_name_word(s)
     {
         return String::new();
     }
@@ -654,8 +731,21 @@ mod tests {
             "Reuters".to_owned(),
             "https://example.org/staff/x".to_owned(),
             "Updated 12:30".to_owned(),
+            "View author archive".to_owned(),
+            "By Laura Adkins December 28, 2016".to_owned(),
+            "Gina Trapani, CEO".to_owned(),
+            "Ursula von der Leyen".to_owned(),
         ];
-        assert_eq!(clean_authors(&raw), vec!["Jane Roe", "John Smith"]);
+        assert_eq!(
+            clean_authors(&raw),
+            vec![
+                "Jane Roe",
+                "John Smith",
+                "Laura Adkins",
+                "Gina Trapani",
+                "Ursula von der Leyen"
+            ]
+        );
     }
 
     #[test]

@@ -91,7 +91,8 @@ fn load(dir: &Path) -> anyhow::Result<Vec<Page>> {
         let expected: Expected = serde_json::from_str(line)
             .with_context(|| format!("parsing {} line {}", path.display(), n + 1))?;
         let file = dir.join(&expected.file);
-        let mut bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        let mut bytes =
+            std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
         if expected.file.ends_with(".gz") {
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(bytes.as_slice())
@@ -400,19 +401,12 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             .or_default()
             .push(r);
         by_source
-            .entry(
-                p.expected
-                    .source
-                    .clone()
-                    .unwrap_or_else(|| "-".to_owned()),
-            )
+            .entry(p.expected.source.clone().unwrap_or_else(|| "-".to_owned()))
             .or_default()
             .push(r);
     }
-    let by_lang: BTreeMap<String, Value> = by_lang
-        .into_iter()
-        .map(|(k, v)| (k, metrics(&v)))
-        .collect();
+    let by_lang: BTreeMap<String, Value> =
+        by_lang.into_iter().map(|(k, v)| (k, metrics(&v))).collect();
     let by_source: BTreeMap<String, Value> = by_source
         .into_iter()
         .map(|(k, v)| (k, metrics(&v)))
@@ -495,7 +489,10 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             "{}",
             serde_json::to_string_pretty(&page_report(&pages[i], &outputs[i], &results[i]))?
         );
-        eprintln!("-- text:\n{}", outputs[i].text.chars().take(1500).collect::<String>());
+        eprintln!(
+            "-- text:\n{}",
+            outputs[i].text.chars().take(1500).collect::<String>()
+        );
     }
     Ok(())
 }
@@ -537,7 +534,10 @@ mod tests {
             expected_day("2019-03-12T23:30:00"),
             NaiveDate::from_ymd_opt(2019, 3, 12)
         );
-        assert_eq!(expected_day("2019-03-12"), NaiveDate::from_ymd_opt(2019, 3, 12));
+        assert_eq!(
+            expected_day("2019-03-12"),
+            NaiveDate::from_ymd_opt(2019, 3, 12)
+        );
     }
 
     #[test]
@@ -557,6 +557,9 @@ mod tests {
             snippet_hit("The storm reached the coast at dawn on Tuesday", text),
             (true, true)
         );
-        assert_eq!(snippet_hit("The storm left the coast", text), (false, false));
+        assert_eq!(
+            snippet_hit("The storm left the coast", text),
+            (false, false)
+        );
     }
 }
