@@ -1009,6 +1009,17 @@ impl TextDates<'_> {
             }
             return;
         }
+        // "Published 12.03.2019 · Updated 14.03.2019": the update sits after its label.
+        if self.updated.is_none() {
+            let lower = context.to_lowercase();
+            if let Some(pos) = UPDATE_WORDS.iter().filter_map(|w| lower.find(w)).min()
+                && let Some(later) = lower.get(pos..)
+                && let Some(u) = find_text_date(later, self.order).and_then(|f| f.utc())
+                && (self.plausible)(u)
+            {
+                self.updated = Some(u);
+            }
+        }
         let distance = self.h1.map_or(at, |h| h.abs_diff(at));
         if self.published.is_none_or(|(best, _)| distance < best) {
             self.published = Some((distance, date));

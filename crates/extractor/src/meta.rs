@@ -590,6 +590,7 @@ fn clean_name(part: &str) -> String {
         || NOT_PEOPLE.iter().any(|n| s.eq_ignore_ascii_case(n))
         || ROLE_WORDS.iter().any(|r| s.eq_ignore_ascii_case(r))
         || has_non_name_word(s)
+        || DATE_INTRO_WORDS.contains(&s)
     {
         return String::new();
     }
