@@ -76,6 +76,11 @@ pub struct Extraction {
     pub quality: f32,
     /// What went wrong or looked suspicious, as short stable phrases.
     pub warnings: Vec<String>,
+    /// Where `published_at` came from: `"json-ld"`, `"meta"`, `"microdata"`, `"time"`,
+    /// `"url"`, `"text"`, `"copyright"`, `"feed"`; `None` when there is no date. An additive
+    /// field of `newswire.record/1`: readers of older records see it missing.
+    #[serde(default)]
+    pub date_source: Option<String>,
 }
 
 fn rfc3339<S: Serializer>(value: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -130,6 +135,7 @@ mod tests {
                 method: "dom".into(),
                 quality: 0.9,
                 warnings: vec![],
+                date_source: Some("meta".into()),
             },
         }
     }

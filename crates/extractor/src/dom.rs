@@ -76,7 +76,31 @@ pub struct RawMeta {
     pub itemprops: Vec<(String, String)>,
     /// The page has a `<frameset>` or its body is made of `<iframe>`s only.
     pub frames: bool,
+    /// Machine dates in attributes: `<time datetime>`, `<abbr title>` with a date class,
+    /// `datetime`/`data-published`/`data-date` on any element, in page order.
+    pub date_attrs: Vec<DateAttr>,
 }
+
+/// A date value found in an attribute, with what the element's class says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateAttr {
+    pub value: String,
+    /// The class/id says published/posted/created (or the element is `<time pubdate>`).
+    pub published_class: bool,
+    /// The class/id says updated/modified.
+    pub updated_class: bool,
+}
+
+const PUBLISHED_CLASS_WORDS: &[&str] = &[
+    "published",
+    "publish",
+    "pubdate",
+    "posted",
+    "created",
+    "publication",
+    "postdate",
+];
+const UPDATED_CLASS_WORDS: &[&str] = &["updated", "modified", "update", "lastmod"];
 
 /// The flattened page.
 #[derive(Debug, Default)]
@@ -253,7 +277,7 @@ const CONTENT_MARKERS: &[&str] = &[
     "articletext",
 ];
 
-fn has_word(class_id: &str, words: &[&str]) -> bool {
+pub(crate) fn has_word(class_id: &str, words: &[&str]) -> bool {
     // Split on non-alphanumerics and on lower→upper camel-case boundaries.
     let bytes = class_id.as_bytes();
     let mut start = 0;
@@ -384,6 +408,15 @@ fn hidden_style(style: &str) -> bool {
 
 /// Walks `html` once into a [`Dom`].
 pub fn build(html: &Html) -> Dom<'_> {
+    // Without a deadline the walk always completes.
+    build_until(html, None).unwrap_or_default()
+}
+
+/// Nodes walked between two looks at the clock.
+const DEADLINE_STRIDE: usize = 4096;
+
+/// [`build`] that gives up (`None`) once `deadline` has passed.
+pub fn build_until(html: &Html, deadline: Option<std::time::Instant>) -> Option<Dom<'_>> {
     let mut dom = Dom {
         nodes: Vec::with_capacity(4096),
         meta: RawMeta::default(),
@@ -394,7 +427,12 @@ pub fn build(html: &Html) -> Dom<'_> {
     // Text capture for <title>, <h1>, JSON-LD and author elements.
     let mut capture: Option<(Capture, usize, String)> = None;
     let mut frame_count = 0usize;
-    for edge in html.tree.root().traverse() {
+    for (walked, edge) in html.tree.root().traverse().enumerate() {
+        if walked % DEADLINE_STRIDE == DEADLINE_STRIDE - 1
+            && deadline.is_some_and(|at| std::time::Instant::now() >= at)
+        {
+            return None;
+        }
         match edge {
             Edge::Open(node_ref) => match node_ref.value() {
                 ScraperNode::Element(el) => {
@@ -411,6 +449,8 @@ pub fn build(html: &Html) -> Dom<'_> {
                     let mut json_ld = false;
                     let mut datetime = None;
                     let mut pubdate = false;
+                    let mut title_attr = None;
+                    let mut data_date = None;
                     for (key, value) in el.attrs() {
                         match key {
                             "class" | "id" => {
@@ -433,6 +473,9 @@ pub fn build(html: &Html) -> Dom<'_> {
                             }
                             "datetime" => datetime = Some(value),
                             "pubdate" => pubdate = true,
+                            "title" if name == "abbr" => title_attr = Some(value),
+                            "data-published" | "data-date" | "data-publish-date"
+                            | "data-timestamp" | "data-datetime" => data_date = Some(value),
                             "lang" if name == "html" => dom.meta.lang = Some(value.to_owned()),
                             "href"
                                 if name == "link"
@@ -474,6 +517,30 @@ pub fn build(html: &Html) -> Dom<'_> {
                         dom.meta
                             .metas
                             .push((prop.to_ascii_lowercase(), dt.to_owned()));
+                    }
+                    let date_value = datetime.or(data_date).or_else(|| {
+                        title_attr.filter(|_| {
+                            let lower = class_id.to_ascii_lowercase();
+                            lower.contains("date")
+                                || lower.contains("publish")
+                                || lower.contains("time")
+                        })
+                    });
+                    if let Some(value) = date_value
+                        && dom.meta.date_attrs.len() < 200
+                    {
+                        let itemprop_published =
+                            itemprop.is_some_and(|p| p.eq_ignore_ascii_case("datePublished"));
+                        let itemprop_updated =
+                            itemprop.is_some_and(|p| p.eq_ignore_ascii_case("dateModified"));
+                        dom.meta.date_attrs.push(DateAttr {
+                            value: value.to_owned(),
+                            published_class: pubdate
+                                || itemprop_published
+                                || has_word(&class_id, PUBLISHED_CLASS_WORDS),
+                            updated_class: itemprop_updated
+                                || has_word(&class_id, UPDATED_CLASS_WORDS),
+                        });
                     }
                     if name == "frameset" || name == "frame" || name == "iframe" {
                         frame_count += 1;
@@ -588,7 +655,7 @@ pub fn build(html: &Html) -> Dom<'_> {
             p = dom.nodes[p].parent;
         }
     }
-    dom
+    Some(dom)
 }
 
 #[derive(Debug)]

@@ -20,11 +20,15 @@
 //! bot challenge), which falls back to the feed's own content.
 
 mod body;
+mod bylines;
+pub mod dates;
 mod dom;
 pub mod guard;
 pub mod meta;
 pub mod score;
 mod text;
+
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 pub use guard::Limits;
@@ -72,6 +76,30 @@ pub struct Article {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExtractOptions {
     pub limits: Limits,
+    /// When the page was fetched: dates after it (plus one day) are implausible. `None`
+    /// reads the clock once (the only clock read of the extractor).
+    pub fetched_at: Option<DateTime<Utc>>,
+}
+
+/// Why [`extract_until`] gave up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    /// The deadline passed; `stage` names the step that was running.
+    #[error("extraction deadline exceeded during {stage}")]
+    DeadlineExceeded { stage: &'static str },
+}
+
+/// A point in time the extraction must not run past.
+#[derive(Debug, Clone, Copy)]
+struct Deadline(Option<Instant>);
+
+impl Deadline {
+    fn check(self, stage: &'static str) -> Result<(), ExtractError> {
+        match self.0 {
+            Some(at) if Instant::now() >= at => Err(ExtractError::DeadlineExceeded { stage }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Stable warning phrases (the pipeline and dashboards may match on them).
@@ -99,15 +127,49 @@ pub fn extract_with(
     hints: &FeedHints,
     options: &ExtractOptions,
 ) -> Article {
+    match extract_inner(html, url, hints, options, Deadline(None)) {
+        Ok(article) => article,
+        // Unreachable without a deadline; the feed's own content is the honest fallback.
+        Err(e) => from_feed(hints, url, &e.to_string()),
+    }
+}
+
+/// [`extract_with`] that stops once `deadline` has passed: the deadline is checked between
+/// stages and inside the page walk, so a slow page gives its worker back instead of running
+/// on. Parsing itself (html5ever) is not interruptible; the guard's size and depth limits
+/// bound it.
+pub fn extract_until(
+    html: &str,
+    url: Option<&Url>,
+    hints: &FeedHints,
+    options: &ExtractOptions,
+    deadline: Instant,
+) -> Result<Article, ExtractError> {
+    extract_inner(html, url, hints, options, Deadline(Some(deadline)))
+}
+
+fn extract_inner(
+    html: &str,
+    url: Option<&Url>,
+    hints: &FeedHints,
+    options: &ExtractOptions,
+    deadline: Deadline,
+) -> Result<Article, ExtractError> {
+    deadline.check("start")?;
     let guarded = guard::guard(html, &options.limits);
     if guarded.refused {
         let warning = guarded.warnings.join("; ");
-        return from_feed(hints, url, &warning);
+        return Ok(from_feed(hints, url, &warning));
     }
     let mut warnings = guarded.warnings;
+    deadline.check("guard")?;
     let parsed = scraper::Html::parse_document(&guarded.html);
-    let page = dom::build(&parsed);
+    deadline.check("parse")?;
+    let page = dom::build_until(&parsed, deadline.0)
+        .ok_or(ExtractError::DeadlineExceeded { stage: "page walk" })?;
+    deadline.check("page walk")?;
     let found = body::extract_body(&page, options.limits.max_text_bytes);
+    deadline.check("body")?;
     let ld = meta::json_ld_article(&page.meta.json_ld);
 
     let (mut text, mut method) = (found.text, "dom");
@@ -121,7 +183,37 @@ pub fn extract_with(
         warnings.push(warnings::RELAXED.to_owned());
     }
 
-    let mut article = metadata(&page.meta, &ld, url, hints);
+    let mut article = metadata(&page, &ld, url, hints);
+    let declared_language = [
+        page.meta.lang.as_deref(),
+        meta::meta_value(&page.meta, &["content-language", "language", "og:locale"]),
+        ld.language.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|l| !l.trim().is_empty());
+    let page_url = url.map(Url::as_str);
+    let found_dates = dates::find_dates(
+        &page,
+        &dates::DateInputs {
+            ld: &ld,
+            url: page_url,
+            language: declared_language,
+            now: options.fetched_at.unwrap_or_else(Utc::now),
+        },
+    );
+    deadline.check("dates")?;
+    let (published_at, date_source) = match (found_dates.published, hints.published_at) {
+        (Some(d), _) => (
+            Some(d),
+            found_dates.published_source.map(|s| s.as_str().to_owned()),
+        ),
+        (None, Some(d)) => (Some(d), Some(dates::DateSource::Feed.as_str().to_owned())),
+        (None, None) => (None, None),
+    };
+    article.published_at = published_at;
+    article.updated_at = found_dates.updated.or(hints.updated_at);
+    article.extraction.date_source = date_source;
     if method == "dom"
         && let Some(title) = article.title.as_deref()
     {
@@ -153,12 +245,14 @@ pub fn extract_with(
     article.language = language(&page.meta, &ld, hints, &text, &mut warnings);
     let quality = quality(method, &text, found.link_density, &warnings);
     article.text = text;
+    let date_source = article.extraction.date_source.take();
     article.extraction = Extraction {
         method: method.to_owned(),
         quality,
         warnings,
+        date_source,
     };
-    article
+    Ok(article)
 }
 
 /// Builds the article from the feed entry alone (non-HTML link, page unavailable, paywall):
@@ -202,6 +296,7 @@ pub fn from_feed(hints: &FeedHints, url: Option<&Url>, warning: &str) -> Article
             method: "feed".to_owned(),
             quality,
             warnings,
+            date_source: hints.published_at.map(|_| "feed".to_owned()),
         },
     }
 }
@@ -291,11 +386,12 @@ fn json_ld_body_preferred(ld_body: &str, dom_text: &str) -> bool {
 }
 
 fn metadata(
-    raw: &dom::RawMeta,
+    page: &dom::Dom<'_>,
     ld: &meta::JsonLdArticle,
     url: Option<&Url>,
     hints: &FeedHints,
 ) -> Article {
+    let raw = &page.meta;
     let m = |keys: &[&str]| meta::meta_value(raw, keys).map(str::to_owned);
     let site_name = m(&["og:site_name", "application-name", "twitter:site"])
         .or_else(|| ld.publisher.clone())
@@ -348,61 +444,18 @@ fn metadata(
         authors = meta::clean_authors(&raw.author_elements);
     }
     if authors.is_empty() {
+        authors = meta::clean_authors(&bylines::byline_elements(page));
+    }
+    if authors.is_empty()
+        && let Some(line) = bylines::byline_line(page)
+    {
+        authors = meta::clean_authors(&[line]);
+    }
+    if authors.is_empty() {
         authors = meta::clean_authors(&hints.authors);
     }
 
-    let published = [
-        ld.published.clone(),
-        m(&[
-            "article:published_time",
-            "og:published_time",
-            "og:article:published_time",
-        ]),
-        m(&[
-            "dc.date",
-            "dcterms.created",
-            "dc.date.issued",
-            "dcterms.issued",
-            "dc.date.created",
-        ]),
-        m(&[
-            "date",
-            "pubdate",
-            "publishdate",
-            "publish-date",
-            "publish_date",
-            "article.published",
-            "sailthru.date",
-            "parsely-pub-date",
-            "datepublished",
-        ]),
-        itemprop("datepublished"),
-        raw.times
-            .iter()
-            .find(|(_, p)| *p)
-            .or(raw.times.first())
-            .map(|(d, _)| d.clone()),
-    ]
-    .into_iter()
-    .flatten()
-    .find_map(|d| meta::parse_date(&d))
-    .or(hints.published_at);
-    let updated = [
-        ld.modified.clone(),
-        m(&[
-            "article:modified_time",
-            "og:updated_time",
-            "dcterms.modified",
-            "dc.date.modified",
-            "last-modified",
-            "datemodified",
-        ]),
-    ]
-    .into_iter()
-    .flatten()
-    .find_map(|d| meta::parse_date(&d))
-    .or(hints.updated_at);
-
+    // Dates are searched over the whole page by `dates::find_dates` (set by the caller).
     let summary = ld
         .description
         .clone()
@@ -464,8 +517,6 @@ fn metadata(
     Article {
         title,
         authors,
-        published_at: published,
-        updated_at: updated,
         summary,
         image,
         tags,

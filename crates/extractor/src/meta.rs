@@ -6,12 +6,7 @@
 //! - authors: JSON-LD `author` → `<meta name=author>` → `article:author` (when not a URL)
 //!   → `dc.creator` → `parsely-author`/`sailthru.author` → microdata/`rel=author` elements
 //!   → feed;
-//! - published: JSON-LD `datePublished` → `article:published_time` → `og:published_time`
-//!   → Dublin Core `dc.date`/`dcterms.created`/`dc.date.issued` → `<meta name=date|pubdate|
-//!   publish-date|…>` → microdata `datePublished` → `<time pubdate>`/first `<time datetime>`
-//!   → feed; updated: JSON-LD `dateModified` → `article:modified_time` → `og:updated_time` →
-//!   `dcterms.modified` → `<meta name=last-modified>` → feed.
-//!   Dates must carry a date in machine form; text like "2 hours ago" is never read.
+//! - published/updated: see `crate::dates` (every source a page gives, with its name);
 //! - language: `<html lang>` → `content-language` → JSON-LD `inLanguage` → `og:locale`
 //!   → feed, then checked against the text with whatlang;
 //! - summary: JSON-LD `description` → `og:description` → `twitter:description` →
@@ -123,13 +118,60 @@ fn url_of(v: &Value) -> Option<String> {
     }
 }
 
+fn is_organization(v: &Value) -> bool {
+    let is_org = |t: &str| {
+        matches!(
+            t.rsplit(['/', ':']).next().unwrap_or(t),
+            "Organization" | "NewsMediaOrganization" | "Corporation" | "GovernmentOrganization"
+        )
+    };
+    match v.get("@type") {
+        Some(Value::String(t)) => is_org(t),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).any(is_org),
+        _ => false,
+    }
+}
+
+/// Author names; organisations are listed only when no person is named (the page then
+/// says the organisation is the author).
 fn names_of(v: &Value, out: &mut Vec<String>) {
+    let mut people = Vec::new();
+    let mut organisations = Vec::new();
+    collect_names(v, &mut people, &mut organisations, 0);
+    if people.is_empty() {
+        out.extend(organisations);
+    } else {
+        out.extend(people);
+    }
+}
+
+fn collect_names(v: &Value, people: &mut Vec<String>, orgs: &mut Vec<String>, depth: usize) {
+    if depth > 6 {
+        return;
+    }
     match v {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(a) => a.iter().for_each(|x| names_of(x, out)),
+        Value::String(s) => people.push(s.clone()),
+        Value::Array(a) => a
+            .iter()
+            .for_each(|x| collect_names(x, people, orgs, depth + 1)),
         Value::Object(o) => {
-            if let Some(name) = o.get("name").and_then(string_of) {
-                out.push(name);
+            let name = o.get("name").and_then(string_of).or_else(|| {
+                // schema.org Person split into given and family names.
+                let given = o.get("givenName").and_then(string_of)?;
+                let family = o.get("familyName").and_then(string_of).unwrap_or_default();
+                Some(format!("{given} {family}").trim().to_owned())
+            });
+            match name {
+                Some(name) if is_organization(v) => orgs.push(name),
+                Some(name) => people.push(name),
+                None => {
+                    // Nested: {"author": {"@list": [...]}} or {"person": {...}}.
+                    for key in ["@list", "person", "author"] {
+                        if let Some(inner) = o.get(key) {
+                            collect_names(inner, people, orgs, depth + 1);
+                        }
+                    }
+                }
             }
         }
         _ => {}
@@ -265,8 +307,19 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
 
 /// Separators sites put between the headline and their name in `<title>`.
 const TITLE_SEPARATORS: &[&str] = &[
-    " | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : ",
+    " | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : ", " － ", " ｜ ", "｜",
 ];
+
+/// Words in a title part; scripts written without spaces count one word per three
+/// characters, so "a long head, a short tail" reads the same in Japanese or Chinese.
+fn title_words(s: &str) -> usize {
+    let spaced = s.split_whitespace().count();
+    let cjk = s
+        .chars()
+        .filter(|c| matches!(*c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF))
+        .count();
+    spaced.max(cjk / 3)
+}
 
 /// Removes a " | Site" (or "Site | ") part from a page title.
 pub fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
@@ -275,7 +328,7 @@ pub fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
         if let Some(pos) = title.rfind(sep) {
             let (head, tail) = (&title[..pos], &title[pos + sep.len()..]);
             let tail_is_site = site_name.is_some_and(|s| tail.eq_ignore_ascii_case(s.trim()))
-                || (tail.split_whitespace().count() <= 4 && head.split_whitespace().count() >= 3);
+                || (title_words(tail) <= 4 && title_words(head) >= 3);
             if tail_is_site && !head.trim().is_empty() {
                 return strip_site_suffix(head.trim(), site_name);
             }
@@ -318,7 +371,7 @@ pub fn clean_authors(raw: &[String]) -> Vec<String> {
     for entry in raw {
         let entry = normalize_space(entry);
         for part in split_names(&entry) {
-            let name = clean_name(part);
+            let name = clean_name(&part);
             if name.is_empty() || out.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
                 continue;
             }
@@ -329,19 +382,123 @@ pub fn clean_authors(raw: &[String]) -> Vec<String> {
     out
 }
 
-fn split_names(entry: &str) -> Vec<&str> {
-    let mut parts = vec![entry];
-    for sep in [
-        ",", ";", " and ", " & ", " und ", " e ", " y ", " et ", "|", " with ",
-    ] {
-        parts = parts.into_iter().flat_map(|p| p.split(sep)).collect();
+/// Role words stripped from the end of a name ("Jane Doe, Senior Reporter" is split at the
+/// comma already; "Jane Doe Staff Writer" is not).
+const ROLE_WORDS: &[&str] = &[
+    "staff",
+    "writer",
+    "reporter",
+    "correspondent",
+    "editor",
+    "contributor",
+    "columnist",
+    "senior",
+    "chief",
+    "political",
+    "special",
+    "foreign",
+    "freelance",
+    "contributing",
+    "associate",
+    "deputy",
+    "managing",
+    "executive",
+    "redakteur",
+    "redakteurin",
+    "korrespondent",
+    "korrespondentin",
+    "journaliste",
+    "correspondant",
+    "redacción",
+    "redaccion",
+    "periodista",
+    "redattore",
+    "redactie",
+    "ceo",
+    "founder",
+    "cofounder",
+    "co-founder",
+    "president",
+];
+
+/// Lower-case particles that belong to names ("Ursula von der Leyen", "Vincent van Gogh").
+const NAME_PARTICLES: &[&str] = &[
+    "van", "von", "der", "den", "de", "del", "della", "di", "da", "do", "dos", "du", "la", "le",
+    "bin", "al", "el", "y", "e", "ten", "ter", "zu",
+];
+
+/// A phrase with a lower-case word that is not a name particle ("View author archive",
+/// "Get author RSS feed") is a link label, not a name.
+fn has_non_name_word(s: &str) -> bool {
+    s.split_whitespace().skip(1).any(|w| {
+        w.chars().next().is_some_and(char::is_lowercase)
+            && !NAME_PARTICLES.contains(&w)
+            && !w.contains('.')
+    })
+}
+
+/// Short words that introduce a date cut off after a name ("Marie Dupont le 12 mars").
+const DATE_INTRO_WORDS: &[&str] = &[
+    "le", "el", "il", "am", "on", "at", "de", "du", "la", "à", "um", "op", "w", "dnia", "vom",
+];
+
+/// Words after which a byline stops naming people: dates, places, update labels.
+const NAME_STOPS: &[&str] = &[
+    " updated",
+    " update",
+    " published",
+    " posted",
+    " on ",
+    " am ",
+    " at ",
+    " in ",
+    " aus ",
+    " from ",
+    " für ",
+    " for ",
+    " pour ",
+    " para ",
+    " per ",
+    " um ",
+    " photo",
+    " photos",
+    " video",
+    " last ",
+    " ago",
+];
+
+fn split_names(entry: &str) -> Vec<String> {
+    let lower = entry.to_lowercase();
+    // Dutch "Door A en B": "en" joins names only after a Dutch "door"; elsewhere ("Por A en
+    // Madrid") it starts a place.
+    let dutch = lower.starts_with("door ");
+    let mut parts = vec![entry.to_owned()];
+    let mut seps = vec![
+        ",", ";", " and ", " & ", " und ", " e ", " y ", " et ", "|", " with ", " mit ", " avec ",
+        " con ", " i ", " og ", " och ", " oraz ", " a ", " / ", " • ", " · ",
+    ];
+    if dutch {
+        seps.push(" en ");
+    }
+    for sep in seps {
+        parts = parts
+            .into_iter()
+            .flat_map(|p| p.split(sep).map(str::to_owned).collect::<Vec<_>>())
+            .collect();
     }
     parts
 }
 
-fn clean_name(part: &str) -> String {
-    let mut s = part.trim();
+fn strip_by_prefix(s: &str) -> &str {
+    let mut s = s.trim();
     for prefix in [
+        "written by ",
+        "words by ",
+        "story by ",
+        "posted by ",
+        "published by ",
+        "reported by ",
+        "text by ",
         "by ",
         "by:",
         "von ",
@@ -349,10 +506,16 @@ fn clean_name(part: &str) -> String {
         "par ",
         "di ",
         "door ",
-        "written by ",
-        "words by ",
+        "przez ",
         "autor:",
+        "autorin:",
+        "autor ",
+        "autorin ",
         "author:",
+        "auteur:",
+        "text:",
+        "texte:",
+        "texto:",
     ] {
         if s.len() > prefix.len()
             && let Some(rest) = s.get(prefix.len()..)
@@ -362,6 +525,60 @@ fn clean_name(part: &str) -> String {
             s = rest.trim();
         }
     }
+    s
+}
+
+fn clean_name(part: &str) -> String {
+    let mut s = strip_by_prefix(part);
+    // A role or outlet after a dash ("Jane Doe - Staff Writer", "Jane Doe — Reuters").
+    for dash in [" - ", " – ", " — ", " | "] {
+        if let Some(pos) = s.find(dash) {
+            s = &s[..pos];
+        }
+    }
+    // Dates, places and labels that follow the name.
+    let lower = format!(" {}", s.to_lowercase());
+    let cut = NAME_STOPS.iter().filter_map(|w| lower.find(w)).min();
+    if let Some(cut) = cut {
+        // `lower` has one leading space; ASCII stop words keep byte offsets aligned only
+        // when lowercasing kept the length, so fall back to no cut otherwise.
+        if lower.len() == s.len() + 1 && s.is_char_boundary(cut) {
+            s = &s[..cut];
+        }
+    }
+    // A name ends before its first word with a digit (a date or a time).
+    if let Some(pos) = s
+        .split_whitespace()
+        .position(|w| w.chars().any(|c| c.is_ascii_digit()))
+    {
+        let kept: Vec<&str> = s.split_whitespace().take(pos).collect();
+        if let (Some(first), Some(last)) = (kept.first(), kept.last()) {
+            let start = first.as_ptr() as usize - s.as_ptr() as usize;
+            let end = last.as_ptr() as usize + last.len() - s.as_ptr() as usize;
+            s = &s[start..end];
+        } else {
+            s = "";
+        }
+    }
+    let s = s.trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != '\'' && c != ')');
+    // "Jane Doe (Reuters)": the outlet in brackets goes.
+    let s = match s.find(" (") {
+        Some(pos) => s[..pos].trim(),
+        None => s,
+    };
+    // Trailing role words ("Jane Doe Staff Writer") and the short lower-case word that
+    // introduced a cut-off date ("Marie Dupont le", "Ana Ruiz el").
+    let mut words: Vec<&str> = s.split_whitespace().collect();
+    while words.len() > 1
+        && words.last().is_some_and(|w| {
+            ROLE_WORDS.iter().any(|r| w.eq_ignore_ascii_case(r))
+                || DATE_INTRO_WORDS.contains(w)
+                || crate::dates::is_month_word(w)
+        })
+    {
+        words.pop();
+    }
+    let s = words.join(" ");
     let s = s.trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != '\'' && c != ')');
     if s.is_empty()
         || s.contains("://")
@@ -371,14 +588,12 @@ fn clean_name(part: &str) -> String {
         || s.split_whitespace().count() > 5
         || s.len() > 80
         || NOT_PEOPLE.iter().any(|n| s.eq_ignore_ascii_case(n))
+        || ROLE_WORDS.iter().any(|r| s.eq_ignore_ascii_case(r))
+        || has_non_name_word(s)
+        || DATE_INTRO_WORDS.contains(&s)
     {
         return String::new();
     }
-    // "Jane Doe, Reuters" has been split already; "Jane Doe (Reuters)" has not.
-    let s = match s.find(" (") {
-        Some(pos) => s[..pos].trim(),
-        None => s,
-    };
     s.to_owned()
 }
 
@@ -517,8 +732,21 @@ mod tests {
             "Reuters".to_owned(),
             "https://example.org/staff/x".to_owned(),
             "Updated 12:30".to_owned(),
+            "View author archive".to_owned(),
+            "By Laura Adkins December 28, 2016".to_owned(),
+            "Gina Trapani, CEO".to_owned(),
+            "Ursula von der Leyen".to_owned(),
         ];
-        assert_eq!(clean_authors(&raw), vec!["Jane Roe", "John Smith"]);
+        assert_eq!(
+            clean_authors(&raw),
+            vec![
+                "Jane Roe",
+                "John Smith",
+                "Laura Adkins",
+                "Gina Trapani",
+                "Ursula von der Leyen"
+            ]
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `newswire eval`: scores the extractor against a corpus with ground truth.
 //!
-//! The corpus layout is the article-extraction-benchmark's: `html/<id>.html.gz` and
-//! `ground-truth.json` mapping each id to `{"articleBody", "url"}`. The metric lives in
+//! Two corpus layouts are read. The article-extraction-benchmark's: `html/<id>.html.gz` and
+//! `ground-truth.json` mapping each id to `{"articleBody", "url"}`, handled here; and
+//! `expected.jsonl` plus the pages it names (title, authors, date, body or snippet per
+//! page), handled by `crate::eval_corpus`, which documents its metrics and JSON keys. The metric lives in
 //! `newswire_extractor::score` and mirrors `shared/tools/aeb_evaluate.py`; `--dump` writes
 //! the predictions in that script's input format so the two can be compared.
 //!
@@ -22,7 +24,8 @@ use serde_json::{Value, json};
 /// Arguments of `newswire eval`.
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
-    /// Corpus directory: `html/*.html.gz` and `ground-truth.json`.
+    /// Corpus directory: `html/*.html.gz` and `ground-truth.json`, or `expected.jsonl` and
+    /// the pages it names.
     #[arg(long)]
     pub corpus: PathBuf,
     /// Print one JSON object instead of a table.
@@ -127,6 +130,9 @@ fn time_pass<F: FnOnce()>(pass: F) -> Duration {
 }
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
+    if crate::eval_corpus::is_expected_layout(&args.corpus) {
+        return crate::eval_corpus::run(args);
+    }
     let pages = load_corpus(&args.corpus)?;
     let hints = FeedHints::default();
     let n = pages.len();

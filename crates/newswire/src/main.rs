@@ -6,6 +6,7 @@
 //! process holds the state lock.
 
 mod eval;
+mod eval_corpus;
 mod feeds_cmd;
 mod metrics;
 mod notify;

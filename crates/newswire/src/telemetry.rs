@@ -8,6 +8,7 @@
 //! | [`Stats::entries`] | `entries_seen`, `entries_new` | `newswire_entries_seen_total`, `newswire_entries_new_total` |
 //! | [`Stats::page_html`], [`Stats::page_not_html`], [`Stats::page_failed`] | `pages_failed` | `newswire_pages_fetched_total{outcome}`, `newswire_page_bytes_total`, `newswire_page_failures_total{reason}` |
 //! | [`extraction_time`], [`Stats::extraction_quality`] | | `newswire_extraction_seconds`, `newswire_extraction_quality` |
+//! | [`extraction_timed_out`] | | `newswire_extraction_timeouts_total` |
 //! | [`Stats::duplicate`] | `duplicates` | `newswire_duplicates_total` |
 //! | [`Stats::committed`], [`Stats::commit_failed`] | `records_emitted`, each feed's `new_records` | `newswire_records_emitted_total{sink}`, `newswire_state_commits_total{result}`, `newswire_publish_delay_seconds` |
 //! | [`queue_depth`] | | `newswire_queue_depth{queue}` |
@@ -49,6 +50,8 @@ pub const DUPLICATES: &str = "newswire_duplicates_total";
 pub const EXTRACTION_QUALITY: &str = "newswire_extraction_quality";
 /// Wall-clock time of one page's extraction.
 pub const EXTRACTION_SECONDS: &str = "newswire_extraction_seconds";
+/// Pages whose extraction ran past `pipeline.extract_timeout` (record built from the feed).
+pub const EXTRACTION_TIMEOUTS: &str = "newswire_extraction_timeouts_total";
 /// Items waiting in the channel in front of a stage, by `queue`.
 pub const QUEUE_DEPTH: &str = "newswire_queue_depth";
 /// From an entry's `published_at` to the commit of its record.
@@ -99,6 +102,10 @@ pub fn describe() {
         "Decoded bytes of HTML pages fetched."
     );
     describe_counter!(RECORDS_EMITTED, "Records made durable, by sink.");
+    describe_counter!(
+        EXTRACTION_TIMEOUTS,
+        "Pages whose extraction ran past pipeline.extract_timeout."
+    );
     describe_counter!(
         DUPLICATES,
         "Records marked as near-duplicates of an earlier record."
@@ -361,6 +368,11 @@ impl Stats {
 /// One page's extraction took `seconds` of wall-clock time.
 pub fn extraction_time(seconds: f64) {
     metrics::histogram!(EXTRACTION_SECONDS).record(seconds);
+}
+
+/// One page's extraction stopped at its deadline (`stage` names the step it was in).
+pub fn extraction_timed_out(stage: &'static str) {
+    metrics::counter!(EXTRACTION_TIMEOUTS, "stage" => stage).increment(1);
 }
 
 /// `depth` items wait in the channel in front of the stage named `queue`.

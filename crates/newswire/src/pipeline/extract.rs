@@ -1,9 +1,9 @@
 //! The extraction stage: page → article → record, on blocking threads.
 //!
 //! Extraction is CPU-bound, so it runs on tokio's blocking pool, at most one job per
-//! worker, each with a wall-clock budget: a page that takes longer yields a record built
-//! from the feed entry (the stuck thread finishes on its own; the extractor's own guards
-//! keep that rare and bounded).
+//! worker, each with a wall-clock budget (`pipeline.extract_timeout`) that the extractor
+//! checks in its loops: a page that takes longer stops, is counted
+//! (`newswire_extraction_timeouts_total`) and yields a record built from the feed entry.
 
 use std::sync::Arc;
 
@@ -99,6 +99,9 @@ async fn extract_with_budget(
 
 /// Extracts `html` on a blocking thread within `budget`; the article from the feed entry
 /// alone when the extractor fails or runs out of time.
+///
+/// The extractor checks the deadline in its own loops and stops there, so a slow page
+/// frees its blocking thread instead of running on after its slot was handed on.
 async fn extract_page(
     html: String,
     page_url: Option<&Url>,
@@ -109,20 +112,28 @@ async fn extract_page(
     let task_hints = hints.clone();
     let task = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
-        let article = newswire_extractor::extract(&html, url.as_ref(), &task_hints);
+        let options = newswire_extractor::ExtractOptions::default();
+        let article = newswire_extractor::extract_until(
+            &html,
+            url.as_ref(),
+            &task_hints,
+            &options,
+            started + budget,
+        );
         telemetry::extraction_time(started.elapsed().as_secs_f64());
         article
     });
     let shown_url = page_url.map_or("", Url::as_str);
-    match tokio::time::timeout(budget, task).await {
+    match task.await {
         Ok(Ok(article)) => article,
-        Ok(Err(join_error)) => {
+        Ok(Err(newswire_extractor::ExtractError::DeadlineExceeded { stage })) => {
+            telemetry::extraction_timed_out(stage);
+            tracing::warn!(url = %shown_url, stage, "extraction exceeded {budget:?}");
+            newswire_extractor::from_feed(&hints, page_url, "extraction time budget exceeded")
+        }
+        Err(join_error) => {
             tracing::error!(url = %shown_url, "extractor failed: {join_error}");
             newswire_extractor::from_feed(&hints, page_url, "extractor failed on this page")
-        }
-        Err(_) => {
-            tracing::warn!(url = %shown_url, "extraction exceeded {budget:?}");
-            newswire_extractor::from_feed(&hints, page_url, "extraction time budget exceeded")
         }
     }
 }

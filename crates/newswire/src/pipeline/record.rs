@@ -121,6 +121,7 @@ impl<'a> RecordParts<'a> {
                 },
                 quality: article.extraction.quality.clamp(0.0, 1.0),
                 warnings: article.extraction.warnings,
+                date_source: article.extraction.date_source,
             },
         }
     }
