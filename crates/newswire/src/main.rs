@@ -5,20 +5,23 @@
 //! Exit codes: 0 done, 1 usage or config error, 2 state or sink failure, 75 another
 //! process holds the state lock.
 
-mod eval;
-mod feeds_cmd;
+mod commands;
+mod config_file;
+mod exit;
+mod feed_list;
 mod metrics;
 mod notify;
 mod pipeline;
 mod progress;
 mod report;
-mod setup;
+mod signals;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use commands::{eval, extract, feeds, run, state, validate};
 use tracing::level_filters::LevelFilter;
 
 #[derive(Parser, Debug)]
@@ -55,7 +58,7 @@ enum LogFormat {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the pipeline: a daemon polling every feed on its schedule, or one pass (--once).
-    Run(setup::RunArgs),
+    Run(run::RunArgs),
     /// Extract one page (file or URL) to one JSON record on stdout.
     Extract {
         /// An HTML file, or an http(s) URL to download.
@@ -78,11 +81,11 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
         #[command(subcommand)]
-        command: feeds_cmd::FeedsCommand,
+        command: feeds::FeedsCommand,
     },
     /// Inspect the state store.
     #[command(subcommand)]
-    State(setup::StateCommand),
+    State(state::StateCommand),
     /// Score the extractor against a corpus with ground truth.
     Eval(eval::EvalArgs),
 }
@@ -167,22 +170,22 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Run(args) => runtime.block_on(setup::run(args)),
+        Command::Run(args) => runtime.block_on(run::run(args)),
         Command::Extract {
             target,
             url,
             config,
-        } => runtime.block_on(setup::extract(&target, url.as_deref(), config.as_deref())),
-        Command::Validate { config } => setup::validate(&config),
+        } => runtime.block_on(extract::extract(&target, url.as_deref(), config.as_deref())),
+        Command::Validate { config } => validate::validate(&config),
         Command::Feeds { config, command } => {
-            setup::fetch_config(config.as_deref()).and_then(|fetch| {
+            config_file::fetch_config(config.as_deref()).and_then(|fetch| {
                 runtime
-                    .block_on(feeds_cmd::run(&command, &fetch))
-                    .map_err(setup::Failure::Usage)
+                    .block_on(feeds::run(&command, &fetch))
+                    .map_err(exit::Failure::Usage)
             })
         }
-        Command::State(command) => setup::state_command(&command),
-        Command::Eval(args) => eval::run(&args).map_err(setup::Failure::Usage),
+        Command::State(command) => state::state_command(&command),
+        Command::Eval(args) => eval::run(&args).map_err(exit::Failure::Usage),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
