@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use newswire_core::config::{Config, ConfigError, FetchConfig, Problem, SinkConfig};
+use newswire_core::config::{Config, ConfigError, FetchConfig, Problem, SinkConfig, SinkKind};
 
 use crate::exit::Failure;
 
@@ -29,16 +29,26 @@ pub fn read_text(path: &Path) -> Result<String, Failure> {
         .map_err(Failure::Usage)
 }
 
+/// What the command line changes in a config (`newswire run` flags).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--output`: `-` replaces the configured sinks with stdout.
+    pub output: Option<String>,
+    /// `--state`: replaces `[state] path` (relative to the working directory).
+    pub state: Option<String>,
+    /// Fault injection for tests: every JSONL sink behaves as if its disk had this many
+    /// bytes (see `JsonlSinkConfig::simulated_disk_capacity`).
+    pub simulated_disk_capacity: Option<u64>,
+}
+
 /// Loads the config and applies the command-line overrides.
-pub fn load_config(path: &Path, output: Option<&str>, state: Option<&str>) -> Result<Config, Failure> {
+pub fn load_config(path: &Path, overrides: &Overrides) -> Result<Config, Failure> {
     let mut config = read(path).map_err(|e| Failure::Usage(e.into()))?;
-    match output {
+    let state = overrides.state.as_deref();
+    match overrides.output.as_deref() {
         None => {}
         Some("-") => {
-            if config
-                .sinks
-                .iter()
-                .any(|s| *s.kind.get_ref() != SinkKind::Stdout)
+            if config.sinks.iter().any(|s| s.kind() != SinkKind::Stdout)
                 && config.state_location() != ":memory:"
                 && state.is_none()
             {
@@ -67,16 +77,20 @@ pub fn load_config(path: &Path, output: Option<&str>, state: Option<&str>) -> Re
     if config.sinks.is_empty() {
         config.sinks = vec![SinkConfig::stdout()];
     }
+    if let Some(capacity) = overrides.simulated_disk_capacity {
+        for sink in &mut config.sinks {
+            if let SinkConfig::Jsonl(jsonl) = sink {
+                jsonl.simulated_disk_capacity = Some(capacity);
+            }
+        }
+    }
     Ok(config)
 }
-
 
 /// The `[fetch]` settings of `config`, or the defaults without one.
 pub fn fetch_config(config: Option<&Path>) -> Result<FetchConfig, Failure> {
     match config {
-        Some(path) => Ok(read(path)
-            .map_err(|e| Failure::Usage(e.into()))?
-            .fetch),
+        Some(path) => Ok(read(path).map_err(|e| Failure::Usage(e.into()))?.fetch),
         None => Ok(FetchConfig::default()),
     }
 }

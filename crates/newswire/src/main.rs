@@ -177,13 +177,12 @@ fn main() -> ExitCode {
             config,
         } => runtime.block_on(extract::extract(&target, url.as_deref(), config.as_deref())),
         Command::Validate { config } => validate::validate(&config),
-        Command::Feeds { config, command } => {
-            config_file::fetch_config(config.as_deref()).and_then(|fetch| {
+        Command::Feeds { config, command } => config_file::fetch_config(config.as_deref())
+            .and_then(|fetch| {
                 runtime
                     .block_on(feeds::run(&command, &fetch))
                     .map_err(exit::Failure::Usage)
-            })
-        }
+            }),
         Command::State(command) => state::state_command(&command),
         Command::Eval(args) => eval::run(&args).map_err(exit::Failure::Usage),
     };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::config_file::load_config;
+use crate::config_file::{Overrides, load_config};
 use crate::feed_list::feed_specs;
 use crate::metrics as m;
 use crate::pipeline::FeedSpec;
@@ -14,8 +14,7 @@ use crate::pipeline::FeedSpec;
 /// What a SIGHUP needs to reload the config the way it was first loaded.
 pub struct Reloader {
     pub config: PathBuf,
-    pub output: Option<String>,
-    pub state: Option<String>,
+    pub overrides: Overrides,
     pub state_location: String,
     pub once: bool,
     pub feeds: watch::Sender<Vec<FeedSpec>>,
@@ -30,7 +29,7 @@ impl Reloader {
             return;
         }
         let file = self.config.display().to_string();
-        let loaded = load_config(&self.config, self.output.as_deref(), self.state.as_deref())
+        let loaded = load_config(&self.config, &self.overrides)
             .and_then(|config| feed_specs(&config).map(|feeds| (config, feeds)));
         match loaded {
             Ok((config, feeds)) => {

@@ -10,7 +10,7 @@ use newswire_state::{SqliteState, StateError};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::config_file::load_config;
+use crate::config_file::{Overrides, load_config};
 use crate::exit::Failure;
 use crate::feed_list::feed_specs;
 use crate::metrics::{self as m, Health};
@@ -40,8 +40,22 @@ pub struct RunArgs {
     /// Writes a JSON summary of the run (per feed: status, new records, error) to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Fault injection for tests: JSONL sinks act as if their disk held only this many
+    /// bytes (writes past it fail with ENOSPC).
+    #[arg(long, hide = true, env = "NEWSWIRE_TEST_JSONL_CAPACITY")]
+    pub simulated_disk_capacity: Option<u64>,
 }
 
+impl RunArgs {
+    /// What these flags change in the config.
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            output: self.output.clone(),
+            state: self.state.clone(),
+            simulated_disk_capacity: self.simulated_disk_capacity,
+        }
+    }
+}
 
 fn open_state(location: &str) -> Result<SqliteState, Failure> {
     if location.starts_with("nats://") {
@@ -58,7 +72,7 @@ fn open_state(location: &str) -> Result<SqliteState, Failure> {
 /// `newswire run`. Once the config is loaded, every exit writes the `--report` (status
 /// `failed` with the reason when the run could not finish).
 pub async fn run(args: RunArgs) -> Result<(), Failure> {
-    let config = load_config(&args.config, args.output.as_deref(), args.state.as_deref())?;
+    let config = load_config(&args.config, &args.overrides())?;
     // Checked before the pass, so that a finished pass cannot fail on its report.
     if let Some(path) = &args.report {
         Report::check_writable(path).map_err(Failure::Usage)?;
@@ -105,8 +119,7 @@ async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result
         shutdown.clone(),
         Reloader {
             config: args.config.clone(),
-            output: args.output.clone(),
-            state: args.state.clone(),
+            overrides: args.overrides(),
             state_location: config.state_location(),
             once: args.once,
             feeds: feeds_tx,
@@ -144,4 +157,3 @@ async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result
     }
     outcome.map_err(Failure::Runtime)
 }
-

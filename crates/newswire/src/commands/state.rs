@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use newswire_state::{SqliteState, StateStore};
 
-use crate::config_file::load_config;
+use crate::config_file::{Overrides, load_config};
 use crate::exit::Failure;
 
+/// Subcommands of `newswire state`.
 #[derive(clap::Subcommand, Debug)]
 pub enum StateCommand {
     /// Counts and sizes of what the state holds.
@@ -20,6 +21,7 @@ pub enum StateCommand {
         #[arg(long)]
         json: bool,
     },
+}
 
 /// `newswire state stats`.
 pub fn state_command(command: &StateCommand) -> Result<(), Failure> {
@@ -31,7 +33,9 @@ pub fn state_command(command: &StateCommand) -> Result<(), Failure> {
         } => {
             let location = match (state, config) {
                 (Some(state), _) => state.clone(),
-                (None, Some(config)) => load_config(config, None, None)?.state_location(),
+                (None, Some(config)) => {
+                    load_config(config, &Overrides::default())?.state_location()
+                }
                 (None, None) => {
                     return Err(Failure::Usage(anyhow::anyhow!(
                         "give --config FILE or --state PATH"

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use newswire_core::config::{Config, Problem, SinkKind, line_of, value_line};
+use newswire_core::config::{Config, Problem, SinkConfig, line_of, value_line};
 
 use crate::config_file::read_text;
 use crate::exit::Failure;
@@ -112,11 +112,10 @@ fn path_problems(config: &Config, text: &str) -> Vec<Problem> {
         }
     }
     for (index, sink) in config.sinks.iter().enumerate() {
-        if *sink.kind.get_ref() != SinkKind::Jsonl {
+        let SinkConfig::Jsonl(jsonl) = sink else {
             continue;
-        }
-        let Some(path) = &sink.path else { continue };
-        let file = config.resolve_path(path.get_ref());
+        };
+        let file = config.resolve_path(&jsonl.path);
         let Some(dir) = file.parent() else { continue };
         // A rotation pattern may put `{date}` in the directory: check what is fixed.
         if dir.to_string_lossy().contains('{') {
