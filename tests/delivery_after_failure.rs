@@ -60,7 +60,7 @@ fn queued_articles_of_a_failed_run_are_delivered_by_the_next() {
     let failed = Command::new(newswire_bin())
         .args(["run", "--once", "--config", config])
         .current_dir(dir.path())
-        .env("NEWSWIRE_TEST_JSONL_CAPACITY", "12000")
+        .env(common::JSONL_CAPACITY_ENV, "12000")
         .output()
         .unwrap();
     assert_eq!(

@@ -7,11 +7,13 @@
 //! ENTRYPOINT names a path the binary is not copied to, a unit key systemd does not know,
 //! a config key the binary rejects, a demo feed linking to a file that is not there.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use newswire_core::config::{Compression, Config, SinkKind};
+use newswire_core::config::{Compression, Config, ConfigError, SinkConfig, SinkKind};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -19,6 +21,13 @@ fn repo_root() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     // Canonical, so that paths compare equal to those read back from file:// URLs.
     std::fs::canonicalize(&root).unwrap_or(root)
+}
+
+/// A config file read and checked the way the binary does it.
+fn load_config(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    Config::from_text(&text, path)
 }
 
 fn read(relative: &str) -> String {
@@ -370,7 +379,7 @@ fn configmap_holds_a_valid_config_that_serves_the_probes() {
         std::fs::write(dir.path().join(key), value.as_str().expect("text")).expect("write");
     }
     let path = dir.path().join("newswire.toml");
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("ConfigMap newswire.toml:\n{e}"));
+    let config = load_config(&path).unwrap_or_else(|e| panic!("ConfigMap newswire.toml:\n{e}"));
     let listen = config
         .metrics
         .listen
@@ -643,12 +652,15 @@ fn systemd_units_are_hardened() {
 /// this test run (verify refuses a unit whose ExecStart binary does not exist).
 #[test]
 fn systemd_units_pass_systemd_analyze_verify() {
-    let Ok(version) = Command::new("systemd-analyze").arg("--version").output() else {
-        eprintln!("skipped: systemd-analyze is not installed");
-        return;
-    };
-    if !version.status.success() {
-        eprintln!("skipped: systemd-analyze --version failed");
+    let works = Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|version| version.status.success());
+    if !common::require(
+        "systemd_units_pass_systemd_analyze_verify",
+        "systemd-analyze is not installed or does not run",
+        works,
+    ) {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -707,10 +719,16 @@ fn systemd_units_pass_systemd_analyze_verify() {
                 "newswire.service exposure level {score} (was 1.5 when written)"
             );
         }
-        None => eprintln!(
-            "skipped exposure check: systemd-analyze security --offline unsupported here ({})",
-            String::from_utf8_lossy(&security.stderr).trim()
-        ),
+        None => {
+            common::require(
+                "systemd_units_pass_systemd_analyze_verify (exposure check)",
+                &format!(
+                    "systemd-analyze security --offline is unsupported here ({})",
+                    String::from_utf8_lossy(&security.stderr).trim()
+                ),
+                false,
+            );
+        }
     }
 }
 
@@ -720,12 +738,15 @@ fn systemd_units_pass_systemd_analyze_verify() {
 #[test]
 fn example_config_loads_with_its_opml() {
     let path = repo_root().join("config/example.toml");
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("config/example.toml:\n{e}"));
+    let config = load_config(&path).unwrap_or_else(|e| panic!("config/example.toml:\n{e}"));
     assert!(config.feeds.len() >= 10, "{} feeds", config.feeds.len());
     let jsonl = config
         .sinks
         .iter()
-        .find(|s| *s.kind.get_ref() == SinkKind::Jsonl)
+        .find_map(|s| match s {
+            SinkConfig::Jsonl(jsonl) => Some(jsonl),
+            _ => None,
+        })
         .expect("a jsonl sink");
     assert_eq!(jsonl.compress, Some(Compression::Zstd));
     assert!(jsonl.rotate_bytes.is_some() && jsonl.rotate_interval.is_some());
@@ -756,14 +777,9 @@ fn example_config_loads_with_its_opml() {
 #[test]
 fn demo_config_loads_and_every_feed_and_article_file_exists() {
     let path = repo_root().join("config/demo.toml");
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("config/demo.toml:\n{e}"));
+    let config = load_config(&path).unwrap_or_else(|e| panic!("config/demo.toml:\n{e}"));
     assert_eq!(config.state.path, ":memory:");
-    assert!(
-        config
-            .sinks
-            .iter()
-            .all(|s| *s.kind.get_ref() == SinkKind::Stdout)
-    );
+    assert!(config.sinks.iter().all(|s| s.kind() == SinkKind::Stdout));
     let mut articles = BTreeSet::new();
     for feed in &config.feeds {
         let url = config.feed_url(feed.url.get_ref()).expect("feed url");

@@ -2,8 +2,8 @@
 //! SIGKILLed a few times and restarted; records re-sent after a kill carry the same
 //! `Nats-Msg-Id`, so the stream still holds every article exactly once, as does the file.
 //!
-//! Needs a NATS server with JetStream on 127.0.0.1:4222; without one it prints why and
-//! passes. Each run uses its own stream and subject and deletes the stream at the end.
+//! Needs a NATS server with JetStream on 127.0.0.1:4222; without one it is skipped with a
+//! `SKIPPED:` line, or fails under `NEWSWIRE_REQUIRE_SERVICES=1` (see `common::require`). Each run uses its own stream and subject and deletes the stream at the end.
 //!
 //! The checks speak the NATS text protocol directly (a few lines over a TCP socket): the
 //! test package has no NATS client, and a stream's message count is one request away.
@@ -166,10 +166,15 @@ fn write_config(dir: &Path, server: &FixtureServer, stream: &str, subject: &str)
 
 #[test]
 fn records_reach_jetstream_exactly_once_across_kills() {
-    let Some(mut probe) = NatsProbe::connect() else {
-        eprintln!("skipping: no NATS server answers on {SERVER}");
+    let probe = NatsProbe::connect();
+    if !common::require(
+        "records_reach_jetstream_exactly_once_across_kills",
+        &format!("NATS not reachable at {SERVER}"),
+        probe.is_some(),
+    ) {
         return;
-    };
+    }
+    let Some(mut probe) = probe else { return };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -78,7 +78,7 @@ fn run_once(config: &Path, dir: &Path, uid: Option<u32>, env: &[(&str, &str)]) -
         ])
         .current_dir(dir)
         .env_remove("RUST_LOG")
-        .env_remove(newswire_sink::CAPACITY_HOOK_ENV);
+        .env_remove(common::JSONL_CAPACITY_ENV);
     for (key, value) in env {
         command.env(key, value);
     }
@@ -217,7 +217,7 @@ fn full_disk_stops_cleanly_and_a_restart_after_the_fix_delivers_everything_once(
         &config,
         dir.path(),
         None,
-        &[(newswire_sink::CAPACITY_HOOK_ENV, "5000")],
+        &[(common::JSONL_CAPACITY_ENV, "5000")],
     );
     let stderr = String::from_utf8_lossy(&full.stderr);
     assert!(!full.status.success(), "must fail: {stderr}");

@@ -15,6 +15,15 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 use url::Url;
 
+mod lenient;
+mod sink;
+
+pub use lenient::{line_of, value_line};
+use lenient::{line_start, read_array, read_section, read_value};
+pub use sink::{
+    Compression, JsonlSinkConfig, NatsSinkConfig, SinkConfig, SinkKind, StdoutSinkConfig,
+};
+
 /// A duration written the human way in the config: `"250ms"`, `"10m"`, `"6h"`, `"90d"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HumanDuration(pub Duration);
@@ -158,89 +167,6 @@ impl Default for FetchConfig {
     }
 }
 
-/// Kinds of `[[sink]]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SinkKind {
-    Jsonl,
-    Stdout,
-    Nats,
-}
-
-/// Compression of closed (rotated) JSONL files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Compression {
-    None,
-    Zstd,
-}
-
-/// One `[[sink]]` table. Which keys apply depends on `type`; misplaced keys are reported by
-/// [`Config::problems`].
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SinkConfig {
-    #[serde(rename = "type")]
-    pub kind: Spanned<SinkKind>,
-    /// Name used for its committed position in the state; defaults to type and path.
-    pub name: Option<String>,
-    /// jsonl: the file, or a pattern with `{date}` and `{seq}` when rotating.
-    pub path: Option<Spanned<String>>,
-    /// jsonl: fsync after this many records…
-    pub flush_records: Option<usize>,
-    /// …or after this long, whichever comes first.
-    pub flush_interval: Option<HumanDuration>,
-    /// jsonl: rotate when the file would exceed this many bytes.
-    pub rotate_bytes: Option<u64>,
-    /// jsonl: rotate when the file is older than this.
-    pub rotate_interval: Option<HumanDuration>,
-    /// jsonl: compression of rotated files.
-    pub compress: Option<Compression>,
-    /// nats: server URL, e.g. `nats://127.0.0.1:4222`.
-    pub url: Option<String>,
-    /// nats: JetStream stream name (created when missing).
-    pub stream: Option<String>,
-    /// nats: subject records are published on.
-    pub subject: Option<String>,
-}
-
-impl SinkConfig {
-    /// A stdout sink, as installed by `--output -`.
-    pub fn stdout() -> Self {
-        Self {
-            kind: Spanned::new(0..0, SinkKind::Stdout),
-            name: None,
-            path: None,
-            flush_records: None,
-            flush_interval: None,
-            rotate_bytes: None,
-            rotate_interval: None,
-            compress: None,
-            url: None,
-            stream: None,
-            subject: None,
-        }
-    }
-
-    /// Stable name under which this sink's committed position is stored.
-    pub fn state_name(&self) -> String {
-        if let Some(name) = &self.name {
-            return name.clone();
-        }
-        match self.kind.get_ref() {
-            SinkKind::Stdout => "stdout".into(),
-            SinkKind::Jsonl => format!(
-                "jsonl:{}",
-                self.path
-                    .as_ref()
-                    .map(|p| p.get_ref().as_str())
-                    .unwrap_or("")
-            ),
-            SinkKind::Nats => format!("nats:{}", self.stream.as_deref().unwrap_or("")),
-        }
-    }
-}
-
 /// One `[[feed]]` table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -336,143 +262,15 @@ pub struct ConfigError {
     pub problems: Vec<Problem>,
 }
 
-/// 1-based line of byte offset `offset` in `text`.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
-/// 1-based line of a key's value in config text: `section.key`, or `section[index].key`
-/// for arrays of tables (`sink`, `feed`). For messages about values that carry no span.
-pub fn value_line(text: &str, section: &str, index: Option<usize>, key: &str) -> Option<usize> {
-    let (root, _) = toml::de::DeTable::parse_recoverable(text);
-    let root = root.into_inner();
-    let table = root.get(section)?;
-    let table = match (table.get_ref(), index) {
-        (toml::de::DeValue::Table(_), None) => table,
-        (toml::de::DeValue::Array(array), Some(i)) => array.get(i)?,
-        _ => return None,
-    };
-    let toml::de::DeValue::Table(table) = table.get_ref() else {
-        return None;
-    };
-    table
-        .get(key)
-        .map(|value| line_of(text, value.span().start))
-}
-
-/// Byte offset where 1-based `line` starts in `text` (the end of the text past the last).
-fn line_start(text: &str, line: usize) -> usize {
-    if line <= 1 {
-        return 0;
-    }
-    text.match_indices('\n')
-        .nth(line - 2)
-        .map_or(text.len(), |(at, _)| at + 1)
-}
-
-/// Most keys set aside in one table before giving up on it (bounds the retries).
-const MAX_PROBLEMS_PER_TABLE: usize = 32;
-
-/// Deserializes one value of the document; on a failure located on one key of a table,
-/// reports it, drops that key and tries again, so every bad key of the table is reported.
-/// Returns `None` when the value cannot be read at all (the problems are reported).
-fn read_value<T: serde::de::DeserializeOwned>(
-    mut value: Spanned<toml::de::DeValue<'_>>,
-    report: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
-) -> Option<T> {
-    let mut set_aside = 0;
-    while set_aside < MAX_PROBLEMS_PER_TABLE {
-        let error = match T::deserialize(toml::de::ValueDeserializer::from(value.clone())) {
-            Ok(parsed) => return Some(parsed),
-            Err(error) => error,
-        };
-        let at = error.span().map(|s| s.start);
-        let on_a_key = |table: &toml::de::DeTable<'_>| {
-            at.is_some_and(|at| {
-                table
-                    .iter()
-                    .any(|(k, v)| k.span().contains(&at) || v.span().contains(&at))
-            })
-        };
-        match (value.get_mut(), at) {
-            (toml::de::DeValue::Table(table), Some(at)) if on_a_key(table) => {
-                report(error.span(), error.message().trim().to_string());
-                let entries = std::mem::replace(table, toml::map::Map::new());
-                *table = entries
-                    .into_iter()
-                    .filter(|(k, v)| !(k.span().contains(&at) || v.span().contains(&at)))
-                    .collect();
-                set_aside += 1;
-            }
-            _ => {
-                // A problem of the table as a whole (e.g. a missing key). After keys were
-                // set aside it is most likely their consequence: already reported.
-                if set_aside == 0 {
-                    report(error.span(), error.message().trim().to_string());
-                }
-                return None;
-            }
-        }
-    }
-    None
-}
-
-/// Reads a section into `target`, leaving the default in place when it cannot be read.
-fn read_section<T: serde::de::DeserializeOwned>(
-    value: Spanned<toml::de::DeValue<'_>>,
-    report: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
-    target: &mut T,
-) {
-    if let Some(parsed) = read_value(value, report) {
-        *target = parsed;
-    }
-}
-
-/// Reads an array of tables (`[[sink]]`, `[[feed]]`) element by element, keeping the
-/// elements that can be read.
-fn read_array<T: serde::de::DeserializeOwned>(
-    value: Spanned<toml::de::DeValue<'_>>,
-    report: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
-    name: &str,
-) -> Vec<T> {
-    let span = value.span();
-    match value.into_inner() {
-        toml::de::DeValue::Array(elements) => elements
-            .into_iter()
-            .filter_map(|element| read_value(element, report))
-            .collect(),
-        other => {
-            report(
-                Some(span),
-                format!(
-                    "`{name}` must be an array of tables ([[{name}]]), found {}",
-                    other.type_str()
-                ),
-            );
-            Vec::new()
-        }
-    }
-}
-
 impl Config {
-    /// Reads and checks the config file at `path`.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            problems: vec![Problem {
-                file: path.to_path_buf(),
-                line: None,
-                message: format!("cannot read config: {e}"),
-            }],
-        })?;
-        // Every problem at once: the semantic checks also run on what could be read, so
-        // a fix-and-retry loop does not reveal them one stage at a time.
-        let (config, mut problems) = Self::parse_lenient(&text, path);
-        problems.extend(config.problems(&text));
+    /// Parses and checks config text: every syntax, type and semantic problem at once,
+    /// each with its line. `path` names the file in messages and is the base of relative
+    /// paths; reading the file is the caller's business.
+    pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        // The semantic checks also run on what could be read, so a fix-and-retry loop
+        // does not reveal the problems one stage at a time.
+        let (config, mut problems) = Self::parse_lenient(text, path);
+        problems.extend(config.problems(text));
         problems.sort_by_key(|p| p.line.unwrap_or(0));
         problems.dedup();
         if problems.is_empty() {
@@ -539,8 +337,8 @@ impl Config {
                     read_section(value, &mut report, &mut opml);
                     config.feeds_opml = opml;
                 }
-                "sink" => config.sinks = read_array(value, &mut report, "sink"),
-                "feed" => config.feeds = read_array(value, &mut report, "feed"),
+                "sink" => config.sinks = read_array(value, &mut report, "sink", sink::read_sink),
+                "feed" => config.feeds = read_array(value, &mut report, "feed", read_value),
                 other => report(
                     Some(key.span()),
                     format!(
@@ -637,72 +435,15 @@ impl Config {
             );
         }
 
-        let mut sink_names = std::collections::HashSet::new();
-        for sink in &self.sinks {
-            let span = Some(sink.kind.span());
-            if !sink_names.insert(sink.state_name()) {
-                at(
-                    span.clone(),
-                    format!("sink {:?} is configured twice", sink.state_name()),
-                );
-            }
-            let file_keys = sink.path.is_some()
-                || sink.flush_records.is_some()
-                || sink.flush_interval.is_some()
-                || sink.rotate_bytes.is_some()
-                || sink.rotate_interval.is_some()
-                || sink.compress.is_some();
-            let nats_keys = sink.url.is_some() || sink.stream.is_some() || sink.subject.is_some();
-            match sink.kind.get_ref() {
-                SinkKind::Jsonl => {
-                    match &sink.path {
-                        None => at(
-                            span.clone(),
-                            "sink.path is required for a jsonl sink".into(),
-                        ),
-                        Some(p) if p.get_ref().trim().is_empty() => {
-                            at(Some(p.span()), "sink.path is empty".into())
-                        }
-                        Some(_) => {}
-                    }
-                    if nats_keys {
-                        at(
-                            span.clone(),
-                            "sink.url/stream/subject only apply to a nats sink".into(),
-                        );
-                    }
-                    if sink.flush_records == Some(0) {
-                        at(span.clone(), "sink.flush_records must be at least 1".into());
-                    }
-                    if sink.rotate_bytes == Some(0) {
-                        at(span, "sink.rotate_bytes must be positive".into());
-                    }
-                }
-                SinkKind::Stdout => {
-                    if file_keys || nats_keys {
-                        at(
-                            span,
-                            "a stdout sink takes no path, rotation or nats keys".into(),
-                        );
-                    }
-                }
-                SinkKind::Nats => {
-                    if sink.url.is_none() {
-                        at(
-                            span.clone(),
-                            "sink.url is required for a nats sink (e.g. \"nats://127.0.0.1:4222\")"
-                                .into(),
-                        );
-                    }
-                    if file_keys {
-                        at(
-                            span,
-                            "sink.path/flush/rotate/compress only apply to a jsonl sink".into(),
-                        );
-                    }
-                }
-            }
-        }
+        sink::sink_problems(&self.sinks, |index, name, message| {
+            let place = value_line(text, "sink", Some(index), name)
+                .or_else(|| value_line(text, "sink", Some(index), "type"))
+                .map(|line| {
+                    let start = line_start(text, line);
+                    start..start
+                });
+            at(place, message);
+        });
 
         let mut seen = std::collections::HashMap::new();
         for feed in &self.feeds {
@@ -774,13 +515,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
-        let c = Config::parse(text, Path::new("/etc/newswire/test.toml"))?;
-        let problems = c.problems(text);
-        if problems.is_empty() {
-            Ok(c)
-        } else {
-            Err(ConfigError { problems })
-        }
+        Config::from_text(text, Path::new("/etc/newswire/test.toml"))
     }
 
     #[test]
@@ -823,7 +558,7 @@ url = "feeds/local.xml"
         )
         .unwrap();
         assert_eq!(c.sinks.len(), 2);
-        assert_eq!(*c.sinks[0].kind.get_ref(), SinkKind::Jsonl);
+        assert_eq!(c.sinks[0].kind(), SinkKind::Jsonl);
         assert_eq!(
             c.feeds[0].interval,
             Some(HumanDuration(Duration::from_secs(600)))
@@ -894,17 +629,12 @@ url = "feeds/local.xml"
     }
 
     #[test]
-    fn load_reports_type_and_semantic_problems_together() {
-        // No tempfile dependency in this crate: a name unique to this process will do.
-        let path =
-            std::env::temp_dir().join(format!("newswire-config-load-{}.toml", std::process::id()));
-        std::fs::write(
-            &path,
+    fn from_text_reports_type_and_semantic_problems_together() {
+        let err = Config::from_text(
             "[fetch]\nconcurrency = 0\ntimeout = \"soon\"\n\n[[feed]]\nurl = \"gopher://x\"\n",
+            Path::new("/etc/newswire/test.toml"),
         )
-        .unwrap();
-        let err = Config::load(&path).unwrap_err();
-        let _ = std::fs::remove_file(&path);
+        .unwrap_err();
         let lines: Vec<Option<usize>> = err.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [Some(2), Some(3), Some(6)], "{err}");
     }
@@ -965,5 +695,43 @@ url = "feeds/local.xml"
     fn bad_sink_type_is_an_error() {
         let err = parse("[[sink]]\ntype = \"kafka\"\n").unwrap_err();
         assert!(err.to_string().contains(":2"), "{err}");
+    }
+
+    #[test]
+    fn a_key_of_another_sink_kind_is_an_error_on_its_line() {
+        let err = parse(
+            "[[sink]]\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\npath = \"out.jsonl\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("test.toml:4") && text.contains("path"),
+            "{text}"
+        );
+        let err = parse("[[sink]]\ntype = \"stdout\"\n\nrotate_bytes = 5\n").unwrap_err();
+        assert!(err.to_string().contains("test.toml:4"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_sink_key_is_reported_on_the_type_line() {
+        let err = parse("[[sink]]\nname = \"x\"\ntype = \"jsonl\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("test.toml:3") && text.contains("`path`"),
+            "{text}"
+        );
+        let err =
+            parse("[[sink]]\ntype = \"jsonl\"\npath = \"a\"\nflush_records = 0\n").unwrap_err();
+        assert!(err.to_string().contains("test.toml:4"), "{err}");
+    }
+
+    #[test]
+    fn sinks_are_an_internally_tagged_enum_for_serde_too() {
+        let sink: SinkConfig =
+            toml::from_str("type = \"nats\"\nurl = \"nats://h:4222\"\nstream = \"S\"\n").unwrap();
+        assert_eq!(sink.kind(), SinkKind::Nats);
+        assert_eq!(sink.state_name(), "nats:S");
+        assert!(toml::from_str::<SinkConfig>("type = \"stdout\"\npath = \"x\"\n").is_err());
     }
 }

@@ -590,6 +590,32 @@ async fn read_file_capped(
     Ok(bytes)
 }
 
+/// Reads a local file the way a download is read: at most `max_body_bytes`, also for
+/// files that grow or never end. For the commands that take a file instead of a URL.
+pub async fn read_local_file(
+    path: &std::path::Path,
+    max_body_bytes: u64,
+) -> Result<Vec<u8>, FetchError> {
+    let url = std::path::absolute(path)
+        .ok()
+        .and_then(|p| Url::from_file_path(p).ok())
+        .ok_or_else(|| FetchError::File {
+            url: path.display().to_string(),
+            message: "not a usable file path".into(),
+        })?;
+    read_file_capped(&url, path, max_body_bytes).await
+}
+
+/// [`read_local_file`] of an HTML page, decoded with the same charset rules as a
+/// downloaded page.
+pub async fn read_html_file(
+    path: &std::path::Path,
+    max_body_bytes: u64,
+) -> Result<String, FetchError> {
+    let bytes = read_local_file(path, max_body_bytes).await?;
+    Ok(charset::decode(&bytes, None, DocumentKind::Html, None).text)
+}
+
 /// Parses on the blocking pool: a large feed takes tens of milliseconds of CPU.
 ///
 /// No time limit is needed here because the parse is bounded by the body, which is at most

@@ -53,7 +53,7 @@ mod politeness;
 pub mod sniff;
 pub mod timing_headers;
 
-pub use client::{Fetcher, FetcherBuilder};
+pub use client::{Fetcher, FetcherBuilder, read_html_file, read_local_file};
 pub use discover::{DiscoveredFeed, discover_feeds};
 pub use entry_id::{SYNTHETIC_ID_PREFIX, synthetic_entry_id};
 pub use feed::parse_feed;

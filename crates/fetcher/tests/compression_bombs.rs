@@ -1,14 +1,13 @@
 //! Brotli and zstd bombs: bodies a few kilobytes on the wire that inflate to 64 MiB must
 //! be stopped at `max_body_bytes`, counted after decompression, with bounded memory.
 //!
-//! (gzip and deflate bombs are in the workspace's `tests/fetcher_adversarial.rs`; these two
-//! live here because their encoders are dev-dependencies of this crate.) A raw server on
+//! (gzip and deflate bombs are in `adversarial.rs` beside this file.) A raw server on
 //! 127.0.0.1:0 sends the bytes; a counting allocator measures the peak heap growth, and
 //! the cases run one at a time so that each peak is its own.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod support;
+
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use newswire_core::config::{FetchConfig, HumanDuration};
@@ -17,33 +16,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
 
-struct CountingAllocator;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(pointer, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
+use support::{CountingAllocator, HeapMeter, SERIAL};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const MIB: usize = 1024 * 1024;
 const INFLATED: usize = 64 * MIB;
@@ -93,10 +69,9 @@ async fn assert_bomb_is_stopped(name: &str, url: Url, wire_bytes: usize) {
         respect_robots_txt: false,
         allow_file_under: None,
     };
-    let baseline = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(baseline, Ordering::Relaxed);
+    let meter = HeapMeter::start();
     let error = fetcher.fetch_page(&url, &policy).await.unwrap_err();
-    let growth = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
+    let growth = meter.peak_growth();
     println!(
         "{name} bomb: {wire_bytes} bytes on the wire, 64 MiB inflated: {error}; peak heap growth {growth} bytes"
     );

@@ -5,15 +5,16 @@
 //! Exit codes: 0 done, 1 usage or config error, 2 state or sink failure, 75 another
 //! process holds the state lock.
 
-mod eval;
-mod eval_corpus;
-mod feeds_cmd;
+mod commands;
+mod config_file;
+mod exit;
+mod feed_list;
 mod metrics;
 mod notify;
 mod pipeline;
 mod progress;
 mod report;
-mod setup;
+mod signals;
 mod telemetry;
 
 use std::io::IsTerminal;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use commands::{eval, extract, feeds, run, state, validate};
 use tracing::level_filters::LevelFilter;
 
 #[derive(Parser, Debug)]
@@ -57,7 +59,7 @@ enum LogFormat {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the pipeline: a daemon polling every feed on its schedule, or one pass (--once).
-    Run(setup::RunArgs),
+    Run(run::RunArgs),
     /// Extract one page (file or URL) to one JSON record on stdout.
     Extract {
         /// An HTML file, or an http(s) URL to download.
@@ -80,11 +82,11 @@ enum Command {
         #[arg(long, global = true)]
         config: Option<PathBuf>,
         #[command(subcommand)]
-        command: feeds_cmd::FeedsCommand,
+        command: feeds::FeedsCommand,
     },
     /// Inspect the state store.
     #[command(subcommand)]
-    State(setup::StateCommand),
+    State(state::StateCommand),
     /// Score the extractor against a corpus with ground truth.
     Eval(eval::EvalArgs),
 }
@@ -169,22 +171,21 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Run(args) => runtime.block_on(setup::run(args)),
+        Command::Run(args) => runtime.block_on(run::run(args)),
         Command::Extract {
             target,
             url,
             config,
-        } => runtime.block_on(setup::extract(&target, url.as_deref(), config.as_deref())),
-        Command::Validate { config } => setup::validate(&config),
-        Command::Feeds { config, command } => {
-            setup::fetch_config(config.as_deref()).and_then(|fetch| {
+        } => runtime.block_on(extract::extract(&target, url.as_deref(), config.as_deref())),
+        Command::Validate { config } => validate::validate(&config),
+        Command::Feeds { config, command } => config_file::fetch_config(config.as_deref())
+            .and_then(|fetch| {
                 runtime
-                    .block_on(feeds_cmd::run(&command, &fetch))
-                    .map_err(setup::Failure::Usage)
-            })
-        }
-        Command::State(command) => setup::state_command(&command),
-        Command::Eval(args) => eval::run(&args).map_err(setup::Failure::Usage),
+                    .block_on(feeds::run(&command, &fetch))
+                    .map_err(exit::Failure::Usage)
+            }),
+        Command::State(command) => state::state_command(&command),
+        Command::Eval(args) => eval::run(&args).map_err(exit::Failure::Usage),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

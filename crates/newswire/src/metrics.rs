@@ -2,24 +2,33 @@
 //! `/healthz` and `/readyz`. The metrics themselves are named, described and recorded in
 //! [`crate::telemetry`].
 //!
-//! Why a small responder of our own instead of the exporter's `http-listener`: that
-//! listener answers every path with the metrics text and has no health endpoints, while
-//! Kubernetes probes and systemd-style checks want `/healthz` and `/readyz` on the same
-//! port. Three fixed `GET` routes over HTTP/1.1 with `Connection: close` do not justify
-//! pulling hyper into the binary's direct dependencies; the exporter still renders the
-//! text format.
+//! The endpoint is hyper's HTTP/1.1 server (hyper is compiled in through reqwest anyway)
+//! with three fixed `GET` routes, not the exporter's `http-listener`: that listener
+//! answers every path with the metrics text and has no health endpoints, while Kubernetes
+//! probes and systemd-style checks want `/healthz` and `/readyz` on the same port. A
+//! connection limit and header-read and request timeouts ([`ServeLimits`]) keep idle or
+//! slow clients from piling up; the exporter still renders the text format.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// A cheap check that the state answers, run on each `/readyz` request.
@@ -145,18 +154,55 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
     Ok(handle)
 }
 
+/// Limits of the endpoint: a scraper or probe sends one small request, so anything that
+/// holds connections open is cut off instead of piling up tasks.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    /// Connections served at once; further ones are closed at once until one ends.
+    pub max_connections: usize,
+    /// Longest time a client may take to send its request head.
+    pub header_read_timeout: Duration,
+    /// Longest time one connection may take from accept to the end of the response.
+    pub request_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 32,
+            header_read_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Binds `listen` and serves `/metrics`, `/healthz` and `/readyz` until `stop` is
 /// cancelled. Binding happens before this returns, so a taken port is reported at start.
 pub async fn serve(
     listen: SocketAddr,
     handle: PrometheusHandle,
-    health: std::sync::Arc<Health>,
+    health: Arc<Health>,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
+    serve_with(listen, handle, health, stop, ServeLimits::default())
+        .await
+        .map(|_| ())
+}
+
+/// [`serve`] with explicit limits; returns the bound address (for `:0` in tests).
+async fn serve_with(
+    listen: SocketAddr,
+    handle: PrometheusHandle,
+    health: Arc<Health>,
+    stop: CancellationToken,
+    limits: ServeLimits,
+) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("metrics.listen {listen}: cannot listen"))?;
-    tracing::info!(%listen, "metrics endpoint: /metrics, /healthz, /readyz");
+    let bound = listener.local_addr().unwrap_or(listen);
+    tracing::info!(listen = %bound, "metrics endpoint: /metrics, /healthz, /readyz");
+    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::spawn(async move {
         // Histograms keep raw samples until upkeep folds them into buckets: bound memory.
         let mut upkeep = tokio::time::interval(Duration::from_secs(5));
@@ -165,13 +211,15 @@ pub async fn serve(
                 _ = stop.cancelled() => break,
                 _ = upkeep.tick() => handle.run_upkeep(),
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        let handle = handle.clone();
-                        let health = std::sync::Arc::clone(&health);
+                    Ok((stream, peer)) => {
+                        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+                            tracing::debug!(%peer, "metrics endpoint: connection limit reached, closing");
+                            continue;
+                        };
+                        let (handle, health) = (handle.clone(), Arc::clone(&health));
                         tokio::spawn(async move {
-                            if let Err(e) = respond(stream, &handle, &health).await {
-                                tracing::debug!("metrics endpoint: {e}");
-                            }
+                            let _permit = permit;
+                            serve_connection(stream, handle, health, limits).await;
                         });
                     }
                     Err(e) => {
@@ -182,90 +230,86 @@ pub async fn serve(
             }
         }
     });
-    Ok(())
+    Ok(bound)
 }
 
-/// Longest request head read; probes and scrapers send a few hundred bytes.
-const MAX_REQUEST_HEAD: usize = 8 * 1024;
+/// One HTTP/1.1 connection, served by hyper, one request, within the limits.
+async fn serve_connection(
+    stream: TcpStream,
+    handle: PrometheusHandle,
+    health: Arc<Health>,
+    limits: ServeLimits,
+) {
+    let service = service_fn(move |request: Request<Incoming>| {
+        let (handle, health) = (handle.clone(), Arc::clone(&health));
+        async move { Ok::<_, Infallible>(answer(&request, &handle, &health).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service);
+    match tokio::time::timeout(limits.request_timeout, connection).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!("metrics endpoint: {e}"),
+        Err(_) => tracing::debug!("metrics endpoint: request timed out"),
+    }
+}
 
-async fn respond(
-    mut stream: TcpStream,
+/// The response to one request.
+async fn answer(
+    request: &Request<Incoming>,
     handle: &PrometheusHandle,
     health: &Health,
-) -> std::io::Result<()> {
-    let mut head = Vec::with_capacity(512);
-    let mut buf = [0u8; 1024];
-    let read = async {
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_REQUEST_HEAD {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            head.extend_from_slice(&buf[..n]);
-        }
-        Ok::<_, std::io::Error>(())
-    };
-    // A client that opens a connection and sends nothing must not hold a task forever.
-    if tokio::time::timeout(Duration::from_secs(5), read)
-        .await
-        .is_err()
-    {
-        return Ok(());
-    }
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
     // Only a readiness request pays for the state probe.
-    let readiness = if request_line(&head).1 == "/readyz" {
+    let readiness = if path == "/readyz" {
         health.check().await
     } else {
         health.readiness()
     };
-    let (status, content_type, body) = route(&head, handle, readiness);
-    let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(response.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    stream.shutdown().await
+    let (status, content_type, body) = route(request.method(), path, handle, readiness);
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
 }
 
-/// Method and path (without query) of a request head.
-fn request_line(head: &[u8]) -> (String, String) {
-    let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
-    let first = String::from_utf8_lossy(first);
-    let mut parts = first.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = target.split('?').next().unwrap_or("");
-    (method.to_string(), path.to_string())
-}
-
-/// Status line, content type and body for a request head; `readiness` is what `/readyz`
+/// Status, content type and body for a method and path; `readiness` is what `/readyz`
 /// reports.
 fn route(
-    head: &[u8],
+    method: &Method,
+    path: &str,
     handle: &PrometheusHandle,
     readiness: Result<(), String>,
-) -> (&'static str, &'static str, String) {
-    let (method, path) = request_line(head);
-    if method != "GET" {
-        return ("405 Method Not Allowed", "text/plain", "GET only\n".into());
+) -> (StatusCode, &'static str, String) {
+    if method != Method::GET {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "GET only\n".into(),
+        );
     }
-    match path.as_str() {
+    match path {
         "/metrics" => (
-            "200 OK",
+            StatusCode::OK,
             "text/plain; version=0.0.4; charset=utf-8",
             handle.render(),
         ),
-        "/healthz" => ("200 OK", "text/plain", "ok\n".into()),
+        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".into()),
         "/readyz" => match readiness {
-            Ok(()) => ("200 OK", "text/plain", "ready\n".into()),
+            Ok(()) => (StatusCode::OK, "text/plain", "ready\n".into()),
             Err(why) => (
-                "503 Service Unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
                 "text/plain",
                 format!("not ready: {why}\n"),
             ),
         },
         _ => (
-            "404 Not Found",
+            StatusCode::NOT_FOUND,
             "text/plain",
             "not found (try /metrics, /healthz, /readyz)\n".into(),
         ),
@@ -275,6 +319,7 @@ fn route(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
     fn readiness_follows_running_and_commits() {
@@ -296,36 +341,97 @@ mod tests {
     fn routes_answer_by_path() {
         let recorder = PrometheusBuilder::new().build_recorder();
         let handle = recorder.handle();
-        let ready = || Ok(());
+        let status = |method: Method, path: &str, ready: Result<(), String>| {
+            route(&method, path, &handle, ready).0
+        };
+        assert_eq!(status(Method::GET, "/healthz", Ok(())), StatusCode::OK);
+        assert_eq!(status(Method::GET, "/readyz", Ok(())), StatusCode::OK);
+        assert_eq!(status(Method::GET, "/metrics", Ok(())), StatusCode::OK);
+        assert_eq!(status(Method::GET, "/nope", Ok(())), StatusCode::NOT_FOUND);
         assert_eq!(
-            route(b"GET /healthz HTTP/1.1\r\n\r\n", &handle, ready()).0,
-            "200 OK"
+            status(Method::POST, "/metrics", Ok(())),
+            StatusCode::METHOD_NOT_ALLOWED
         );
         assert_eq!(
-            route(b"GET /readyz HTTP/1.1\r\n\r\n", &handle, ready()).0,
-            "200 OK"
+            status(Method::GET, "/readyz", Err("pipeline not running".into())),
+            StatusCode::SERVICE_UNAVAILABLE
         );
-        assert_eq!(
-            route(b"GET /metrics?x=1 HTTP/1.1\r\n\r\n", &handle, ready()).0,
-            "200 OK"
+    }
+
+    /// Starts the endpoint on 127.0.0.1:0 with `limits`; returns its address.
+    async fn start(limits: ServeLimits) -> (SocketAddr, CancellationToken) {
+        let handle = PrometheusBuilder::new().build_recorder().handle();
+        let stop = CancellationToken::new();
+        let listen = "127.0.0.1:0".parse().unwrap();
+        let health = Arc::new(Health::new());
+        let bound = serve_with(listen, handle, health, stop.clone(), limits)
+            .await
+            .unwrap();
+        (bound, stop)
+    }
+
+    /// Sends `request` and reads until the server closes; the bytes it answered.
+    async fn exchange(address: SocketAddr, request: &[u8]) -> String {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        let read = stream.read_to_end(&mut answer);
+        let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    #[tokio::test]
+    async fn serves_a_request_over_http() {
+        let (address, stop) = start(ServeLimits::default()).await;
+        let answer = exchange(address, b"GET /healthz?x=1 HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.ends_with("ok\n"), "{answer}");
+        stop.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_finishes_its_request_is_cut_off() {
+        let limits = ServeLimits {
+            header_read_timeout: Duration::from_millis(200),
+            ..ServeLimits::default()
+        };
+        let (address, stop) = start(limits).await;
+        let started = std::time::Instant::now();
+        let answer = exchange(address, b"GET /metrics HTTP/1.1\r\nHost: a\r\n").await;
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "closed after {:?}",
+            started.elapsed()
         );
-        assert_eq!(
-            route(b"GET /nope HTTP/1.1\r\n\r\n", &handle, ready()).0,
-            "404 Not Found"
-        );
-        assert_eq!(
-            route(b"POST /metrics HTTP/1.1\r\n\r\n", &handle, ready()).0,
-            "405 Method Not Allowed"
-        );
-        assert_eq!(
-            route(
-                b"GET /readyz HTTP/1.1\r\n\r\n",
-                &handle,
-                Err("pipeline not running".into())
-            )
-            .0,
-            "503 Service Unavailable"
-        );
+        assert!(!answer.contains("200 OK"), "{answer}");
+        stop.cancel();
+    }
+
+    #[tokio::test]
+    async fn connections_past_the_limit_are_closed_until_one_ends() {
+        let limits = ServeLimits {
+            max_connections: 1,
+            header_read_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(3),
+        };
+        let (address, stop) = start(limits).await;
+        // An idle client holds the only slot.
+        let idle = TcpStream::connect(address).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let refused = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        assert_eq!(refused, "", "a connection past the limit gets no answer");
+        drop(idle);
+        // The slot is free again once the idle connection is gone.
+        let mut answer = String::new();
+        for _ in 0..50 {
+            answer = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").await;
+            if !answer.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:?}");
+        stop.cancel();
     }
 
     #[tokio::test]

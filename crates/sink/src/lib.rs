@@ -36,10 +36,10 @@ pub mod stdout;
 use std::path::Path;
 use std::time::Duration;
 
-use newswire_core::config::{SinkConfig, SinkKind};
+use newswire_core::config::SinkConfig;
 use newswire_core::delivery::SinkPosition;
 
-pub use jsonl::{CAPACITY_HOOK_ENV, JsonlPosition, JsonlSink};
+pub use jsonl::{JsonlPosition, JsonlSink};
 pub use nats::NatsSink;
 pub use stdout::StdoutSink;
 
@@ -74,10 +74,13 @@ impl Sink {
         base_dir: &Path,
         committed: Option<SinkPosition>,
     ) -> Result<Sink, SinkError> {
-        Ok(match config.kind.get_ref() {
-            SinkKind::Stdout => Sink::Stdout(StdoutSink::new(config.state_name())),
-            SinkKind::Jsonl => Sink::Jsonl(JsonlSink::open(config, base_dir, committed).await?),
-            SinkKind::Nats => Sink::Nats(Box::new(NatsSink::open(config).await?)),
+        let name = config.state_name();
+        Ok(match config {
+            SinkConfig::Stdout(_) => Sink::Stdout(StdoutSink::new(name)),
+            SinkConfig::Jsonl(jsonl) => {
+                Sink::Jsonl(JsonlSink::open(name, jsonl, base_dir, committed).await?)
+            }
+            SinkConfig::Nats(nats) => Sink::Nats(Box::new(NatsSink::open(name, nats).await?)),
         })
     }
 

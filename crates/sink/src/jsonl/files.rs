@@ -29,7 +29,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::pattern::{FileKind, FilePattern};
+use super::pattern::{FileKind, FilePattern, FoundFile};
 use crate::SinkError;
 
 /// The JSONL sink's committed position, stored as JSON in the state.
@@ -123,64 +123,17 @@ impl JsonlFiles {
         let mut to_compress = Vec::new();
         let (file, position, dir_dirty) = match committed {
             Some(committed) => {
-                for found in &found {
-                    let garbage =
-                        found.seq > committed.seq || found.kind == FileKind::CompressingTemp;
-                    if garbage {
-                        tracing::warn!(
-                            sink,
-                            file = %found.path.display(),
-                            "removing file written after the last commit; its records will be sent again"
-                        );
-                        remove(sink, &found.path)?;
-                    } else if found.seq < committed.seq
-                        && from_state
-                        && options.compress
-                        && found.kind == FileKind::Plain
-                    {
-                        let zst = with_suffix(&found.path, ".zst");
-                        if zst.exists() {
-                            // Compressed and renamed, but the crash came before the delete.
-                            remove(sink, &found.path)?;
-                        } else {
-                            to_compress.push(found.path.clone());
-                        }
-                    }
-                }
+                to_compress = clean_up_after_commit(
+                    sink,
+                    &found,
+                    &committed,
+                    from_state && options.compress,
+                )?;
                 let (file, position) = reopen_committed(sink, &dir, committed)?;
                 (file, position, false)
             }
             None => {
-                let seq = if pattern.has_seq() {
-                    found.iter().map(|f| f.seq).max().map_or(1, |max| max + 1)
-                } else {
-                    0
-                };
-                let name = pattern.render(now.date_naive(), seq);
-                let path = dir.join(&name);
-                let mut file = OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(&path)
-                    .map_err(|e| io_error(sink, "open", &path, e))?;
-                let offset = file
-                    .seek(SeekFrom::End(0))
-                    .map_err(|e| io_error(sink, "seek in", &path, e))?;
-                if offset > 0 {
-                    tracing::info!(
-                        sink,
-                        file = %path.display(),
-                        bytes = offset,
-                        "no committed position: appending after the existing content"
-                    );
-                }
-                let position = JsonlPosition {
-                    file: name,
-                    seq,
-                    offset,
-                    opened_at: now,
-                };
+                let (file, position) = start_new_file(sink, &pattern, &dir, &found, now)?;
                 write_marker(sink, &marker, &position)?;
                 (file, position, true)
             }
@@ -534,6 +487,81 @@ fn io_error(sink: &str, action: &str, path: &Path, e: io::Error) -> SinkError {
         sink: sink.to_string(),
         message: format!("cannot {action} {}: {e}", path.display()),
     }
+}
+
+/// Removes the files written after the `committed` position (their records will be sent
+/// again) and half-finished compressions; returns the closed plain files before it that
+/// still wait for compression (`compress_closed`: only when compressing and the position
+/// came from the state).
+fn clean_up_after_commit(
+    sink: &str,
+    found: &[FoundFile],
+    committed: &JsonlPosition,
+    compress_closed: bool,
+) -> Result<Vec<PathBuf>, SinkError> {
+    let mut to_compress = Vec::new();
+    for found in found {
+        let garbage = found.seq > committed.seq || found.kind == FileKind::CompressingTemp;
+        if garbage {
+            tracing::warn!(
+                sink,
+                file = %found.path.display(),
+                "removing file written after the last commit; its records will be sent again"
+            );
+            remove(sink, &found.path)?;
+        } else if found.seq < committed.seq && compress_closed && found.kind == FileKind::Plain {
+            let zst = with_suffix(&found.path, ".zst");
+            if zst.exists() {
+                // Compressed and renamed, but the crash came before the delete.
+                remove(sink, &found.path)?;
+            } else {
+                to_compress.push(found.path.clone());
+            }
+        }
+    }
+    Ok(to_compress)
+}
+
+/// Without a committed position: the file to append to (the next `{seq}` when the
+/// pattern has one), positioned at its end.
+fn start_new_file(
+    sink: &str,
+    pattern: &FilePattern,
+    dir: &Path,
+    found: &[FoundFile],
+    now: DateTime<Utc>,
+) -> Result<(File, JsonlPosition), SinkError> {
+    let seq = if pattern.has_seq() {
+        found.iter().map(|f| f.seq).max().map_or(1, |max| max + 1)
+    } else {
+        0
+    };
+    let name = pattern.render(now.date_naive(), seq);
+    let path = dir.join(&name);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| io_error(sink, "open", &path, e))?;
+    let offset = file
+        .seek(SeekFrom::End(0))
+        .map_err(|e| io_error(sink, "seek in", &path, e))?;
+    if offset > 0 {
+        tracing::info!(
+            sink,
+            file = %path.display(),
+            bytes = offset,
+            "no committed position: appending after the existing content"
+        );
+    }
+    let position = JsonlPosition {
+        file: name,
+        seq,
+        offset,
+        opened_at: now,
+    };
+    Ok((file, position))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
-use newswire_core::config::{Compression, SinkConfig};
+use newswire_core::config::{Compression, JsonlSinkConfig};
 use newswire_core::delivery::SinkPosition;
 use tokio::task::JoinHandle;
 
@@ -26,11 +26,6 @@ pub const DEFAULT_FLUSH_RECORDS: usize = 1000;
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Buffered bytes that force a flush whatever the record count (bounds memory).
 pub const MAX_BUFFERED_BYTES: usize = 8 << 20;
-
-/// Test hook: when set to a number of bytes, the sink behaves as if its disk had only
-/// that much room (writes past it fail with ENOSPC), so disk-full handling can be tested
-/// without mounting anything.
-pub const CAPACITY_HOOK_ENV: &str = "NEWSWIRE_TEST_JSONL_CAPACITY";
 
 /// The contents of one of the sink's files, decompressed when it is a closed `.zst` file
 /// (for readers and tests that want every record whatever the file's state).
@@ -59,37 +54,23 @@ pub struct JsonlSink {
 
 impl JsonlSink {
     /// Opens the sink described by `config`, reconciling its files with `committed`.
+    /// `name` is the sink's state name (`SinkConfig::state_name`).
     pub async fn open(
-        config: &SinkConfig,
+        name: String,
+        config: &JsonlSinkConfig,
         base_dir: &Path,
         committed: Option<SinkPosition>,
     ) -> Result<JsonlSink, SinkError> {
-        let name = config.state_name();
-        let raw = config
-            .path
-            .as_ref()
-            .map(|p| p.get_ref().clone())
-            .ok_or_else(|| SinkError::Config {
-                sink: name.clone(),
-                message: "a jsonl sink needs a path".into(),
-            })?;
-        let path = if Path::new(&raw).is_absolute() {
-            PathBuf::from(&raw)
+        let path = if Path::new(&config.path).is_absolute() {
+            PathBuf::from(&config.path)
         } else {
-            base_dir.join(&raw)
-        };
-        let capacity = match std::env::var(CAPACITY_HOOK_ENV) {
-            Ok(value) => Some(value.trim().parse::<u64>().map_err(|e| SinkError::Config {
-                sink: name.clone(),
-                message: format!("{CAPACITY_HOOK_ENV}={value:?}: {e}"),
-            })?),
-            Err(_) => None,
+            base_dir.join(&config.path)
         };
         let options = FileOptions {
             rotate_bytes: config.rotate_bytes,
             rotate_interval: config.rotate_interval.map(|d| d.0),
             compress: config.compress == Some(Compression::Zstd),
-            capacity,
+            capacity: config.simulated_disk_capacity,
         };
         let committed = committed.map(|p| p.data);
         let sink_name = name.clone();
@@ -228,25 +209,31 @@ impl JsonlSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use newswire_core::config::{HumanDuration, SinkKind};
-    use toml::Spanned;
+    use newswire_core::config::HumanDuration;
 
-    fn config(path: &str) -> SinkConfig {
-        let mut config = SinkConfig::stdout();
-        config.kind = Spanned::new(0..0, SinkKind::Jsonl);
-        config.path = Some(Spanned::new(0..0, path.to_string()));
-        config.flush_records = Some(4);
-        config.flush_interval = Some(HumanDuration(Duration::from_millis(200)));
-        config.rotate_bytes = Some(100);
-        config.compress = Some(Compression::Zstd);
-        config
+    fn config(path: &str) -> JsonlSinkConfig {
+        JsonlSinkConfig {
+            name: None,
+            path: path.to_string(),
+            flush_records: Some(4),
+            flush_interval: Some(HumanDuration(Duration::from_millis(200))),
+            rotate_bytes: Some(100),
+            rotate_interval: None,
+            compress: Some(Compression::Zstd),
+            simulated_disk_capacity: None,
+        }
+    }
+
+    async fn open(config: &JsonlSinkConfig, dir: &Path) -> JsonlSink {
+        let name = format!("jsonl:{}", config.path);
+        JsonlSink::open(name, config, dir, None).await.unwrap()
     }
 
     #[tokio::test]
     async fn batches_rotates_and_compresses_closed_files_after_commit() {
         let dir = tempfile::tempdir().unwrap();
         let config = config("out/records-{seq}.jsonl");
-        let mut sink = JsonlSink::open(&config, dir.path(), None).await.unwrap();
+        let mut sink = open(&config, dir.path()).await;
         assert_eq!(sink.name(), "jsonl:out/records-{seq}.jsonl");
         assert_eq!(sink.flush_interval(), Duration::from_millis(200));
         let mut last = None;
@@ -296,7 +283,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut config = config("out/r-{seq}.jsonl");
         config.compress = None;
-        let mut sink = JsonlSink::open(&config, dir.path(), None).await.unwrap();
+        let mut sink = open(&config, dir.path()).await;
         for i in 0..20 {
             sink.write(format!("{{\"id\":\"r{i:02}\",\"pad\":\"xxxxxxxx\"}}").as_bytes())
                 .unwrap();
@@ -316,7 +303,7 @@ mod tests {
     #[tokio::test]
     async fn a_raw_newline_in_a_record_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let mut sink = JsonlSink::open(&config("r.jsonl"), dir.path(), None)
+        let mut sink = JsonlSink::open("r".into(), &config("r.jsonl"), dir.path(), None)
             .await
             .unwrap();
         let err = sink.write(b"{\"a\":\n1}").unwrap_err();

@@ -98,7 +98,7 @@ async fn show(target: &str, base: Option<&str>, fetch: &FetchConfig) -> anyhow::
         }
     } else {
         let path = file_path(target)?;
-        let bytes = read_capped(&path, fetch.max_body_bytes)?;
+        let bytes = newswire_fetcher::read_local_file(&path, fetch.max_body_bytes).await?;
         let base = file_base(&path, base)?;
         newswire_fetcher::parse_feed(&bytes, None, &base)?
     };
@@ -148,35 +148,6 @@ fn rfc3339(date: DateTime<Utc>) -> String {
     date.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Reads an HTML file (at most `limit` bytes) and decodes it like a downloaded page.
-pub(crate) fn read_html_file(path: &Path, limit: u64) -> anyhow::Result<String> {
-    let bytes = read_capped(path, limit)?;
-    Ok(newswire_fetcher::charset::decode(
-        &bytes,
-        None,
-        newswire_fetcher::charset::DocumentKind::Html,
-        None,
-    )
-    .text)
-}
-
-fn read_capped(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read;
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if bytes.len() as u64 > limit {
-        bail!(
-            "{}: larger than fetch.max_body_bytes ({limit} bytes)",
-            path.display()
-        );
-    }
-    Ok(bytes)
-}
-
 async fn discover(target: &str, base: Option<&str>, fetch: &FetchConfig) -> anyhow::Result<()> {
     let base = base_option(base)?;
     let (html, base) = if let Some(url) = web_url(target) {
@@ -200,7 +171,7 @@ async fn discover(target: &str, base: Option<&str>, fetch: &FetchConfig) -> anyh
         }
     } else {
         let path = file_path(target)?;
-        let html = read_html_file(&path, fetch.max_body_bytes)?;
+        let html = newswire_fetcher::read_html_file(&path, fetch.max_body_bytes).await?;
         let base = file_base(&path, base)?;
         (html, base)
     };

@@ -3,7 +3,7 @@
 //! Two corpus layouts are read. The article-extraction-benchmark's: `html/<id>.html.gz` and
 //! `ground-truth.json` mapping each id to `{"articleBody", "url"}`, handled here; and
 //! `expected.jsonl` plus the pages it names (title, authors, date, body or snippet per
-//! page), handled by `crate::eval_corpus`, which documents its metrics and JSON keys. The metric lives in
+//! page), handled by `super::eval_corpus`, which documents its metrics and JSON keys. The metric lives in
 //! `newswire_extractor::score` and mirrors `shared/tools/aeb_evaluate.py`; `--dump` writes
 //! the predictions in that script's input format so the two can be compared.
 //!
@@ -130,8 +130,8 @@ fn time_pass<F: FnOnce()>(pass: F) -> Duration {
 }
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
-    if crate::eval_corpus::is_expected_layout(&args.corpus) {
-        return crate::eval_corpus::run(args);
+    if super::eval_corpus::is_expected_layout(&args.corpus) {
+        return super::eval_corpus::run(args);
     }
     let pages = load_corpus(&args.corpus)?;
     let hints = FeedHints::default();

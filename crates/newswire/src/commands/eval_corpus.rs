@@ -39,7 +39,7 @@ use newswire_extractor::{Article, FeedHints, extract};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::eval::EvalArgs;
+use super::eval::EvalArgs;
 
 /// Tokens of the snippet that must be found.
 const SNIPPET_TOKENS: usize = 8;

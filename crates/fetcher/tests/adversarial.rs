@@ -6,7 +6,8 @@
 //! result or a clear error naming the URL. A counting global allocator measures the peak
 //! heap growth of each case; the cases run one at a time so that the peaks are their own.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod support;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,54 +22,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
-// ---------------------------------------------------------------------------------------
-// Peak heap measurement
-
-struct CountingAllocator;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(pointer, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
+use support::{CountingAllocator, HeapMeter, SERIAL};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-/// Cases run one at a time so that each peak measurement is the case's own.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Heap growth above the level at the start of a case.
-struct HeapMeter {
-    baseline: usize,
-}
-
-impl HeapMeter {
-    fn start() -> HeapMeter {
-        let baseline = CURRENT.load(Ordering::Relaxed);
-        PEAK.store(baseline, Ordering::Relaxed);
-        HeapMeter { baseline }
-    }
-
-    fn peak_growth(&self) -> usize {
-        PEAK.load(Ordering::Relaxed).saturating_sub(self.baseline)
-    }
-}
 
 const MIB: usize = 1024 * 1024;
 
