@@ -54,7 +54,7 @@ pub mod schedule;
 pub mod sniff;
 
 pub use client::{Fetcher, FetcherBuilder};
-pub use discover::{DiscoveredFeed, discover_feeds};
+pub use discover::{DiscoveredFeed, discover_feeds, is_json_feed};
 pub use entry_id::{SYNTHETIC_ID_PREFIX, synthetic_entry_id};
 pub use feed::parse_feed;
 pub use opml::{OpmlFeed, parse_opml};
