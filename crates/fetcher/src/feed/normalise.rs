@@ -16,10 +16,10 @@ use crate::{FeedEntry, ParsedFeed};
 pub(crate) fn normalise(reading: Reading, label: &str) -> ParsedFeed {
     let mut warnings = Vec::new();
     if !reading.complete {
-        let why = reading
-            .error
-            .as_deref()
-            .map_or_else(|| "the document ends early".to_string(), |e| format!("XML error: {e}"));
+        let why = reading.error.as_deref().map_or_else(
+            || "the document ends early".to_string(),
+            |e| format!("XML error: {e}"),
+        );
         warnings.push(format!(
             "{label}: feed truncated or broken ({why}); kept the {} complete entries before the cut{}",
             reading.entries.len(),
@@ -48,29 +48,47 @@ pub(crate) fn normalise(reading: Reading, label: &str) -> ParsedFeed {
                 feed.update_frequency.as_deref(),
             )
         });
-    let published = date(feed.published.as_deref(), "feed published", label, &mut warnings)
-        .or_else(|| date(feed.created.as_deref(), "feed created", label, &mut warnings));
-    let updated = date(feed.updated.as_deref(), "feed updated", label, &mut warnings);
-    let mut authors = feed.authors;
+    let published = date(
+        feed.published.as_deref(),
+        "feed published",
+        label,
+        &mut warnings,
+    )
+    .or_else(|| {
+        date(
+            feed.created.as_deref(),
+            "feed created",
+            label,
+            &mut warnings,
+        )
+    });
+    let updated = date(
+        feed.updated.as_deref(),
+        "feed updated",
+        label,
+        &mut warnings,
+    );
+    let mut authors = dedup(feed.authors);
     if authors.is_empty() {
-        authors = feed.contributors;
+        authors = dedup(feed.contributors);
     }
     if authors.is_empty() {
-        authors = feed.publishers;
+        authors = dedup(feed.publishers);
     }
     ParsedFeed {
         title: feed.title.or(feed.dc_title).as_ref().and_then(plain),
         link: feed.link.map(|(_, url)| url),
         id: feed.id,
-        description: feed.summary.or(feed.summary_fallback).as_ref().and_then(plain),
-        language: feed
-            .language
-            .as_deref()
-            .and_then(super::normalise_language),
+        description: feed
+            .summary
+            .or(feed.summary_fallback)
+            .as_ref()
+            .and_then(plain),
+        language: feed.language.as_deref().and_then(super::normalise_language),
         published,
         updated,
         authors,
-        categories: feed.categories,
+        categories: dedup(feed.categories),
         entries,
         ttl_hint,
         warnings,
@@ -79,9 +97,34 @@ pub(crate) fn normalise(reading: Reading, label: &str) -> ParsedFeed {
 
 fn entry(fields: Fields, index: usize, label: &str, warnings: &mut Vec<String>) -> FeedEntry {
     let which = |what: &str| format!("entry {} {what}", index + 1);
-    let published = date(fields.published.as_deref(), &which("published"), label, warnings)
-        .or_else(|| date(fields.created.as_deref(), &which("created"), label, warnings));
-    let updated = date(fields.updated.as_deref(), &which("updated"), label, warnings);
+    let published = date(
+        fields.published.as_deref(),
+        &which("published"),
+        label,
+        warnings,
+    )
+    .or_else(|| {
+        date(
+            fields.created.as_deref(),
+            &which("created"),
+            label,
+            warnings,
+        )
+    })
+    .or_else(|| {
+        date(
+            fields.dc_date.as_deref(),
+            &which("dc:date"),
+            label,
+            warnings,
+        )
+    });
+    let updated = date(
+        fields.updated.as_deref(),
+        &which("updated"),
+        label,
+        warnings,
+    );
     let content = fields.content.as_ref().and_then(html);
     let summary = fields
         .summary
@@ -90,9 +133,9 @@ fn entry(fields: Fields, index: usize, label: &str, warnings: &mut Vec<String>) 
         .and_then(plain)
         // feedparser copies an HTML or text content into a missing summary.
         .or_else(|| fields.content.as_ref().and_then(plain));
-    let mut authors = fields.authors;
+    let mut authors = dedup(fields.authors);
     if authors.is_empty() {
-        authors = fields.contributors;
+        authors = dedup(fields.contributors);
     }
     FeedEntry {
         id: fields.id,
@@ -101,11 +144,18 @@ fn entry(fields: Fields, index: usize, label: &str, warnings: &mut Vec<String>) 
         published,
         updated,
         authors,
-        categories: fields.categories,
+        categories: dedup(fields.categories),
         summary,
         content,
         image: fields.image,
     }
+}
+
+/// Drops repeated values, keeping the first of each, in one pass.
+fn dedup(mut values: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::with_capacity(values.len());
+    values.retain(|value| seen.insert(value.clone()));
+    values
 }
 
 fn date(
@@ -121,14 +171,17 @@ fn date(
     let parsed = newswire_core::dates::parse_date(raw);
     if parsed.is_none() {
         let shown: String = raw.chars().take(60).collect();
-        warnings.push(format!("{label}: {what} date {shown:?} is not a date; left empty"));
+        warnings.push(format!(
+            "{label}: {what} date {shown:?} is not a date; left empty"
+        ));
     }
     parsed
 }
 
-/// Plain text of a text construct; `None` when empty.
+/// Plain text of a text construct; `None` when empty. Text that holds markup or
+/// references anyway (titles escaped twice, tags in RSS titles) is read as HTML.
 fn plain(text: &Text) -> Option<String> {
-    let value = if text.is_html {
+    let value = if text.is_html || text.value.contains(['<', '&']) {
         super::html_to_text(&text.value)
     } else {
         text.value.split_whitespace().collect::<Vec<_>>().join(" ")

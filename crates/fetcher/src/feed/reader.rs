@@ -22,7 +22,8 @@
 //!   `content:encoded`, `xhtml:body`;
 //! - published: Atom `published`, Atom 0.3 `issued`, `pubDate`, `dcterms:issued`, then
 //!   the created dates (Atom 0.3 `created`, `dcterms:created`); updated: Atom `updated`,
-//!   Atom 0.3 `modified`, `dc:date`, `dcterms:modified`, `lastBuildDate`;
+//!   Atom 0.3 `modified`, `dc:date`, `dcterms:modified`, `lastBuildDate` (a `dc:date`
+//!   also stands in for a missing published date: RSS 1.0 has no other);
 //! - authors: Atom `author` (name, else email), `author`, `dc:creator`, `dc:author`,
 //!   `itunes:author`, `managingEditor`; then `dc:contributor`/Atom `contributor`, and
 //!   for a feed `webMaster`/`dc:publisher`, only when there is no author;
@@ -72,9 +73,8 @@ fn ns_of_uri(uri: &str) -> Ns {
         "http://purl.org/dc/elements/1.1/" | "http://purl.org/dc/elements/1.0/" => Ns::Dc,
         "http://purl.org/dc/terms/" => Ns::DcTerms,
         "http://purl.org/rss/1.0/modules/content/" => Ns::Content,
-        "http://www.itunes.com/dtds/podcast-1.0.dtd" | "http://www.itunes.com/DTDs/Podcast-1.0.dtd" => {
-            Ns::Itunes
-        }
+        "http://www.itunes.com/dtds/podcast-1.0.dtd"
+        | "http://www.itunes.com/DTDs/Podcast-1.0.dtd" => Ns::Itunes,
         "http://search.yahoo.com/mrss/" | "http://search.yahoo.com/mrss" => Ns::Media,
         "http://purl.org/rss/1.0/modules/syndication/" => Ns::Sy,
         "http://www.w3.org/1999/xhtml" => Ns::Xhtml,
@@ -129,6 +129,8 @@ pub(crate) struct Fields {
     pub published: Option<String>,
     pub created: Option<String>,
     pub updated: Option<String>,
+    /// `dc:date`: feedparser's "updated", and in RSS 1.0 the only publication date.
+    pub dc_date: Option<String>,
     pub authors: Vec<String>,
     pub contributors: Vec<String>,
     pub publishers: Vec<String>,
@@ -227,7 +229,9 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                 declared = doctype_entities(doctype.as_ref());
             }
             Event::Start(_) | Event::Empty(_)
-                if capture.as_ref().is_some_and(|c| c.person_part.is_none() && !is_person(c)) =>
+                if capture
+                    .as_ref()
+                    .is_some_and(|c| c.person_part.is_none() && !is_person(c)) =>
             {
                 // Inline markup inside a text field.
                 if let Some(c) = capture.as_mut() {
@@ -239,7 +243,9 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                 if !is_empty {
                     stack.push(Frame {
                         context: Context::Ignored,
-                        base: stack.last().map_or_else(|| document_base.clone(), |f| f.base.clone()),
+                        base: stack
+                            .last()
+                            .map_or_else(|| document_base.clone(), |f| f.base.clone()),
                         captures: false,
                     });
                 }
@@ -300,6 +306,10 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                             let mut fields = Fields::default();
                             if let Some(about) = attribute(start, &reader, Ns::Rdf, "about") {
                                 fields.id = resolve_id(&about, &base);
+                                // RSS 1.0 names the item's page in rdf:about when it
+                                // has no <link>.
+                                fields.permalink_guid = resolve_link(&about, &base)
+                                    .filter(|u| matches!(u.scheme(), "http" | "https"));
                             }
                             if is_empty {
                                 reading.entries.push(fields);
@@ -555,8 +565,7 @@ fn attribute_fields(
 ) {
     match (ns, local) {
         (Ns::Core, "link") => {
-            let Some(href) = plain_attribute(start, "href").filter(|h| !h.trim().is_empty())
-            else {
+            let Some(href) = plain_attribute(start, "href").filter(|h| !h.trim().is_empty()) else {
                 return;
             };
             let rel = plain_attribute(start, "rel")
@@ -574,7 +583,11 @@ fn attribute_fields(
                 return;
             }
             let priority = match kind.as_deref() {
-                None | Some("") | Some("text/html") | Some("application/xhtml+xml") | Some("html") => 0,
+                None
+                | Some("")
+                | Some("text/html")
+                | Some("application/xhtml+xml")
+                | Some("html") => 0,
                 _ => 1,
             };
             offer_link(target, priority, &href, base);
@@ -653,7 +666,9 @@ fn store(capture: Capture, raw_inner: Option<String>, target: &mut Fields, in_en
     match (ns, local.as_str()) {
         (Ns::Core, "title") => {
             if target.title.is_none() {
-                target.title = Some(text_construct(&text, raw_inner, type_attr, mode_attr, false));
+                target.title = Some(text_construct(
+                    &text, raw_inner, type_attr, mode_attr, false,
+                ));
             }
         }
         (Ns::Dc, "title") => {
@@ -687,8 +702,9 @@ fn store(capture: Capture, raw_inner: Option<String>, target: &mut Fields, in_en
                 };
             }
             if permalink
-                && target.permalink_guid.is_none()
-                && (guid.starts_with("http://") || guid.starts_with("https://") || guid.starts_with('/'))
+                && (guid.starts_with("http://")
+                    || guid.starts_with("https://")
+                    || guid.starts_with('/'))
             {
                 target.permalink_guid = resolve_link(&guid, &base);
             }
@@ -697,7 +713,10 @@ fn store(capture: Capture, raw_inner: Option<String>, target: &mut Fields, in_en
             let construct = text_construct(&text, raw_inner, type_attr, mode_attr, true);
             if target.summary.is_none() {
                 target.summary = Some(construct);
-            } else if in_entry && target.content.is_none() && matches!(local.as_str(), "summary" | "description") {
+            } else if in_entry
+                && target.content.is_none()
+                && matches!(local.as_str(), "summary" | "description")
+            {
                 // Both a summary and a description: the second is the content.
                 target.content = Some(construct);
             }
@@ -710,7 +729,8 @@ fn store(capture: Capture, raw_inner: Option<String>, target: &mut Fields, in_en
         (Ns::Core, "content") | (Ns::Content, "encoded") | (Ns::Xhtml, "body") => {
             if target.content.is_none() {
                 let default_html = ns != Ns::Core;
-                let mut construct = text_construct(&text, raw_inner, type_attr, mode_attr, default_html);
+                let mut construct =
+                    text_construct(&text, raw_inner, type_attr, mode_attr, default_html);
                 if ns == Ns::Xhtml {
                     construct.is_html = true;
                 }
@@ -728,13 +748,17 @@ fn store(capture: Capture, raw_inner: Option<String>, target: &mut Fields, in_en
             set_once(&mut target.published, value());
         }
         (Ns::Core, "created") | (Ns::DcTerms, "created") => set_once(&mut target.created, value()),
-        (Ns::Core, "updated" | "modified" | "lastBuildDate") | (Ns::Dc, "date") | (Ns::DcTerms, "modified") => {
+        (Ns::Dc, "date") => {
+            set_once(&mut target.updated, value());
+            set_once(&mut target.dc_date, value());
+        }
+        (Ns::Core, "updated" | "modified" | "lastBuildDate") | (Ns::DcTerms, "modified") => {
             set_once(&mut target.updated, value())
         }
         (Ns::Core, "author") => {
-            let name = person_name
-                .or(person_email)
-                .or_else(|| crate::feed_scan::clean_person(&html_escape::decode_html_entities(&text)));
+            let name = person_name.or(person_email).or_else(|| {
+                crate::feed_scan::clean_person(&html_escape::decode_html_entities(&text))
+            });
             if let Some(name) = name {
                 push_unique(&mut target.authors, name);
             }
@@ -766,7 +790,11 @@ fn store(capture: Capture, raw_inner: Option<String>, target: &mut Fields, in_en
             }
         }
         (Ns::Itunes, "keywords") => {
-            for keyword in text.split(',').map(normalise_space).filter(|k| !k.is_empty()) {
+            for keyword in text
+                .split(',')
+                .map(normalise_space)
+                .filter(|k| !k.is_empty())
+            {
                 push_unique(&mut target.categories, keyword);
             }
         }
@@ -786,8 +814,12 @@ fn text_construct(
     mode_attr: Option<String>,
     default_html: bool,
 ) -> Text {
-    let kind = type_attr.map(|t| t.trim().to_ascii_lowercase()).unwrap_or_default();
-    let mode = mode_attr.map(|m| m.trim().to_ascii_lowercase()).unwrap_or_default();
+    let kind = type_attr
+        .map(|t| t.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let mode = mode_attr
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
     if mode == "base64" {
         use base64::Engine as _;
         let cleaned: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
@@ -839,26 +871,28 @@ fn set_once(slot: &mut Option<String>, value: String) {
     }
 }
 
+/// Duplicates are dropped once, at normalisation (checking here made entries with tens of
+/// thousands of authors quadratic).
 fn push_unique(list: &mut Vec<String>, value: String) {
-    // Lists are short except in hostile feeds; those are capped so this stays linear.
-    if list.len() < 1000 && !list.contains(&value) {
-        list.push(value);
-    }
+    list.push(value);
 }
 
 fn normalise_space(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// An id: a URI reference resolved against the base when the base is a web URL (a
-/// relative id read from a local file stays as written); absolute URIs of any scheme
-/// (`urn:`, `tag:`) and ids that are no URI at all are kept.
+/// An id: a relative URI reference is resolved against the base when the base is a web
+/// URL (a relative id read from a local file stays as written); absolute URIs of any
+/// scheme (`urn:`, `tag:`) and opaque tokens are kept.
 pub(crate) fn resolve_id(id: &str, base: &Url) -> Option<String> {
     let id = id.trim();
     if id.is_empty() {
         return None;
     }
-    if Url::parse(id).is_ok() || !matches!(base.scheme(), "http" | "https") {
+    // Only what looks like a relative reference ("/stories/42", "./1", "a/b") is
+    // resolved: an opaque token such as "id-1" or "12345" is kept as the feed wrote it.
+    let looks_relative = id.contains('/') || id.starts_with(['#', '?', '.']);
+    if Url::parse(id).is_ok() || !looks_relative || !matches!(base.scheme(), "http" | "https") {
         return Some(id.to_string());
     }
     Some(base.join(id).map_or_else(|_| id.to_string(), String::from))
