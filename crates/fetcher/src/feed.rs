@@ -130,6 +130,24 @@ pub fn parse_feed(
     Ok(parsed)
 }
 
+/// Parses the part of a feed body that arrived before the transfer was cut (`cause`: the
+/// size cap, a timeout, a broken connection). Every entry that is complete before the cut
+/// is kept and a warning names the feed and the cause; the partial entry is dropped.
+pub fn parse_truncated_feed(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    cause: &str,
+) -> Result<ParsedFeed, FetchError> {
+    let mut parsed = parse_feed(bytes, content_type, base)?;
+    parsed.warnings.push(format!(
+        "{base}: body cut after {} bytes ({cause}); kept {} complete entries",
+        bytes.len(),
+        parsed.entries.len()
+    ));
+    Ok(parsed)
+}
+
 /// Our own reading (see [`reader`]), normalised; `None` when the text has no feed root.
 /// When the XML breaks before its end, the text-level repairs are tried once and the
 /// reading that found more is kept.

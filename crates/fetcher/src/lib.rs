@@ -56,7 +56,7 @@ pub mod sniff;
 pub use client::{Fetcher, FetcherBuilder};
 pub use discover::{DiscoveredFeed, discover_feeds, is_json_feed};
 pub use entry_id::{SYNTHETIC_ID_PREFIX, synthetic_entry_id};
-pub use feed::parse_feed;
+pub use feed::{parse_feed, parse_truncated_feed};
 pub use opml::{OpmlFeed, parse_opml};
 pub use schedule::{
     failure_backoff, interval_hint_from_headers, jittered, parse_retry_after, poll_interval,

@@ -284,6 +284,31 @@ fn truncated_feed_keeps_complete_entries() {
 }
 
 #[test]
+fn body_cut_by_the_size_cap_keeps_complete_entries_and_names_the_feed() {
+    let whole = fixture("rss090_items.xml");
+    let base = Url::parse(DOCUMENT_URI).expect("static URL");
+    let cut = whole
+        .windows(b"Second".len())
+        .position(|w| w == b"Second")
+        .expect("fixture has a second item");
+    let feed = newswire_fetcher::parse_truncated_feed(
+        &whole[..cut],
+        None,
+        &base,
+        "fetch.max_body_bytes reached",
+    )
+    .expect("a feed");
+    assert_eq!(feed.entries.len(), 1);
+    assert!(
+        feed.warnings
+            .iter()
+            .any(|w| w.contains(DOCUMENT_URI) && w.contains("max_body_bytes")),
+        "{:?}",
+        feed.warnings
+    );
+}
+
+#[test]
 fn truncated_at_every_byte_never_fails_once_the_root_is_read() {
     let whole = fixture("dublin_core_fallback_item.xml");
     let base = Url::parse(DOCUMENT_URI).expect("static URL");

@@ -647,6 +647,9 @@ fn set_image(target: &mut Fields, href: &str, base: &Url) {
 }
 
 /// Stores a finished field element.
+// One arm per element, each with its own "first one wins" test: guards would hide which
+// element an arm is about.
+#[allow(clippy::collapsible_match)]
 fn store(capture: Capture, raw_inner: Option<String>, target: &mut Fields, in_entry: bool) {
     let Capture {
         ns,
