@@ -3,6 +3,7 @@
 //! Every other crate of the workspace depends on this one and on nothing else of ours:
 //! - [`record`]: the output record (`newswire.record/1`) and its JSON Schema;
 //! - [`config`]: the TOML configuration, with errors that name the key and line;
+//! - [`dates`]: the one lenient date parser (feeds and pages), converting to UTC;
 //! - [`canonical`]: URL canonicalisation (tracking parameters, AMP variants, fragments…);
 //! - [`ids`]: the one rule for record ids (canonical link, else guid, else the entry's words);
 //! - [`fingerprint`]: text normalisation, content hashes and 64-bit simhashes.
@@ -16,6 +17,7 @@
 
 pub mod canonical;
 pub mod config;
+pub mod dates;
 pub mod delivery;
 pub mod fingerprint;
 pub mod ids;

@@ -18,11 +18,14 @@ pub struct DiscoveredFeed {
     pub content_type: String,
 }
 
+/// Announced types that are feeds. Plain `application/json` is not among them: on news
+/// sites it is almost always an API endpoint (WordPress announces every post's
+/// `/wp-json/wp/v2/posts/…` that way), and a JSON Feed says so with `feed+json` or, once
+/// fetched, with its `version` ([`is_json_feed`]).
 const FEED_TYPES: &[&str] = &[
     "application/rss+xml",
     "application/atom+xml",
     "application/feed+json",
-    "application/json",
     "application/rdf+xml",
     "application/xml",
     "text/xml",
@@ -103,6 +106,18 @@ pub fn discover_feeds(html: &str, base: &Url) -> Vec<DiscoveredFeed> {
         });
     }
     feeds
+}
+
+/// Whether a fetched JSON document is a JSON Feed: a top-level `version` naming
+/// `https://jsonfeed.org/version/…`. Callers that fetch an `application/json` alternate
+/// use it to decide whether it is a feed.
+pub fn is_json_feed(text: &str) -> bool {
+    static VERSION: OnceLock<Regex> = OnceLock::new();
+    let version = VERSION.get_or_init(|| {
+        Regex::new(r#""version"\s*:\s*"https?://jsonfeed\.org/version/"#)
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    });
+    text.trim_start().starts_with('{') && version.is_match(text)
 }
 
 /// The attributes of one start tag, values entity-decoded.

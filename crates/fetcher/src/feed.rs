@@ -41,6 +41,13 @@ pub fn parse_feed(
     };
     if *first == b'{' {
         let text = String::from_utf8_lossy(body);
+        if !crate::discover::is_json_feed(&text) {
+            return Err(FetchError::Parse {
+                url,
+                message: "JSON but not a JSON Feed (no https://jsonfeed.org/version/ version)"
+                    .into(),
+            });
+        }
         return parse_json_feed(&text, base);
     }
 
@@ -52,6 +59,12 @@ pub fn parse_feed(
     );
     let text = charset::relabel_xml_prolog_utf8(&decoded.text);
 
+    if let Some(parsed) = read_own(&text, base) {
+        return Ok(parsed);
+    }
+
+    // Not an RSS, RDF or Atom root as far as our reader can tell: feed-rs has a go,
+    // after repairs, and an HTML page is reported with the feeds it announces.
     let first_try = parse_with_feed_rs(&text, base);
     let suspect = match &first_try {
         Err(_) => true,
@@ -115,6 +128,52 @@ pub fn parse_feed(
             .push("no title and no entries: unrecognised or empty feed".into());
     }
     Ok(parsed)
+}
+
+/// Parses the part of a feed body that arrived before the transfer was cut (`cause`: the
+/// size cap, a timeout, a broken connection). Every entry that is complete before the cut
+/// is kept and a warning names the feed and the cause; the partial entry is dropped.
+pub fn parse_truncated_feed(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    cause: &str,
+) -> Result<ParsedFeed, FetchError> {
+    let mut parsed = parse_feed(bytes, content_type, base)?;
+    parsed.warnings.push(format!(
+        "{base}: body cut after {} bytes ({cause}); kept {} complete entries",
+        bytes.len(),
+        parsed.entries.len()
+    ));
+    Ok(parsed)
+}
+
+/// Our own reading (see [`reader`]), normalised; `None` when the text has no feed root.
+/// When the XML breaks before its end, the text-level repairs are tried once and the
+/// reading that found more is kept.
+fn read_own(text: &str, base: &Url) -> Option<ParsedFeed> {
+    let mut reading = reader::read(text, base)?;
+    let mut repaired_with = Vec::new();
+    if reading.error.is_some() {
+        let (repaired, repairs) = repair(text);
+        if !repairs.is_empty()
+            && let Some(second) = reader::read(&repaired, base)
+            && second.weight() > reading.weight()
+        {
+            reading = second;
+            repaired_with = repairs;
+        }
+    }
+    let mut parsed = normalise::normalise(reading, base.as_str());
+    parsed
+        .warnings
+        .extend(repaired_with.iter().map(|r| format!("repaired: {r}")));
+    if parsed.entries.is_empty() && parsed.title.is_none() && parsed.link.is_none() {
+        parsed
+            .warnings
+            .push("no title, link or entries: an empty feed".into());
+    }
+    Some(parsed)
 }
 
 fn parse_json_feed(text: &str, base: &Url) -> Result<ParsedFeed, FetchError> {
@@ -938,6 +997,9 @@ fn resolve_about(about: &str, base: &Url) -> Option<String> {
             .map_or_else(|_| about.to_string(), String::from),
     )
 }
+
+mod normalise;
+mod reader;
 
 #[cfg(test)]
 mod hostile_tests;

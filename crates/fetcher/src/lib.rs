@@ -54,9 +54,9 @@ pub mod sniff;
 pub mod timing_headers;
 
 pub use client::{Fetcher, FetcherBuilder, read_html_file, read_local_file};
-pub use discover::{DiscoveredFeed, discover_feeds};
+pub use discover::{DiscoveredFeed, discover_feeds, is_json_feed};
 pub use entry_id::{SYNTHETIC_ID_PREFIX, synthetic_entry_id};
-pub use feed::parse_feed;
+pub use feed::{parse_feed, parse_truncated_feed};
 pub use opml::{OpmlFeed, parse_opml};
 pub use timing_headers::{interval_hint_from_headers, parse_retry_after};
 
