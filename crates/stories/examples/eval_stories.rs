@@ -64,7 +64,11 @@ fn main() -> ExitCode {
                     );
                     println!("pairs   precision {:.4}  recall {:.4}  f1 {:.4}", s.pair_precision, s.pair_recall, s.pair_f1);
                 }
-                println!("articles/s {:.0}  state {} bytes", report.articles_per_sec, report.state_bytes);
+                let cpu = report.articles_per_cpu_sec.map(|r| format!("{r:.0}")).unwrap_or_else(|| "n/a".into());
+                println!(
+                    "articles/s {:.0} (wall)  {} per CPU second  state {} bytes",
+                    report.articles_per_sec, cpu, report.state_bytes
+                );
             }
             ExitCode::SUCCESS
         }

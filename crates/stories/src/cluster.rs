@@ -37,8 +37,14 @@ pub struct Config {
     pub join_threshold: f32,
     /// Cosine of the specific parts (names, numbers, places) needed to join, when both have some.
     pub specific_threshold: f32,
+    /// Cosine of the ordinary-word parts (what happened) needed to join.
+    pub generic_threshold: f32,
     /// Above this overall cosine the specific parts are not checked (a near-copy).
     pub sure_threshold: f32,
+    /// Cosine an article needs with the story's first article (against drift).
+    pub seed_threshold: f32,
+    /// Texts' years must overlap with the story's (undated articles).
+    pub year_rule: bool,
     /// Two candidate stories within this score of each other are a tie, broken by place/actor overlap.
     pub tie_margin: f32,
     /// A story line is emitted at most once per this many seconds per story.
@@ -55,10 +61,13 @@ impl Default for Config {
             centroid_terms: 100,
             max_df_terms: 400_000,
             max_recent_articles: 150_000,
-            join_threshold: 0.20,
+            join_threshold: 0.25,
             specific_threshold: 0.20,
-            sure_threshold: 0.60,
+            sure_threshold: 0.90,
+            generic_threshold: 0.10,
             tie_margin: 0.02,
+            seed_threshold: 0.10,
+            year_rule: false,
             story_line_interval_secs: 300,
             weights: Weights { title: 2.0, proper: 2.5, number: 1.5, place: 3.0, actor: 1.0, doc_terms: 60 },
         }
@@ -149,6 +158,9 @@ struct Story {
     dirty: bool,
     last_emitted: Option<i64>,
     merged_into: Option<String>,
+    /// The first article's vector: a report must resemble it too, so the story cannot drift.
+    #[serde(default)]
+    seed: SparseVec,
     /// Incident years of its articles (publication year, or for undated ones the year the text names most).
     #[serde(default)]
     years: Vec<u16>,
@@ -327,8 +339,8 @@ impl Clusterer {
                     continue;
                 }
                 let Some(story) = self.state.stories.get(&key) else { continue };
-                let year_conflict =
-                    !years.is_empty() && !story.years.is_empty() && !years.iter().any(|y| story.years.contains(y));
+                let year_conflict = cfg.year_rule
+                    && !years.is_empty() && !story.years.is_empty() && !years.iter().any(|y| story.years.contains(y));
                 if story.merged_into.is_some() || year_conflict || !in_window(story, t, cfg) {
                     continue;
                 }
@@ -339,7 +351,16 @@ impl Clusterer {
                 }
                 let spec_cos =
                     if doc_spec > 0.0 && story.spec_norm > 0.0 { spec_dot / (doc_spec * story.spec_norm) } else { 1.0 };
-                if cos < cfg.sure_threshold && spec_cos < cfg.specific_threshold {
+                // The same incident shares what happened as well as who and where: a quake and a
+                // clash in one city share only the city.
+                let doc_gen = (1.0 - doc_spec * doc_spec).max(0.0).sqrt();
+                let story_gen = (story.norm * story.norm - story.spec_norm * story.spec_norm).max(0.0).sqrt();
+                let gen_cos =
+                    if doc_gen > 0.0 && story_gen > 0.0 { (dot - spec_dot) / (doc_gen * story_gen) } else { 1.0 };
+                if cos < cfg.sure_threshold && (spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold) {
+                    continue;
+                }
+                if cos < cfg.sure_threshold && dots(vec, &story.seed).0 < cfg.seed_threshold {
                     continue;
                 }
                 scored.push((key, cos, spec_cos));
@@ -380,6 +401,7 @@ impl Clusterer {
             last_emitted: None,
             merged_into: None,
             years: Vec::new(),
+            seed: Vec::new(),
         };
         self.state.stories.insert(key, story);
         key
@@ -389,6 +411,9 @@ impl Clusterer {
         let keep = self.config.centroid_terms;
         let seq = self.state.seq;
         let Some(story) = self.state.stories.get_mut(&key) else { return };
+        if story.seed.is_empty() {
+            story.seed = vec.clone();
+        }
         story.centroid = add_truncate(&story.centroid, vec, keep);
         story.norm = story.centroid.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
         story.spec_norm = specific_norm(&story.centroid);

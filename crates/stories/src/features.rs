@@ -50,6 +50,7 @@ pub fn term_counts(
         e.0 += n;
         e.1 = e.1.max(weight);
     };
+    let mut stems: FxHashMap<String, (u32, bool)> = FxHashMap::default();
     for (toks, mult) in [(title_toks, w.title), (body_toks, 1.0f32)] {
         for t in toks {
             if t.numeric {
@@ -63,10 +64,14 @@ pub fn term_counts(
             if f.chars().count() < 2 || is_stopword(&f) {
                 continue;
             }
-            let stem = stemmer.stem(&f);
-            let specific = proper.contains(stem.as_ref());
+            // Words repeat within an article: stem each distinct word once.
+            let (term, specific) = *stems.entry(f).or_insert_with_key(|f| {
+                let stem = stemmer.stem(f);
+                let specific = proper.contains(stem.as_ref());
+                (hash32(b'w', &stem, specific), specific)
+            });
             let weight = if specific { w.proper } else { 1.0 };
-            add(hash32(b'w', &stem, specific), 1.0, weight * mult);
+            add(term, 1.0, weight * mult);
         }
     }
     for p in &mentions.places {

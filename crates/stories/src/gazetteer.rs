@@ -171,16 +171,14 @@ const GROUPS: &[&str] = &[
 
 /// The country a demonym or institution (folded) stands for.
 pub fn country_of_word(folded: &str) -> Option<&'static str> {
-    DEMONYMS
-        .iter()
-        .chain(INSTITUTIONS.iter())
-        .find(|(w, _)| *w == folded)
-        .map(|(_, c)| *c)
+    static MAP: OnceLock<FxHashMap<&'static str, &'static str>> = OnceLock::new();
+    MAP.get_or_init(|| DEMONYMS.iter().chain(INSTITUTIONS.iter()).copied().collect()).get(folded).copied()
 }
 
 /// The canonical group name when `text` (as written) names a known group.
 pub fn group_of(text: &str) -> Option<&'static str> {
-    GROUPS.iter().find(|g| g.eq_ignore_ascii_case(text)).copied()
+    static MAP: OnceLock<FxHashMap<String, &'static str>> = OnceLock::new();
+    MAP.get_or_init(|| GROUPS.iter().map(|g| (g.to_ascii_lowercase(), *g)).collect()).get(text).copied()
 }
 
 /// Longest institution name, in words (to bound the n-grams tried).

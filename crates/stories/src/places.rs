@@ -120,7 +120,7 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
                     step = len;
                     break;
                 }
-                if let Some(grp) = group_of(&surface) {
+                if let Some(grp) = group_of(&folded) {
                     groups.push(grp);
                     matched_any = true;
                     step = len;

@@ -10,6 +10,9 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Lower-case, diacritics removed (NFKD without combining marks), for comparing names.
 pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.nfkd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(char::to_lowercase)
@@ -147,7 +150,8 @@ const STOPWORDS: &[&str] = &[
 
 /// Capitalised words that start names in headlines and sentences but are not names themselves.
 pub fn is_stopword(folded: &str) -> bool {
-    STOPWORDS.binary_search(&folded).is_ok()
+    static SET: std::sync::OnceLock<FxHashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect()).contains(folded)
 }
 
 #[cfg(test)]
