@@ -61,10 +61,10 @@ impl Default for Config {
             centroid_terms: 100,
             max_df_terms: 400_000,
             max_recent_articles: 150_000,
-            join_threshold: 0.25,
+            join_threshold: 0.15,
             specific_threshold: 0.20,
             sure_threshold: 0.90,
-            generic_threshold: 0.10,
+            generic_threshold: 0.05,
             tie_margin: 0.02,
             seed_threshold: 0.10,
             year_rule: false,
@@ -179,6 +179,13 @@ pub struct StoryState {
     recent: VecDeque<(u64, u64)>,
     /// Final lines of retired stories, handed out by the next `take_story_lines`.
     pending_lines: Vec<StoryLine>,
+}
+
+impl StoryState {
+    /// Entries in the document-frequency table.
+    pub fn df_terms(&self) -> usize {
+        self.df.len()
+    }
 }
 
 /// The online clusterer: a [`Config`], the [`StoryState`] and an index rebuilt from it.

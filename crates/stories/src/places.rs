@@ -105,7 +105,8 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
         let after_place_word = i >= 2
             && fold(toks[i - 1].text) == "of"
             && PLACE_WORDS.contains(&fold(toks[i - 2].text).as_str())
-            || i >= 2 && fold(toks[i - 1].text) == "as" && fold(toks[i - 2].text) == "known";
+            || i >= 2 && fold(toks[i - 1].text) == "as" && fold(toks[i - 2].text) == "known"
+            || i >= 1 && fold(toks[i - 1].text) == "near";
         let mut matched_any = false;
         let mut s = 0;
         while s < run.len() {
