@@ -57,7 +57,7 @@ impl Default for Config {
         Config {
             window_secs: 7 * 86_400,
             max_gap_secs: 3 * 86_400,
-            max_stories: 50_000,
+            max_stories: 40_000,
             centroid_terms: 100,
             max_df_terms: 400_000,
             max_recent_articles: 150_000,
@@ -131,6 +131,8 @@ const MAX_LABELS: usize = 16;
 const POSTED_TERMS_PER_ARTICLE: usize = 12;
 const MAX_POSTED_TERMS: usize = 48;
 const QUERY_TERMS: usize = 24;
+/// Stories looked at per query term (the most recent first): bounds the work per article.
+const MAX_POSTING_SCAN: usize = 400;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoryPlace {
@@ -341,7 +343,7 @@ impl Clusterer {
         let mut scored: Vec<(u64, f32, f32)> = Vec::new();
         for &(term, _) in query.iter().take(QUERY_TERMS) {
             let Some(posting) = self.index.get(&term) else { continue };
-            for &key in posting.iter().rev().take(4096) {
+            for &key in posting.iter().rev().take(MAX_POSTING_SCAN) {
                 if !seen.insert(key) {
                     continue;
                 }
@@ -367,7 +369,8 @@ impl Clusterer {
                 if cos < cfg.sure_threshold && (spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold) {
                     continue;
                 }
-                if cos < cfg.sure_threshold && dots(vec, &story.seed).0 < cfg.seed_threshold {
+                let seed = if story.seed.is_empty() { &story.centroid } else { &story.seed };
+                if cos < cfg.sure_threshold && dots(vec, seed).0 / seed_norm(seed) < cfg.seed_threshold {
                     continue;
                 }
                 scored.push((key, cos, spec_cos));
@@ -418,8 +421,9 @@ impl Clusterer {
         let keep = self.config.centroid_terms;
         let seq = self.state.seq;
         let Some(story) = self.state.stories.get_mut(&key) else { return };
-        if story.seed.is_empty() {
-            story.seed = vec.clone();
+        // A one-article story's centroid is its seed: keep the copy only once a second article joins.
+        if story.articles == 1 {
+            story.seed = story.centroid.clone();
         }
         story.centroid = add_truncate(&story.centroid, vec, keep);
         story.norm = story.centroid.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
@@ -551,7 +555,7 @@ impl Clusterer {
         let mut total = s.stories.capacity() * (std::mem::size_of::<Story>() + 16);
         for st in s.stories.values() {
             total += st.id.capacity() + st.title.capacity();
-            total += st.centroid.capacity() * 8 + st.posted.capacity() * 4;
+            total += (st.centroid.capacity() + st.seed.capacity()) * 8 + st.posted.capacity() * 4;
             total += st.sources.iter().map(|e| e.0.capacity() + 32).sum::<usize>();
             total += st.countries.iter().chain(st.actors.iter()).map(|e| e.0.capacity() + 32).sum::<usize>();
             total += st
@@ -593,6 +597,10 @@ fn in_window(story: &Story, t: Option<i64>, cfg: &Config) -> bool {
     let (Some(first), Some(last)) = (story.first_seen, story.last_seen) else { return true };
     t - first <= cfg.window_secs && first - t <= cfg.window_secs && (t - last).abs() <= cfg.max_gap_secs
         || (t >= first && t <= last)
+}
+
+fn seed_norm(v: &[(u32, f32)]) -> f32 {
+    v.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt().max(1e-6)
 }
 
 fn overlap(story: &Story, mentions: &Mentions) -> usize {
