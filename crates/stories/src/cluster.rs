@@ -58,7 +58,7 @@ impl Default for Config {
             window_secs: 7 * 86_400,
             max_gap_secs: 3 * 86_400,
             max_stories: 40_000,
-            centroid_terms: 100,
+            centroid_terms: 64,
             max_df_terms: 400_000,
             max_recent_articles: 150_000,
             join_threshold: 0.15,
@@ -128,8 +128,10 @@ pub const STORY_SCHEMA: &str = "newswire.story/1";
 const MAX_SOURCES: usize = 32;
 const MAX_STORY_PLACES: usize = 24;
 const MAX_LABELS: usize = 16;
-const POSTED_TERMS_PER_ARTICLE: usize = 12;
-const MAX_POSTED_TERMS: usize = 48;
+const POSTED_TERMS_PER_ARTICLE: usize = 8;
+const MAX_POSTED_TERMS: usize = 24;
+/// Terms of the first article kept as the story's anchor.
+const SEED_TERMS: usize = 24;
 const QUERY_TERMS: usize = 24;
 /// Stories looked at per query term (the most recent first): bounds the work per article.
 const MAX_POSTING_SCAN: usize = 400;
@@ -171,7 +173,7 @@ struct Story {
 /// Everything the clusterer remembers; serialise it to keep story ids across restarts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StoryState {
-    stories: FxHashMap<u64, Story>,
+    stories: FxHashMap<u64, Box<Story>>,
     next_key: u64,
     seq: u64,
     /// The stream's clock: the latest publication time seen (seconds).
@@ -195,8 +197,57 @@ pub struct Clusterer {
     config: Config,
     state: StoryState,
     /// term -> stories that posted it
-    index: FxHashMap<u32, Vec<u64>>,
+    index: PostingIndex,
     recent_index: FxHashMap<u64, u64>,
+}
+
+/// term -> stories, as linked lists in one arena (8 bytes a posting, no allocation per term:
+/// most terms are posted by a single story, and a `Vec` per term cost more than the stories).
+/// Retired stories' postings are skipped when read and dropped when the arena is rebuilt.
+#[derive(Default)]
+struct PostingIndex {
+    heads: FxHashMap<u32, u32>,
+    /// (story key, next posting + 1; 0 ends the list)
+    arena: Vec<(u64, u32)>,
+    dead: usize,
+}
+
+impl PostingIndex {
+    fn add(&mut self, term: u32, story: u64) {
+        let next = self.heads.get(&term).map_or(0, |h| h + 1);
+        self.heads.insert(term, self.arena.len() as u32);
+        self.arena.push((story, next));
+    }
+
+    /// Stories that posted `term`, the most recent first.
+    fn stories(&self, term: u32) -> impl Iterator<Item = u64> + '_ {
+        let mut at = self.heads.get(&term).map(|h| *h as usize);
+        std::iter::from_fn(move || {
+            let i = at?;
+            let (story, next) = self.arena[i];
+            at = (next > 0).then(|| next as usize - 1);
+            Some(story)
+        })
+    }
+
+    fn rebuild<'a>(&mut self, stories: impl Iterator<Item = (u64, &'a [u32])>) {
+        self.heads.clear();
+        self.arena.clear();
+        self.dead = 0;
+        let mut all: Vec<(u64, &[u32])> = stories.collect();
+        all.sort_unstable_by_key(|e| e.0);
+        for (key, terms) in all {
+            for &t in terms {
+                self.add(t, key);
+            }
+        }
+        self.heads.shrink_to_fit();
+        self.arena.shrink_to_fit();
+    }
+
+    fn bytes(&self) -> usize {
+        self.heads.capacity() * 9 + self.arena.capacity() * 16
+    }
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -232,12 +283,8 @@ impl Clusterer {
 
     /// Resumes from a saved state: story ids continue where they were.
     pub fn with_state(config: Config, state: StoryState) -> Self {
-        let mut c = Clusterer { config, state, index: FxHashMap::default(), recent_index: FxHashMap::default() };
-        for (&key, story) in &c.state.stories {
-            for &t in &story.posted {
-                c.index.entry(t).or_default().push(key);
-            }
-        }
+        let mut c = Clusterer { config, state, index: PostingIndex::default(), recent_index: FxHashMap::default() };
+        c.index.rebuild(c.state.stories.iter().map(|(k, s)| (*k, s.posted.as_slice())));
         for &(a, s) in &c.state.recent {
             c.recent_index.insert(a, s);
         }
@@ -342,8 +389,7 @@ impl Clusterer {
         let doc_spec = specific_norm(vec);
         let mut scored: Vec<(u64, f32, f32)> = Vec::new();
         for &(term, _) in query.iter().take(QUERY_TERMS) {
-            let Some(posting) = self.index.get(&term) else { continue };
-            for &key in posting.iter().rev().take(MAX_POSTING_SCAN) {
+            for key in self.index.stories(term).take(MAX_POSTING_SCAN) {
                 if !seen.insert(key) {
                     continue;
                 }
@@ -413,7 +459,7 @@ impl Clusterer {
             years: Vec::new(),
             seed: Vec::new(),
         };
-        self.state.stories.insert(key, story);
+        self.state.stories.insert(key, Box::new(story));
         key
     }
 
@@ -423,7 +469,13 @@ impl Clusterer {
         let Some(story) = self.state.stories.get_mut(&key) else { return };
         // A one-article story's centroid is its seed: keep the copy only once a second article joins.
         if story.articles == 1 {
-            story.seed = story.centroid.clone();
+            let mut seed = story.centroid.clone();
+            if seed.len() > SEED_TERMS {
+                seed.select_nth_unstable_by(SEED_TERMS, |a, b| b.1.total_cmp(&a.1));
+                seed.truncate(SEED_TERMS);
+                seed.sort_unstable_by_key(|e| e.0);
+            }
+            story.seed = seed;
         }
         story.centroid = add_truncate(&story.centroid, vec, keep);
         story.norm = story.centroid.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
@@ -456,7 +508,7 @@ impl Clusterer {
             }
             if !story.posted.contains(&term) {
                 story.posted.push(term);
-                self.index.entry(term).or_default().push(key);
+                self.index.add(term, key);
             }
         }
     }
@@ -503,13 +555,9 @@ impl Clusterer {
 
     fn retire(&mut self, key: u64) {
         let Some(story) = self.state.stories.remove(&key) else { return };
-        for term in &story.posted {
-            if let Some(p) = self.index.get_mut(term) {
-                p.retain(|k| *k != key);
-                if p.is_empty() {
-                    self.index.remove(term);
-                }
-            }
+        self.index.dead += story.posted.len();
+        if self.index.dead > self.index.arena.len() / 2 + 1024 {
+            self.index.rebuild(self.state.stories.iter().map(|(k, s)| (*k, s.posted.as_slice())));
         }
         if story.dirty {
             self.state.pending_lines.push(line_of(&story));
@@ -522,7 +570,7 @@ impl Clusterer {
         let now = now.timestamp();
         let interval = self.config.story_line_interval_secs;
         let mut out = std::mem::take(&mut self.state.pending_lines);
-        let mut due: Vec<&mut Story> = self
+        let mut due: Vec<&mut Box<Story>> = self
             .state
             .stories
             .values_mut()
@@ -540,7 +588,7 @@ impl Clusterer {
     /// Every changed story's line now, whatever the interval (at shutdown).
     pub fn flush_story_lines(&mut self) -> Vec<StoryLine> {
         let mut out = std::mem::take(&mut self.state.pending_lines);
-        let mut dirty: Vec<&mut Story> = self.state.stories.values_mut().filter(|s| s.dirty).collect();
+        let mut dirty: Vec<&mut Box<Story>> = self.state.stories.values_mut().filter(|s| s.dirty).collect();
         dirty.sort_by(|a, b| a.id.cmp(&b.id));
         for s in dirty {
             s.dirty = false;
@@ -552,7 +600,7 @@ impl Clusterer {
     /// Approximate heap bytes held by the state and index (for the memory bound).
     pub fn heap_bytes(&self) -> usize {
         let s = &self.state;
-        let mut total = s.stories.capacity() * (std::mem::size_of::<Story>() + 16);
+        let mut total = s.stories.capacity() * 17 + s.stories.len() * std::mem::size_of::<Story>();
         for st in s.stories.values() {
             total += st.id.capacity() + st.title.capacity();
             total += (st.centroid.capacity() + st.seed.capacity()) * 8 + st.posted.capacity() * 4;
@@ -572,8 +620,7 @@ impl Clusterer {
         }
         total += s.df.capacity() * 9;
         total += s.recent.capacity() * 16 + self.recent_index.capacity() * 17;
-        total += self.index.capacity() * 33;
-        total += self.index.values().map(|p| p.capacity() * 8).sum::<usize>();
+        total += self.index.bytes();
         total
     }
 }
