@@ -32,7 +32,9 @@ fn main() -> ExitCode {
         }
     }
     let Some(corpus) = corpus else {
-        eprintln!("usage: eval_stories --corpus DIR [--json] [--predictions OUT.jsonl] [--shuffles N] [--seed S]");
+        eprintln!(
+            "usage: eval_stories --corpus DIR [--json] [--predictions OUT.jsonl] [--shuffles N] [--seed S]"
+        );
         return ExitCode::from(2);
     };
     let mut opts = EvalOptions::new(corpus);
@@ -62,9 +64,15 @@ fn main() -> ExitCode {
                         "bcubed  precision {:.4}  recall {:.4}  f1 {:.4}",
                         s.bcubed_precision, s.bcubed_recall, s.bcubed_f1
                     );
-                    println!("pairs   precision {:.4}  recall {:.4}  f1 {:.4}", s.pair_precision, s.pair_recall, s.pair_f1);
+                    println!(
+                        "pairs   precision {:.4}  recall {:.4}  f1 {:.4}",
+                        s.pair_precision, s.pair_recall, s.pair_f1
+                    );
                 }
-                let cpu = report.articles_per_cpu_sec.map(|r| format!("{r:.0}")).unwrap_or_else(|| "n/a".into());
+                let cpu = report
+                    .articles_per_cpu_sec
+                    .map(|r| format!("{r:.0}"))
+                    .unwrap_or_else(|| "n/a".into());
                 println!(
                     "articles/s {:.0} (wall)  {} per CPU second  state {} bytes",
                     report.articles_per_sec, cpu, report.state_bytes
@@ -79,7 +87,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn apply_override(config: &newswire_stories::Config, spec: &str) -> Option<newswire_stories::Config> {
+fn apply_override(
+    config: &newswire_stories::Config,
+    spec: &str,
+) -> Option<newswire_stories::Config> {
     let (path, value) = spec.split_once('=')?;
     let mut v = serde_json::to_value(config).ok()?;
     let mut slot = &mut v;

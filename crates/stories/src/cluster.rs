@@ -57,10 +57,10 @@ impl Default for Config {
         Config {
             window_secs: 7 * 86_400,
             max_gap_secs: 3 * 86_400,
-            max_stories: 40_000,
-            centroid_terms: 64,
-            max_df_terms: 400_000,
-            max_recent_articles: 150_000,
+            max_stories: 30_000,
+            centroid_terms: 48,
+            max_df_terms: 200_000,
+            max_recent_articles: 100_000,
             join_threshold: 0.15,
             specific_threshold: 0.20,
             sure_threshold: 0.90,
@@ -69,7 +69,14 @@ impl Default for Config {
             seed_threshold: 0.10,
             year_rule: false,
             story_line_interval_secs: 300,
-            weights: Weights { title: 2.0, proper: 2.5, number: 1.5, place: 3.0, actor: 1.0, doc_terms: 60 },
+            weights: Weights {
+                title: 2.0,
+                proper: 2.5,
+                number: 1.5,
+                place: 3.0,
+                actor: 1.0,
+                doc_terms: 60,
+            },
         }
     }
 }
@@ -283,8 +290,18 @@ impl Clusterer {
 
     /// Resumes from a saved state: story ids continue where they were.
     pub fn with_state(config: Config, state: StoryState) -> Self {
-        let mut c = Clusterer { config, state, index: PostingIndex::default(), recent_index: FxHashMap::default() };
-        c.index.rebuild(c.state.stories.iter().map(|(k, s)| (*k, s.posted.as_slice())));
+        let mut c = Clusterer {
+            config,
+            state,
+            index: PostingIndex::default(),
+            recent_index: FxHashMap::default(),
+        };
+        c.index.rebuild(
+            c.state
+                .stories
+                .iter()
+                .map(|(k, s)| (*k, s.posted.as_slice())),
+        );
         for &(a, s) in &c.state.recent {
             c.recent_index.insert(a, s);
         }
@@ -327,17 +344,32 @@ impl Clusterer {
         if !article.text.contains(article.title) {
             merge_mentions(&mut mentions, find_mentions(&title_toks, article.title));
         }
-        let counts = term_counts(&body_toks, &title_toks, &mentions, article.language, &self.config.weights);
+        let counts = term_counts(
+            &body_toks,
+            &title_toks,
+            &mentions,
+            article.language,
+            &self.config.weights,
+        );
         self.state.docs = self.state.docs.saturating_add(1);
         for &term in counts.keys() {
             *self.state.df.entry(term).or_insert(0) += 1;
         }
         if self.state.df.len() > self.config.max_df_terms {
-            self.state.df.retain(|_, n| *n > 1);
+            // Drop the rarest terms until a quarter of the room is free, so that pruning is rare.
+            let mut floor = 1;
+            while self.state.df.len() > self.config.max_df_terms * 3 / 4 {
+                self.state.df.retain(|_, n| *n > floor);
+                floor += 1;
+            }
         }
         let n = self.state.docs as f32;
         let df = &self.state.df;
-        let vec = weigh(&counts, |term| ((n + 1.0) / (*df.get(&term).unwrap_or(&1) as f32 + 1.0)).ln() + 1.0, self.config.weights.doc_terms);
+        let vec = weigh(
+            &counts,
+            |term| ((n + 1.0) / (*df.get(&term).unwrap_or(&1) as f32 + 1.0)).ln() + 1.0,
+            self.config.weights.doc_terms,
+        );
 
         let copy_of = article
             .duplicate_of
@@ -371,17 +403,36 @@ impl Clusterer {
         // The article's own places, named and aliased as its story knows them.
         let places = place_keys
             .iter()
-            .filter_map(|k| story.places.iter().find(|p| p.key == *k || same_variant(&p.key, k)))
+            .filter_map(|k| {
+                story
+                    .places
+                    .iter()
+                    .find(|p| p.key == *k || same_variant(&p.key, k))
+            })
             .map(|p| p.place.clone())
             .collect();
-        let assignment = Assignment { story: StoryRef { id: story.id.clone(), score }, places, countries, actors };
+        let assignment = Assignment {
+            story: StoryRef {
+                id: story.id.clone(),
+                score,
+            },
+            places,
+            countries,
+            actors,
+        };
         if self.state.stories.len() > self.config.max_stories {
             self.retire_least_recent();
         }
         assignment
     }
 
-    fn best_story(&self, vec: &SparseVec, mentions: &Mentions, t: Option<i64>, years: &[u16]) -> Option<(u64, f32)> {
+    fn best_story(
+        &self,
+        vec: &SparseVec,
+        mentions: &Mentions,
+        t: Option<i64>,
+        years: &[u16],
+    ) -> Option<(u64, f32)> {
         let cfg = &self.config;
         let mut query: Vec<(u32, f32)> = vec.clone();
         query.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
@@ -393,30 +444,54 @@ impl Clusterer {
                 if !seen.insert(key) {
                     continue;
                 }
-                let Some(story) = self.state.stories.get(&key) else { continue };
+                let Some(story) = self.state.stories.get(&key) else {
+                    continue;
+                };
                 let year_conflict = cfg.year_rule
-                    && !years.is_empty() && !story.years.is_empty() && !years.iter().any(|y| story.years.contains(y));
+                    && !years.is_empty()
+                    && !story.years.is_empty()
+                    && !years.iter().any(|y| story.years.contains(y));
                 if story.merged_into.is_some() || year_conflict || !in_window(story, t, cfg) {
                     continue;
                 }
                 let (dot, spec_dot) = dots(vec, &story.centroid);
-                let cos = if story.norm > 0.0 { dot / story.norm } else { 0.0 };
+                let cos = if story.norm > 0.0 {
+                    dot / story.norm
+                } else {
+                    0.0
+                };
                 if cos < cfg.join_threshold {
                     continue;
                 }
-                let spec_cos =
-                    if doc_spec > 0.0 && story.spec_norm > 0.0 { spec_dot / (doc_spec * story.spec_norm) } else { 1.0 };
+                let spec_cos = if doc_spec > 0.0 && story.spec_norm > 0.0 {
+                    spec_dot / (doc_spec * story.spec_norm)
+                } else {
+                    1.0
+                };
                 // The same incident shares what happened as well as who and where: a quake and a
                 // clash in one city share only the city.
                 let doc_gen = (1.0 - doc_spec * doc_spec).max(0.0).sqrt();
-                let story_gen = (story.norm * story.norm - story.spec_norm * story.spec_norm).max(0.0).sqrt();
-                let gen_cos =
-                    if doc_gen > 0.0 && story_gen > 0.0 { (dot - spec_dot) / (doc_gen * story_gen) } else { 1.0 };
-                if cos < cfg.sure_threshold && (spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold) {
+                let story_gen = (story.norm * story.norm - story.spec_norm * story.spec_norm)
+                    .max(0.0)
+                    .sqrt();
+                let gen_cos = if doc_gen > 0.0 && story_gen > 0.0 {
+                    (dot - spec_dot) / (doc_gen * story_gen)
+                } else {
+                    1.0
+                };
+                if cos < cfg.sure_threshold
+                    && (spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold)
+                {
                     continue;
                 }
-                let seed = if story.seed.is_empty() { &story.centroid } else { &story.seed };
-                if cos < cfg.sure_threshold && dots(vec, seed).0 / seed_norm(seed) < cfg.seed_threshold {
+                let seed = if story.seed.is_empty() {
+                    &story.centroid
+                } else {
+                    &story.seed
+                };
+                if cos < cfg.sure_threshold
+                    && dots(vec, seed).0 / seed_norm(seed) < cfg.seed_threshold
+                {
                     continue;
                 }
                 scored.push((key, cos, spec_cos));
@@ -463,10 +538,19 @@ impl Clusterer {
         key
     }
 
-    fn join(&mut self, key: u64, article: &ArticleIn<'_>, vec: &SparseVec, mentions: Mentions, t: Option<i64>) {
+    fn join(
+        &mut self,
+        key: u64,
+        article: &ArticleIn<'_>,
+        vec: &SparseVec,
+        mentions: Mentions,
+        t: Option<i64>,
+    ) {
         let keep = self.config.centroid_terms;
         let seq = self.state.seq;
-        let Some(story) = self.state.stories.get_mut(&key) else { return };
+        let Some(story) = self.state.stories.get_mut(&key) else {
+            return;
+        };
         // A one-article story's centroid is its seed: keep the copy only once a second article joins.
         if story.articles == 1 {
             let mut seed = story.centroid.clone();
@@ -518,10 +602,10 @@ impl Clusterer {
         self.state.recent.push_back((h, key));
         self.recent_index.insert(h, key);
         while self.state.recent.len() > self.config.max_recent_articles {
-            if let Some((old, k)) = self.state.recent.pop_front() {
-                if self.recent_index.get(&old) == Some(&k) {
-                    self.recent_index.remove(&old);
-                }
+            if let Some((old, k)) = self.state.recent.pop_front()
+                && self.recent_index.get(&old) == Some(&k)
+            {
+                self.recent_index.remove(&old);
             }
         }
     }
@@ -543,21 +627,37 @@ impl Clusterer {
 
     fn retire_least_recent(&mut self) {
         // Retire a tenth at once so that the scan is paid rarely.
-        let excess = self.state.stories.len() - self.config.max_stories + self.config.max_stories / 10;
-        let mut by_age: Vec<(u64, u64)> = self.state.stories.iter().map(|(k, s)| (s.touched, *k)).collect();
+        let excess =
+            self.state.stories.len() - self.config.max_stories + self.config.max_stories / 10;
+        let mut by_age: Vec<(u64, u64)> = self
+            .state
+            .stories
+            .iter()
+            .map(|(k, s)| (s.touched, *k))
+            .collect();
         let nth = excess.min(by_age.len() - 1);
         by_age.select_nth_unstable(nth);
-        let victims: Vec<u64> = by_age[..excess.min(by_age.len())].iter().map(|e| e.1).collect();
+        let victims: Vec<u64> = by_age[..excess.min(by_age.len())]
+            .iter()
+            .map(|e| e.1)
+            .collect();
         for key in victims {
             self.retire(key);
         }
     }
 
     fn retire(&mut self, key: u64) {
-        let Some(story) = self.state.stories.remove(&key) else { return };
+        let Some(story) = self.state.stories.remove(&key) else {
+            return;
+        };
         self.index.dead += story.posted.len();
         if self.index.dead > self.index.arena.len() / 2 + 1024 {
-            self.index.rebuild(self.state.stories.iter().map(|(k, s)| (*k, s.posted.as_slice())));
+            self.index.rebuild(
+                self.state
+                    .stories
+                    .iter()
+                    .map(|(k, s)| (*k, s.posted.as_slice())),
+            );
         }
         if story.dirty {
             self.state.pending_lines.push(line_of(&story));
@@ -588,7 +688,12 @@ impl Clusterer {
     /// Every changed story's line now, whatever the interval (at shutdown).
     pub fn flush_story_lines(&mut self) -> Vec<StoryLine> {
         let mut out = std::mem::take(&mut self.state.pending_lines);
-        let mut dirty: Vec<&mut Box<Story>> = self.state.stories.values_mut().filter(|s| s.dirty).collect();
+        let mut dirty: Vec<&mut Box<Story>> = self
+            .state
+            .stories
+            .values_mut()
+            .filter(|s| s.dirty)
+            .collect();
         dirty.sort_by(|a, b| a.id.cmp(&b.id));
         for s in dirty {
             s.dirty = false;
@@ -604,8 +709,17 @@ impl Clusterer {
         for st in s.stories.values() {
             total += st.id.capacity() + st.title.capacity();
             total += (st.centroid.capacity() + st.seed.capacity()) * 8 + st.posted.capacity() * 4;
-            total += st.sources.iter().map(|e| e.0.capacity() + 32).sum::<usize>();
-            total += st.countries.iter().chain(st.actors.iter()).map(|e| e.0.capacity() + 32).sum::<usize>();
+            total += st
+                .sources
+                .iter()
+                .map(|e| e.0.capacity() + 32)
+                .sum::<usize>();
+            total += st
+                .countries
+                .iter()
+                .chain(st.actors.iter())
+                .map(|e| e.0.capacity() + 32)
+                .sum::<usize>();
             total += st
                 .places
                 .iter()
@@ -613,7 +727,11 @@ impl Clusterer {
                     std::mem::size_of::<StoryPlace>()
                         + p.key.capacity()
                         + p.place.name.capacity()
-                        + p.place.aliases.iter().map(|a| a.capacity() + 24).sum::<usize>()
+                        + p.place
+                            .aliases
+                            .iter()
+                            .map(|a| a.capacity() + 24)
+                            .sum::<usize>()
                         + 8
                 })
                 .sum::<usize>();
@@ -629,11 +747,17 @@ impl Clusterer {
 /// incident of the same kind (last year's final, the previous earthquake).
 fn text_years(title: &[crate::text::Token<'_>], body: &[crate::text::Token<'_>]) -> Vec<u16> {
     let mut years: Vec<u16> = Vec::new();
-    for t in title.iter().chain(body.iter()).filter(|t| t.numeric && t.text.len() == 4) {
-        if let Ok(y) = t.text.parse::<u16>() {
-            if (1900..=2099).contains(&y) && !years.contains(&y) && years.len() < 16 {
-                years.push(y);
-            }
+    for t in title
+        .iter()
+        .chain(body.iter())
+        .filter(|t| t.numeric && t.text.len() == 4)
+    {
+        if let Ok(y) = t.text.parse::<u16>()
+            && (1900..=2099).contains(&y)
+            && !years.contains(&y)
+            && years.len() < 16
+        {
+            years.push(y);
         }
     }
     years
@@ -641,8 +765,12 @@ fn text_years(title: &[crate::text::Token<'_>], body: &[crate::text::Token<'_>])
 
 fn in_window(story: &Story, t: Option<i64>, cfg: &Config) -> bool {
     let Some(t) = t else { return true };
-    let (Some(first), Some(last)) = (story.first_seen, story.last_seen) else { return true };
-    t - first <= cfg.window_secs && first - t <= cfg.window_secs && (t - last).abs() <= cfg.max_gap_secs
+    let (Some(first), Some(last)) = (story.first_seen, story.last_seen) else {
+        return true;
+    };
+    t - first <= cfg.window_secs
+        && first - t <= cfg.window_secs
+        && (t - last).abs() <= cfg.max_gap_secs
         || (t >= first && t <= last)
 }
 
@@ -654,9 +782,18 @@ fn overlap(story: &Story, mentions: &Mentions) -> usize {
     let places = mentions
         .places
         .iter()
-        .filter(|m| story.places.iter().any(|p| p.key == m.key || same_variant(&p.key, &m.key)))
+        .filter(|m| {
+            story
+                .places
+                .iter()
+                .any(|p| p.key == m.key || same_variant(&p.key, &m.key))
+        })
         .count();
-    let actors = mentions.actors.iter().filter(|a| story.actors.iter().any(|e| &e.0 == *a)).count();
+    let actors = mentions
+        .actors
+        .iter()
+        .filter(|a| story.actors.iter().any(|e| &e.0 == *a))
+        .count();
     places * 2 + actors
 }
 
@@ -683,25 +820,42 @@ fn merge_mentions(into: &mut Mentions, other: Mentions) {
 /// Adds a mention to the story's places: the same GeoNames place, or an unresolved name within
 /// one edit of one already there (Farukh, Parukh, Farrukh), becomes one place with aliases.
 fn add_story_place(list: &mut Vec<StoryPlace>, m: PlaceMention) {
-    let existing = list.iter().position(|p| p.key == m.key || same_variant(&p.key, &m.key));
+    let existing = list
+        .iter()
+        .position(|p| p.key == m.key || same_variant(&p.key, &m.key));
     match existing {
         Some(i) => {
             let p = &mut list[i];
             p.count += m.count;
-            for name in std::iter::once(&m.place.name).chain(m.place.aliases.iter()).chain(std::iter::once(&m.surface)) {
-                if *name != p.place.name && !p.place.aliases.contains(name) && p.place.aliases.len() < 8 {
+            for name in std::iter::once(&m.place.name)
+                .chain(m.place.aliases.iter())
+                .chain(std::iter::once(&m.surface))
+            {
+                if *name != p.place.name
+                    && !p.place.aliases.contains(name)
+                    && p.place.aliases.len() < 8
+                {
                     p.place.aliases.push(name.clone());
                 }
             }
         }
-        None if list.len() < MAX_STORY_PLACES => list.push(StoryPlace { key: m.key, place: m.place, count: m.count }),
+        None if list.len() < MAX_STORY_PLACES => list.push(StoryPlace {
+            key: m.key,
+            place: m.place,
+            count: m.count,
+        }),
         None => {}
     }
 }
 
 fn vec_places(story: &Story) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..story.places.len()).collect();
-    idx.sort_by(|&a, &b| story.places[b].count.cmp(&story.places[a].count).then(a.cmp(&b)));
+    idx.sort_by(|&a, &b| {
+        story.places[b]
+            .count
+            .cmp(&story.places[a].count)
+            .then(a.cmp(&b))
+    });
     idx.truncate(8);
     idx
 }

@@ -17,11 +17,21 @@ use crate::cluster::{ArticleIn, Clusterer, Config};
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     #[error("cannot read corpus {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("corpus {path} line {line}: {message}")]
-    Parse { path: PathBuf, line: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("cannot write predictions {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("corpus {path} has no articles")]
     Empty { path: PathBuf },
 }
@@ -70,7 +80,13 @@ pub struct EvalOptions {
 
 impl EvalOptions {
     pub fn new(corpus_dir: impl Into<PathBuf>) -> Self {
-        EvalOptions { corpus_dir: corpus_dir.into(), predictions: None, shuffles: 0, seed: 1, config: Config::default() }
+        EvalOptions {
+            corpus_dir: corpus_dir.into(),
+            predictions: None,
+            shuffles: 0,
+            seed: 1,
+            config: Config::default(),
+        }
     }
 }
 
@@ -107,16 +123,29 @@ pub struct EvalReport {
 
 /// Reads a corpus file (`DIR/articles.jsonl` or the file itself).
 pub fn read_corpus(dir: &Path) -> Result<Vec<CorpusArticle>, EvalError> {
-    let path = if dir.is_dir() { dir.join("articles.jsonl") } else { dir.to_path_buf() };
-    let file = std::fs::File::open(&path).map_err(|source| EvalError::Read { path: path.clone(), source })?;
+    let path = if dir.is_dir() {
+        dir.join("articles.jsonl")
+    } else {
+        dir.to_path_buf()
+    };
+    let file = std::fs::File::open(&path).map_err(|source| EvalError::Read {
+        path: path.clone(),
+        source,
+    })?;
     let mut out = Vec::new();
     for (n, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|source| EvalError::Read { path: path.clone(), source })?;
+        let line = line.map_err(|source| EvalError::Read {
+            path: path.clone(),
+            source,
+        })?;
         if line.trim().is_empty() {
             continue;
         }
-        let a: CorpusArticle = serde_json::from_str(&line)
-            .map_err(|e| EvalError::Parse { path: path.clone(), line: n + 1, message: e.to_string() })?;
+        let a: CorpusArticle = serde_json::from_str(&line).map_err(|e| EvalError::Parse {
+            path: path.clone(),
+            line: n + 1,
+            message: e.to_string(),
+        })?;
         out.push(a);
     }
     if out.is_empty() {
@@ -130,11 +159,20 @@ fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))
-        .or_else(|| chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?.and_hms_opt(12, 0, 0).map(|t| t.and_utc()))
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(12, 0, 0)
+                .map(|t| t.and_utc())
+        })
 }
 
 /// Clusters `articles` in the given order; returns the story id of each and the seconds spent.
-pub fn cluster_in_order(articles: &[CorpusArticle], order: &[usize], config: &Config) -> (Vec<String>, f64, usize) {
+pub fn cluster_in_order(
+    articles: &[CorpusArticle],
+    order: &[usize],
+    config: &Config,
+) -> (Vec<String>, f64, usize) {
     let mut clusterer = Clusterer::new(config.clone());
     let mut out = vec![String::new(); articles.len()];
     let started = Instant::now();
@@ -156,7 +194,10 @@ pub fn cluster_in_order(articles: &[CorpusArticle], order: &[usize], config: &Co
 }
 
 /// BCubed and pairwise scores of `predicted` story keys against `gold` labels (same indices).
-pub fn score<G: std::hash::Hash + Eq, P: std::hash::Hash + Eq>(gold: &[G], predicted: &[P]) -> Scores {
+pub fn score<G: std::hash::Hash + Eq, P: std::hash::Hash + Eq>(
+    gold: &[G],
+    predicted: &[P],
+) -> Scores {
     let n = gold.len().min(predicted.len());
     let mut size_p: HashMap<&P, u64> = HashMap::new();
     let mut size_g: HashMap<&G, u64> = HashMap::new();
@@ -178,8 +219,17 @@ pub fn score<G: std::hash::Hash + Eq, P: std::hash::Hash + Eq>(gold: &[G], predi
     let (bp, br) = (bp / nf, br / nf);
     let pp: f64 = size_p.values().map(|&c| pairs(c)).sum();
     let gp: f64 = size_g.values().map(|&c| pairs(c)).sum();
-    let f1 = |a: f64, b: f64| if a + b > 0.0 { 2.0 * a * b / (a + b) } else { 0.0 };
-    let (pp_, pr_) = (if pp > 0.0 { tp / pp } else { 1.0 }, if gp > 0.0 { tp / gp } else { 1.0 });
+    let f1 = |a: f64, b: f64| {
+        if a + b > 0.0 {
+            2.0 * a * b / (a + b)
+        } else {
+            0.0
+        }
+    };
+    let (pp_, pr_) = (
+        if pp > 0.0 { tp / pp } else { 1.0 },
+        if gp > 0.0 { tp / gp } else { 1.0 },
+    );
     Scores {
         bcubed_precision: bp,
         bcubed_recall: br,
@@ -205,7 +255,10 @@ pub fn shuffled_order(articles: &[CorpusArticle], seed: u64) -> Vec<usize> {
         let j = (next() % (i as u64 + 1)) as usize;
         order.swap(i, j);
     }
-    let times: Vec<Option<i64>> = articles.iter().map(|a| parse_time(a.published_at.as_deref()).map(|t| t.timestamp())).collect();
+    let times: Vec<Option<i64>> = articles
+        .iter()
+        .map(|a| parse_time(a.published_at.as_deref()).map(|t| t.timestamp()))
+        .collect();
     if times.iter().any(Option::is_some) {
         // Stable: equal times keep their shuffled order; undated articles go first.
         order.sort_by_key(|&i| times[i]);
@@ -216,11 +269,15 @@ pub fn shuffled_order(articles: &[CorpusArticle], seed: u64) -> Vec<usize> {
 /// Runs the evaluation; writes predictions when asked.
 pub fn evaluate_corpus(opts: &EvalOptions) -> Result<EvalReport, EvalError> {
     let articles = read_corpus(&opts.corpus_dir)?;
-    let labelled: Vec<usize> = (0..articles.len()).filter(|&i| articles[i].label.as_ref().is_some_and(|l| !l.is_null())).collect();
+    let labelled: Vec<usize> = (0..articles.len())
+        .filter(|&i| articles[i].label.as_ref().is_some_and(|l| !l.is_null()))
+        .collect();
     let orders: Vec<Vec<usize>> = if opts.shuffles == 0 {
         vec![(0..articles.len()).collect()]
     } else {
-        (0..opts.shuffles).map(|k| shuffled_order(&articles, opts.seed.wrapping_add(k as u64))).collect()
+        (0..opts.shuffles)
+            .map(|k| shuffled_order(&articles, opts.seed.wrapping_add(k as u64)))
+            .collect()
     };
     let mut per_order = Vec::new();
     let (mut secs, mut stories, mut state_bytes) = (0.0, 0.0, 0);
@@ -237,20 +294,27 @@ pub fn evaluate_corpus(opts: &EvalOptions) -> Result<EvalReport, EvalError> {
         secs += elapsed;
         state_bytes = state_bytes.max(bytes);
         stories += pred.iter().collect::<std::collections::HashSet<_>>().len() as f64;
-        if k == 0 {
-            if let Some(path) = &opts.predictions {
-                write_predictions(path, &articles, &pred)?;
-            }
+        if k == 0
+            && let Some(path) = &opts.predictions
+        {
+            write_predictions(path, &articles, &pred)?;
         }
         if !labelled.is_empty() {
-            let gold: Vec<String> = labelled.iter().map(|&i| label_key(articles[i].label.as_ref())).collect();
+            let gold: Vec<String> = labelled
+                .iter()
+                .map(|&i| label_key(articles[i].label.as_ref()))
+                .collect();
             let p: Vec<&String> = labelled.iter().map(|&i| &pred[i]).collect();
             per_order.push(score(&gold, &p));
         }
     }
     let n_orders = orders.len() as f64;
     let scores = (!per_order.is_empty()).then(|| mean(&per_order));
-    let labels = labelled.iter().map(|&i| label_key(articles[i].label.as_ref())).collect::<std::collections::HashSet<_>>().len();
+    let labels = labelled
+        .iter()
+        .map(|&i| label_key(articles[i].label.as_ref()))
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     Ok(EvalReport {
         articles: articles.len(),
         labelled: labelled.len(),
@@ -259,8 +323,14 @@ pub fn evaluate_corpus(opts: &EvalOptions) -> Result<EvalReport, EvalError> {
         orders: orders.len(),
         scores,
         per_order,
-        articles_per_sec: if secs > 0.0 { articles.len() as f64 * n_orders / secs } else { 0.0 },
-        articles_per_cpu_sec: cpu.filter(|c| *c > 0.0).map(|c| articles.len() as f64 * n_orders / c),
+        articles_per_sec: if secs > 0.0 {
+            articles.len() as f64 * n_orders / secs
+        } else {
+            0.0
+        },
+        articles_per_cpu_sec: cpu
+            .filter(|c| *c > 0.0)
+            .map(|c| articles.len() as f64 * n_orders / c),
         state_bytes,
     })
 }
@@ -297,8 +367,15 @@ fn mean(all: &[Scores]) -> Scores {
     }
 }
 
-fn write_predictions(path: &Path, articles: &[CorpusArticle], pred: &[String]) -> Result<(), EvalError> {
-    let err = |source| EvalError::Write { path: path.to_path_buf(), source };
+fn write_predictions(
+    path: &Path,
+    articles: &[CorpusArticle],
+    pred: &[String],
+) -> Result<(), EvalError> {
+    let err = |source| EvalError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(err)?);
     for (a, s) in articles.iter().zip(pred) {
         let line = serde_json::json!({"id": a.id, "story_id": s});

@@ -80,14 +80,19 @@ pub fn term_counts(
     for a in &mentions.actors {
         add(hash32(b'a', a, true), 1.0, w.actor);
     }
-    drop(add);
     counts
 }
 
 /// Sublinear TF times IDF, the top `doc_terms`, L2-normalised, sorted by term.
-pub fn weigh(counts: &FxHashMap<u32, (f32, f32)>, idf: impl Fn(u32) -> f32, doc_terms: usize) -> SparseVec {
-    let mut v: SparseVec =
-        counts.iter().map(|(&t, &(n, weight))| (t, (1.0 + n.max(1.0).ln()) * weight * idf(t))).collect();
+pub fn weigh(
+    counts: &FxHashMap<u32, (f32, f32)>,
+    idf: impl Fn(u32) -> f32,
+    doc_terms: usize,
+) -> SparseVec {
+    let mut v: SparseVec = counts
+        .iter()
+        .map(|(&t, &(n, weight))| (t, (1.0 + n.max(1.0).ln()) * weight * idf(t)))
+        .collect();
     if v.len() > doc_terms {
         v.select_nth_unstable_by(doc_terms, |a, b| b.1.total_cmp(&a.1));
         v.truncate(doc_terms);
@@ -130,7 +135,11 @@ pub fn dots(a: &[(u32, f32)], b: &[(u32, f32)]) -> (f32, f32) {
 }
 
 pub fn specific_norm(v: &[(u32, f32)]) -> f32 {
-    v.iter().filter(|e| is_specific(e.0)).map(|e| e.1 * e.1).sum::<f32>().sqrt()
+    v.iter()
+        .filter(|e| is_specific(e.0))
+        .map(|e| e.1 * e.1)
+        .sum::<f32>()
+        .sqrt()
 }
 
 /// `a + b`, keeping the `keep` heaviest terms, sorted by term.

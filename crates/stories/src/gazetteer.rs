@@ -113,7 +113,10 @@ impl Gazetteer {
         self.names[start..]
             .iter()
             .take_while(move |(h, _)| *h == key)
-            .map(|(_, v)| NameHit { place: v >> 1, by_alias: v & 1 == 1 })
+            .map(|(_, v)| NameHit {
+                place: v >> 1,
+                by_alias: v & 1 == 1,
+            })
     }
 
     pub fn country(&self, iso: &str) -> Option<&GeoPlace> {
@@ -129,56 +132,190 @@ impl Gazetteer {
 /// Adjectives and nouns for a country's people, army or government ("Azeri troops"), folded.
 /// GeoNames has no demonyms, so this list is ours; it covers the countries most often in the news.
 const DEMONYMS: &[(&str, &str)] = &[
-    ("afghan", "AF"), ("albanian", "AL"), ("algerian", "DZ"), ("american", "US"), ("argentine", "AR"),
-    ("argentinian", "AR"), ("armenian", "AM"), ("armenians", "AM"), ("australian", "AU"), ("austrian", "AT"),
-    ("azerbaijani", "AZ"), ("azerbaijanis", "AZ"), ("azeri", "AZ"), ("azeris", "AZ"), ("bangladeshi", "BD"),
-    ("belarusian", "BY"), ("belgian", "BE"), ("bolivian", "BO"), ("bosnian", "BA"), ("brazilian", "BR"),
-    ("british", "GB"), ("bulgarian", "BG"), ("burmese", "MM"), ("cambodian", "KH"), ("cameroonian", "CM"),
-    ("canadian", "CA"), ("chilean", "CL"), ("chinese", "CN"), ("colombian", "CO"), ("congolese", "CD"),
-    ("croatian", "HR"), ("cuban", "CU"), ("cypriot", "CY"), ("czech", "CZ"), ("danish", "DK"), ("dutch", "NL"),
-    ("ecuadorian", "EC"), ("egyptian", "EG"), ("emirati", "AE"), ("eritrean", "ER"), ("estonian", "EE"),
-    ("ethiopian", "ET"), ("filipino", "PH"), ("finnish", "FI"), ("french", "FR"), ("georgian", "GE"),
-    ("german", "DE"), ("ghanaian", "GH"), ("greek", "GR"), ("haitian", "HT"), ("hungarian", "HU"),
-    ("icelandic", "IS"), ("indian", "IN"), ("indonesian", "ID"), ("iranian", "IR"), ("iraqi", "IQ"),
-    ("irish", "IE"), ("israeli", "IL"), ("israelis", "IL"), ("italian", "IT"), ("ivorian", "CI"),
-    ("jamaican", "JM"), ("japanese", "JP"), ("jordanian", "JO"), ("kazakh", "KZ"), ("kenyan", "KE"),
-    ("korean", "KR"), ("kosovar", "XK"), ("kurdish", "IQ"), ("kuwaiti", "KW"), ("kyrgyz", "KG"),
-    ("latvian", "LV"), ("lebanese", "LB"), ("libyan", "LY"), ("lithuanian", "LT"), ("malaysian", "MY"),
-    ("malian", "ML"), ("mexican", "MX"), ("moldovan", "MD"), ("mongolian", "MN"), ("moroccan", "MA"),
-    ("nepalese", "NP"), ("nigerian", "NG"), ("nigerien", "NE"), ("norwegian", "NO"), ("pakistani", "PK"),
-    ("palestinian", "PS"), ("palestinians", "PS"), ("peruvian", "PE"), ("polish", "PL"),
-    ("portuguese", "PT"), ("qatari", "QA"), ("romanian", "RO"), ("russian", "RU"), ("russians", "RU"),
-    ("rwandan", "RW"), ("saudi", "SA"), ("senegalese", "SN"), ("serbian", "RS"), ("singaporean", "SG"),
-    ("slovak", "SK"), ("slovenian", "SI"), ("somali", "SO"), ("spanish", "ES"), ("sudanese", "SD"),
-    ("swedish", "SE"), ("swiss", "CH"), ("syrian", "SY"), ("taiwanese", "TW"), ("tajik", "TJ"),
-    ("thai", "TH"), ("tunisian", "TN"), ("turkish", "TR"), ("turkmen", "TM"), ("ugandan", "UG"),
-    ("ukrainian", "UA"), ("ukrainians", "UA"), ("uzbek", "UZ"), ("venezuelan", "VE"),
-    ("vietnamese", "VN"), ("yemeni", "YE"), ("zimbabwean", "ZW"),
+    ("afghan", "AF"),
+    ("albanian", "AL"),
+    ("algerian", "DZ"),
+    ("american", "US"),
+    ("argentine", "AR"),
+    ("argentinian", "AR"),
+    ("armenian", "AM"),
+    ("armenians", "AM"),
+    ("australian", "AU"),
+    ("austrian", "AT"),
+    ("azerbaijani", "AZ"),
+    ("azerbaijanis", "AZ"),
+    ("azeri", "AZ"),
+    ("azeris", "AZ"),
+    ("bangladeshi", "BD"),
+    ("belarusian", "BY"),
+    ("belgian", "BE"),
+    ("bolivian", "BO"),
+    ("bosnian", "BA"),
+    ("brazilian", "BR"),
+    ("british", "GB"),
+    ("bulgarian", "BG"),
+    ("burmese", "MM"),
+    ("cambodian", "KH"),
+    ("cameroonian", "CM"),
+    ("canadian", "CA"),
+    ("chilean", "CL"),
+    ("chinese", "CN"),
+    ("colombian", "CO"),
+    ("congolese", "CD"),
+    ("croatian", "HR"),
+    ("cuban", "CU"),
+    ("cypriot", "CY"),
+    ("czech", "CZ"),
+    ("danish", "DK"),
+    ("dutch", "NL"),
+    ("ecuadorian", "EC"),
+    ("egyptian", "EG"),
+    ("emirati", "AE"),
+    ("eritrean", "ER"),
+    ("estonian", "EE"),
+    ("ethiopian", "ET"),
+    ("filipino", "PH"),
+    ("finnish", "FI"),
+    ("french", "FR"),
+    ("georgian", "GE"),
+    ("german", "DE"),
+    ("ghanaian", "GH"),
+    ("greek", "GR"),
+    ("haitian", "HT"),
+    ("hungarian", "HU"),
+    ("icelandic", "IS"),
+    ("indian", "IN"),
+    ("indonesian", "ID"),
+    ("iranian", "IR"),
+    ("iraqi", "IQ"),
+    ("irish", "IE"),
+    ("israeli", "IL"),
+    ("israelis", "IL"),
+    ("italian", "IT"),
+    ("ivorian", "CI"),
+    ("jamaican", "JM"),
+    ("japanese", "JP"),
+    ("jordanian", "JO"),
+    ("kazakh", "KZ"),
+    ("kenyan", "KE"),
+    ("korean", "KR"),
+    ("kosovar", "XK"),
+    ("kurdish", "IQ"),
+    ("kuwaiti", "KW"),
+    ("kyrgyz", "KG"),
+    ("latvian", "LV"),
+    ("lebanese", "LB"),
+    ("libyan", "LY"),
+    ("lithuanian", "LT"),
+    ("malaysian", "MY"),
+    ("malian", "ML"),
+    ("mexican", "MX"),
+    ("moldovan", "MD"),
+    ("mongolian", "MN"),
+    ("moroccan", "MA"),
+    ("nepalese", "NP"),
+    ("nigerian", "NG"),
+    ("nigerien", "NE"),
+    ("norwegian", "NO"),
+    ("pakistani", "PK"),
+    ("palestinian", "PS"),
+    ("palestinians", "PS"),
+    ("peruvian", "PE"),
+    ("polish", "PL"),
+    ("portuguese", "PT"),
+    ("qatari", "QA"),
+    ("romanian", "RO"),
+    ("russian", "RU"),
+    ("russians", "RU"),
+    ("rwandan", "RW"),
+    ("saudi", "SA"),
+    ("senegalese", "SN"),
+    ("serbian", "RS"),
+    ("singaporean", "SG"),
+    ("slovak", "SK"),
+    ("slovenian", "SI"),
+    ("somali", "SO"),
+    ("spanish", "ES"),
+    ("sudanese", "SD"),
+    ("swedish", "SE"),
+    ("swiss", "CH"),
+    ("syrian", "SY"),
+    ("taiwanese", "TW"),
+    ("tajik", "TJ"),
+    ("thai", "TH"),
+    ("tunisian", "TN"),
+    ("turkish", "TR"),
+    ("turkmen", "TM"),
+    ("ugandan", "UG"),
+    ("ukrainian", "UA"),
+    ("ukrainians", "UA"),
+    ("uzbek", "UZ"),
+    ("venezuelan", "VE"),
+    ("vietnamese", "VN"),
+    ("yemeni", "YE"),
+    ("zimbabwean", "ZW"),
 ];
 
 /// Institutions and buildings that stand for a country's government, folded.
 const INSTITUTIONS: &[(&str, &str)] = &[
-    ("kremlin", "RU"), ("white house", "US"), ("pentagon", "US"), ("state department", "US"),
-    ("downing street", "GB"), ("whitehall", "GB"), ("elysee", "FR"), ("bundestag", "DE"),
-    ("knesset", "IL"), ("duma", "RU"), ("zhongnanhai", "CN"),
+    ("kremlin", "RU"),
+    ("white house", "US"),
+    ("pentagon", "US"),
+    ("state department", "US"),
+    ("downing street", "GB"),
+    ("whitehall", "GB"),
+    ("elysee", "FR"),
+    ("bundestag", "DE"),
+    ("knesset", "IL"),
+    ("duma", "RU"),
+    ("zhongnanhai", "CN"),
 ];
 
 /// Organisations reported as actors in their own right.
 const GROUPS: &[&str] = &[
-    "NATO", "European Union", "United Nations", "African Union", "OSCE", "Hamas", "Hezbollah",
-    "Taliban", "Islamic State", "ISIS", "al-Qaeda", "Al Qaeda", "Wagner", "Red Cross", "IAEA", "WHO",
+    "NATO",
+    "European Union",
+    "United Nations",
+    "African Union",
+    "OSCE",
+    "Hamas",
+    "Hezbollah",
+    "Taliban",
+    "Islamic State",
+    "ISIS",
+    "al-Qaeda",
+    "Al Qaeda",
+    "Wagner",
+    "Red Cross",
+    "IAEA",
+    "WHO",
 ];
 
 /// The country a demonym or institution (folded) stands for.
 pub fn country_of_word(folded: &str) -> Option<&'static str> {
     static MAP: OnceLock<FxHashMap<&'static str, &'static str>> = OnceLock::new();
-    MAP.get_or_init(|| DEMONYMS.iter().chain(INSTITUTIONS.iter()).copied().collect()).get(folded).copied()
+    MAP.get_or_init(|| {
+        DEMONYMS
+            .iter()
+            .chain(INSTITUTIONS.iter())
+            .copied()
+            .collect()
+    })
+    .get(folded)
+    .copied()
 }
 
 /// The canonical group name when `text` (as written) names a known group.
 pub fn group_of(text: &str) -> Option<&'static str> {
     static MAP: OnceLock<FxHashMap<String, &'static str>> = OnceLock::new();
-    MAP.get_or_init(|| GROUPS.iter().map(|g| (g.to_ascii_lowercase(), *g)).collect()).get(text).copied()
+    MAP.get_or_init(|| {
+        GROUPS
+            .iter()
+            .map(|g| (g.to_ascii_lowercase(), *g))
+            .collect()
+    })
+    .get(text)
+    .copied()
 }
 
 /// Longest institution name, in words (to bound the n-grams tried).
@@ -195,9 +332,16 @@ mod tests {
         assert_eq!(g.capital_of("baku"), Some("AZ"));
         assert_eq!(g.capital_of("yerevan"), Some("AM"));
         let hits: Vec<_> = g.lookup("yerevan").collect();
-        assert!(hits.iter().any(|h| g.places[h.place as usize].country == "AM"));
+        assert!(
+            hits.iter()
+                .any(|h| g.places[h.place as usize].country == "AM")
+        );
         let erevan: Vec<_> = g.lookup("erevan").collect();
-        assert!(erevan.iter().any(|h| h.by_alias && g.places[h.place as usize].name == "Yerevan"));
+        assert!(
+            erevan
+                .iter()
+                .any(|h| h.by_alias && g.places[h.place as usize].name == "Yerevan")
+        );
         assert_eq!(g.country("AZ").map(|c| c.name.as_str()), Some("Azerbaijan"));
         assert_eq!(country_of_word("azeri"), Some("AZ"));
         assert_eq!(country_of_word("kremlin"), Some("RU"));

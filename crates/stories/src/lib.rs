@@ -13,6 +13,8 @@ pub mod gazetteer;
 pub mod places;
 pub mod text;
 
-pub use cluster::{ArticleIn, Assignment, Clusterer, Config, STORY_SCHEMA, StoryLine, StoryRef, StoryState};
+pub use cluster::{
+    ArticleIn, Assignment, Clusterer, Config, STORY_SCHEMA, StoryLine, StoryRef, StoryState,
+};
 pub use eval::{EvalError, EvalOptions, EvalReport, Scores, evaluate_corpus, score};
 pub use places::{Place, ResolvedBy};

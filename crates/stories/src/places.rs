@@ -58,13 +58,41 @@ pub struct Mentions {
 }
 
 const MONTHS: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 const PLACE_WORDS: &[&str] = &[
-    "village", "town", "city", "district", "province", "region", "settlement", "municipality", "suburb",
+    "village",
+    "town",
+    "city",
+    "district",
+    "province",
+    "region",
+    "settlement",
+    "municipality",
+    "suburb",
 ];
-const TITLES: &[&str] = &["mr", "mrs", "ms", "dr", "sir", "president", "minister", "general", "judge"];
+const TITLES: &[&str] = &[
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "sir",
+    "president",
+    "minister",
+    "general",
+    "judge",
+];
 
 fn is_name_token(t: &Token<'_>) -> bool {
     t.capitalized && !t.numeric
@@ -113,7 +141,9 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
             let mut step = 1;
             for len in (1..=run.len() - s).rev() {
                 let words = &run[s..s + len];
-                let surface = text[words[0].start..words[len - 1].start + words[len - 1].text.len()].to_string();
+                let surface = text
+                    [words[0].start..words[len - 1].start + words[len - 1].text.len()]
+                    .to_string();
                 let folded = fold(&surface);
                 if let Some(c) = country_of_word(&folded) {
                     actor_countries.push(c.to_string());
@@ -130,12 +160,17 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
                 if after_title || MONTHS.contains(&folded.as_str()) || is_stopword(&folded) {
                     continue;
                 }
-                let hits: Vec<(u32, bool)> = g.lookup(&folded).map(|h| (h.place, h.by_alias)).collect();
+                let hits: Vec<(u32, bool)> =
+                    g.lookup(&folded).map(|h| (h.place, h.by_alias)).collect();
                 if !hits.is_empty() {
                     // A single word at a sentence start or inside a longer unknown name ("Mark
                     // Teixeira") is a weak candidate: only countries, regions and big cities count.
                     let weak = len == 1 && (words[0].sentence_start || run.len() > 1);
-                    candidates.push(Candidate { surface, hits, weak });
+                    candidates.push(Candidate {
+                        surface,
+                        hits,
+                        weak,
+                    });
                     matched_any = true;
                     step = len;
                     break;
@@ -144,7 +179,10 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
             s += step;
         }
         if !matched_any && after_place_word && run.len() <= 2 {
-            unresolved.push(text[run[0].start..run[run.len() - 1].start + run[run.len() - 1].text.len()].to_string());
+            unresolved.push(
+                text[run[0].start..run[run.len() - 1].start + run[run.len() - 1].text.len()]
+                    .to_string(),
+            );
         }
         i = end + 1;
     }
@@ -169,17 +207,24 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
                 PlaceKind::Region => 2,
                 PlaceKind::City => 1,
             };
-            (rank, !alias, context.contains(&place.country), place.population)
+            (
+                rank,
+                !alias,
+                context.contains(&place.country),
+                place.population,
+            )
         });
         let Some((p, alias)) = best else { continue };
         let place = &g.places[p as usize];
-        if c.weak && place.kind == PlaceKind::City && place.population < 100_000 && !context.contains(&place.country)
+        if c.weak
+            && place.kind == PlaceKind::City
+            && place.population < 100_000
+            && !context.contains(&place.country)
         {
             continue;
         }
-        if place.kind == PlaceKind::Country {
-            actor_countries.push(place.country.clone());
-        } else if g.capital_of(&fold(&place.name)) == Some(place.country.as_str()) {
+        let is_capital = g.capital_of(&fold(&place.name)) == Some(place.country.as_str());
+        if place.kind == PlaceKind::Country || is_capital {
             actor_countries.push(place.country.clone());
         }
         out.countries.push(place.country.clone());
@@ -194,7 +239,11 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
                     geonames_id: Some(place.geonames_id),
                     country: Some(place.country.clone()),
                     region: (!place.region.is_empty()).then(|| place.region.clone()),
-                    resolved_by: if alias { ResolvedBy::GeonamesAlias } else { ResolvedBy::GeonamesName },
+                    resolved_by: if alias {
+                        ResolvedBy::GeonamesAlias
+                    } else {
+                        ResolvedBy::GeonamesName
+                    },
                 },
                 count: 1,
             },
@@ -235,7 +284,9 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
 }
 
 fn adjacent(text: &str, a: &Token<'_>, b: &Token<'_>) -> bool {
-    text[a.start + a.text.len()..b.start].chars().all(|c| c == ' ')
+    text[a.start + a.text.len()..b.start]
+        .chars()
+        .all(|c| c == ' ')
 }
 
 fn add_mention(list: &mut Vec<PlaceMention>, m: PlaceMention) {
@@ -291,25 +342,47 @@ mod tests {
 
     #[test]
     fn demonyms_capitals_and_institutions_are_actors() {
-        let m = mentions("Azeri troops advanced while officials in Yerevan protested and the Kremlin said nothing.");
-        assert!(m.actors.contains(&"Azerbaijan".to_string()), "{:?}", m.actors);
+        let m = mentions(
+            "Azeri troops advanced while officials in Yerevan protested and the Kremlin said nothing.",
+        );
+        assert!(
+            m.actors.contains(&"Azerbaijan".to_string()),
+            "{:?}",
+            m.actors
+        );
         assert!(m.actors.contains(&"Armenia".to_string()), "{:?}", m.actors);
         assert!(m.actors.contains(&"Russia".to_string()), "{:?}", m.actors);
-        assert!(m.places.iter().any(|p| p.place.name == "Yerevan" && p.place.geonames_id.is_some()));
+        assert!(
+            m.places
+                .iter()
+                .any(|p| p.place.name == "Yerevan" && p.place.geonames_id.is_some())
+        );
     }
 
     #[test]
     fn unknown_village_is_kept_and_spellings_fold() {
-        let m = mentions("Soldiers entered the village of Farukh, also known as Parukh, on Friday.");
-        let village: Vec<_> = m.places.iter().filter(|p| p.place.geonames_id.is_none()).collect();
+        let m =
+            mentions("Soldiers entered the village of Farukh, also known as Parukh, on Friday.");
+        let village: Vec<_> = m
+            .places
+            .iter()
+            .filter(|p| p.place.geonames_id.is_none())
+            .collect();
         assert_eq!(village.len(), 1, "{:?}", m.places);
         assert_eq!(village[0].place.resolved_by, ResolvedBy::Context);
-        assert!(village[0].place.aliases.contains(&"Parukh".to_string()) || village[0].place.name == "Parukh");
+        assert!(
+            village[0].place.aliases.contains(&"Parukh".to_string())
+                || village[0].place.name == "Parukh"
+        );
     }
 
     #[test]
     fn person_names_do_not_become_places() {
         let m = mentions("The club offered Mark Teixeira a contract, said Mr. Lincoln.");
-        assert!(m.places.is_empty(), "{:?}", m.places.iter().map(|p| &p.place.name).collect::<Vec<_>>());
+        assert!(
+            m.places.is_empty(),
+            "{:?}",
+            m.places.iter().map(|p| &p.place.name).collect::<Vec<_>>()
+        );
     }
 }

@@ -37,14 +37,27 @@ pub fn variant_key(s: &str) -> String {
 pub fn within_one_edit(a: &str, b: &str) -> bool {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     if long.len() - short.len() > 1 {
         return false;
     }
     if short.len() == long.len() {
-        return short.iter().zip(long.iter()).filter(|(x, y)| x != y).count() <= 1;
+        return short
+            .iter()
+            .zip(long.iter())
+            .filter(|(x, y)| x != y)
+            .count()
+            <= 1;
     }
-    let prefix = short.iter().zip(long.iter()).take_while(|(x, y)| x == y).count();
+    let prefix = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
     short[prefix..] == long[prefix + 1..]
 }
 
@@ -73,7 +86,10 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
             while let Some(&(j, d)) = chars.peek() {
                 let joins = d.is_alphanumeric()
                     || ((d == '.' || d == ',' || d == '\'' || d == '’' || d == '-')
-                        && text[j + d.len_utf8()..].chars().next().is_some_and(|n| n.is_alphanumeric())
+                        && text[j + d.len_utf8()..]
+                            .chars()
+                            .next()
+                            .is_some_and(|n| n.is_alphanumeric())
                         && (d != ',' || c.is_ascii_digit()));
                 if !joins {
                     break;
@@ -82,7 +98,10 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
                 chars.next();
             }
             let word = &text[i..end];
-            let word = word.strip_suffix("'s").or_else(|| word.strip_suffix("’s")).unwrap_or(word);
+            let word = word
+                .strip_suffix("'s")
+                .or_else(|| word.strip_suffix("’s"))
+                .unwrap_or(word);
             let numeric = word.chars().next().is_some_and(|c| c.is_ascii_digit());
             out.push(Token {
                 text: word,
@@ -96,7 +115,9 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
             sentence_start = true;
         } else if c == '.' {
             // "Mr. Smith" keeps its capital meaningful; a full stop after a longer word ends a sentence.
-            let prev_short = out.last().is_some_and(|t: &Token| t.text.len() <= 2 && t.start + t.text.len() == i);
+            let prev_short = out
+                .last()
+                .is_some_and(|t: &Token| t.text.len() <= 2 && t.start + t.text.len() == i);
             if !prev_short || bytes.get(i + 1) == Some(&b'\n') {
                 sentence_start = true;
             }
@@ -107,7 +128,10 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
 
 /// The Snowball stemmer for an ISO 639-1 language code, English when unknown.
 pub fn stemmer_for(language: Option<&str>) -> Stemmer {
-    let algorithm = match language.map(|l| l.get(..2).unwrap_or(l).to_ascii_lowercase()).as_deref() {
+    let algorithm = match language
+        .map(|l| l.get(..2).unwrap_or(l).to_ascii_lowercase())
+        .as_deref()
+    {
         Some("ar") => Algorithm::Arabic,
         Some("da") => Algorithm::Danish,
         Some("nl") => Algorithm::Dutch,
@@ -132,26 +156,177 @@ pub fn stemmer_for(language: Option<&str>) -> Stemmer {
 
 /// English function words and news filler; in other languages the online IDF does this job.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as",
-    "at", "be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could",
-    "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had",
-    "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in",
-    "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of",
-    "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should",
-    "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they",
-    "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were",
-    "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you",
-    "your", "said", "says", "say", "told", "according", "reported", "report", "reports", "news",
-    "new", "one", "two", "year", "years", "last", "first", "time", "people", "may", "like", "get",
-    "got", "make", "made", "us", "mr", "mrs", "ms", "dr", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "today", "yesterday", "week", "day", "days", "image",
-    "photo", "read", "copyright", "reuters", "ap", "afp", "click", "share",
+    "a",
+    "about",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "said",
+    "says",
+    "say",
+    "told",
+    "according",
+    "reported",
+    "report",
+    "reports",
+    "news",
+    "new",
+    "one",
+    "two",
+    "year",
+    "years",
+    "last",
+    "first",
+    "time",
+    "people",
+    "may",
+    "like",
+    "get",
+    "got",
+    "make",
+    "made",
+    "us",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "today",
+    "yesterday",
+    "week",
+    "day",
+    "days",
+    "image",
+    "photo",
+    "read",
+    "copyright",
+    "reuters",
+    "ap",
+    "afp",
+    "click",
+    "share",
 ];
 
 /// Capitalised words that start names in headlines and sentences but are not names themselves.
 pub fn is_stopword(folded: &str) -> bool {
     static SET: std::sync::OnceLock<FxHashSet<&'static str>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| STOPWORDS.iter().copied().collect()).contains(folded)
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+        .contains(folded)
 }
 
 /// 64-bit FNV-1a; stable across builds and platforms, so term hashes can be persisted.
@@ -195,7 +370,10 @@ mod tests {
     #[test]
     fn transliteration_variants_share_a_key_or_one_edit() {
         assert_eq!(variant_key("Farrukh"), variant_key("Farukh"));
-        assert!(within_one_edit(&variant_key("Parukh"), &variant_key("Farukh")));
+        assert!(within_one_edit(
+            &variant_key("Parukh"),
+            &variant_key("Farukh")
+        ));
         assert!(within_one_edit("abc", "abd"));
         assert!(within_one_edit("abc", "abxc"));
         assert!(!within_one_edit("abc", "xyz"));
@@ -206,7 +384,22 @@ mod tests {
     fn tokens_keep_numbers_and_mark_sentence_starts() {
         let t = tokens("A 6.1 quake hit Lima. Officials in Peru said $200 million.");
         let words: Vec<&str> = t.iter().map(|t| t.text).collect();
-        assert_eq!(words, ["A", "6.1", "quake", "hit", "Lima", "Officials", "in", "Peru", "said", "200", "million"]);
+        assert_eq!(
+            words,
+            [
+                "A",
+                "6.1",
+                "quake",
+                "hit",
+                "Lima",
+                "Officials",
+                "in",
+                "Peru",
+                "said",
+                "200",
+                "million"
+            ]
+        );
         assert!(t[0].sentence_start && t[5].sentence_start && !t[7].sentence_start);
         assert!(t[1].numeric);
     }

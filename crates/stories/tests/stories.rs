@@ -38,11 +38,26 @@ fn assign(c: &mut Clusterer, f: &Fixture) -> Assignment {
 /// Unrelated news of the same days, so that the online IDF has seen ordinary vocabulary.
 fn background(c: &mut Clusterer, at: DateTime<Utc>) {
     let items = [
-        ("Central bank holds interest rates", "The central bank in Frankfurt kept its main rate at 4 percent on Thursday, citing slowing inflation in the euro area."),
-        ("Champions League draw pairs Madrid and Munich", "Real Madrid will face Bayern Munich in the quarter-finals after the draw in Nyon on Friday."),
-        ("Heatwave grips southern Spain", "Temperatures in Seville reached 44 degrees as authorities in Andalusia warned of wildfires."),
-        ("Tech firm unveils new phone", "The company presented its new smartphone in Cupertino, promising a longer battery life and a faster chip."),
-        ("Parliament passes budget in Ottawa", "Canadian lawmakers approved the federal budget after a late-night vote in Ottawa on Wednesday."),
+        (
+            "Central bank holds interest rates",
+            "The central bank in Frankfurt kept its main rate at 4 percent on Thursday, citing slowing inflation in the euro area.",
+        ),
+        (
+            "Champions League draw pairs Madrid and Munich",
+            "Real Madrid will face Bayern Munich in the quarter-finals after the draw in Nyon on Friday.",
+        ),
+        (
+            "Heatwave grips southern Spain",
+            "Temperatures in Seville reached 44 degrees as authorities in Andalusia warned of wildfires.",
+        ),
+        (
+            "Tech firm unveils new phone",
+            "The company presented its new smartphone in Cupertino, promising a longer battery life and a faster chip.",
+        ),
+        (
+            "Parliament passes budget in Ottawa",
+            "Canadian lawmakers approved the federal budget after a late-night vote in Ottawa on Wednesday.",
+        ),
     ];
     for (i, (title, text)) in items.iter().enumerate() {
         let id = format!("bg-{}-{i}", at.timestamp());
@@ -68,12 +83,24 @@ fn one_incident_in_three_outlets_wordings_joins_one_story_with_one_village() {
     background(&mut c, t0());
     let reports = load("one_incident_three_outlets.json");
     let got: Vec<Assignment> = reports.iter().map(|f| assign(&mut c, f)).collect();
-    assert_eq!(got[0].story.id, got[1].story.id, "second outlet joins: {:?}", got[1].story);
-    assert_eq!(got[0].story.id, got[2].story.id, "third outlet joins: {:?}", got[2].story);
+    assert_eq!(
+        got[0].story.id, got[1].story.id,
+        "second outlet joins: {:?}",
+        got[1].story
+    );
+    assert_eq!(
+        got[0].story.id, got[2].story.id,
+        "third outlet joins: {:?}",
+        got[2].story
+    );
     assert!(got[2].story.score > 0.0);
 
     // Farrukh / Farukh / Parukh: one place, the other spellings its aliases.
-    let village: Vec<_> = got[2].places.iter().filter(|p| p.resolved_by == ResolvedBy::Context).collect();
+    let village: Vec<_> = got[2]
+        .places
+        .iter()
+        .filter(|p| p.resolved_by == ResolvedBy::Context)
+        .collect();
     assert_eq!(village.len(), 1, "{:?}", got[2].places);
     let mut spellings: Vec<&str> = village[0].aliases.iter().map(String::as_str).collect();
     spellings.push(&village[0].name);
@@ -81,11 +108,31 @@ fn one_incident_in_three_outlets_wordings_joins_one_story_with_one_village() {
         assert!(spellings.contains(&s), "{s} missing from {spellings:?}");
     }
     // "Azeri troops", "Baku", "Yerevan", "the Kremlin" make actors.
-    assert!(got[1].actors.contains(&"Azerbaijan".to_string()), "{:?}", got[1].actors);
-    assert!(got[1].actors.contains(&"Russia".to_string()), "{:?}", got[1].actors);
-    assert!(got[0].actors.contains(&"Armenia".to_string()), "{:?}", got[0].actors);
-    assert!(got[0].countries.contains(&"AZ".to_string()), "{:?}", got[0].countries);
-    let baku = got[0].places.iter().find(|p| p.name == "Baku").expect("Baku resolved");
+    assert!(
+        got[1].actors.contains(&"Azerbaijan".to_string()),
+        "{:?}",
+        got[1].actors
+    );
+    assert!(
+        got[1].actors.contains(&"Russia".to_string()),
+        "{:?}",
+        got[1].actors
+    );
+    assert!(
+        got[0].actors.contains(&"Armenia".to_string()),
+        "{:?}",
+        got[0].actors
+    );
+    assert!(
+        got[0].countries.contains(&"AZ".to_string()),
+        "{:?}",
+        got[0].countries
+    );
+    let baku = got[0]
+        .places
+        .iter()
+        .find(|p| p.name == "Baku")
+        .expect("Baku resolved");
     assert_eq!(baku.geonames_id, Some(587084));
     assert_eq!(baku.country.as_deref(), Some("AZ"));
 }
@@ -124,7 +171,10 @@ fn escalation_weeks_later_is_a_different_story() {
         duplicate_of: None,
     };
     let got = assign(&mut c, &escalation);
-    assert_ne!(got.story.id, first[0].story.id, "five weeks later is another story");
+    assert_ne!(
+        got.story.id, first[0].story.id,
+        "five weeks later is another story"
+    );
 }
 
 #[test]
@@ -133,12 +183,25 @@ fn two_quakes_on_the_same_day_in_different_places_stay_apart() {
     background(&mut c, "2024-02-03T00:00:00Z".parse().unwrap());
     let reports = load("same_kind_same_day.json");
     let got: Vec<Assignment> = reports.iter().map(|f| assign(&mut c, f)).collect();
-    let (a1, b1, a2, b2) = (&got[0].story.id, &got[1].story.id, &got[2].story.id, &got[3].story.id);
+    let (a1, b1, a2, b2) = (
+        &got[0].story.id,
+        &got[1].story.id,
+        &got[2].story.id,
+        &got[3].story.id,
+    );
     assert_ne!(a1, b1, "Arequipa and Izmir are different incidents");
     assert_eq!(a1, a2, "both Arequipa reports join");
     assert_eq!(b1, b2, "both Izmir reports join");
-    assert!(got[0].countries.contains(&"PE".to_string()), "{:?}", got[0].countries);
-    assert!(got[1].countries.contains(&"TR".to_string()), "{:?}", got[1].countries);
+    assert!(
+        got[0].countries.contains(&"PE".to_string()),
+        "{:?}",
+        got[0].countries
+    );
+    assert!(
+        got[1].countries.contains(&"TR".to_string()),
+        "{:?}",
+        got[1].countries
+    );
 }
 
 #[test]
@@ -155,19 +218,28 @@ fn restart_in_the_middle_keeps_story_ids() {
     let mut resumed = Clusterer::with_state(Config::default(), state);
     let third = assign(&mut resumed, &reports[2]);
     assert_eq!(first.story.id, second.story.id);
-    assert_eq!(third.story.id, first.story.id, "the story id survives the restart");
+    assert_eq!(
+        third.story.id, first.story.id,
+        "the story id survives the restart"
+    );
 }
 
 #[test]
 fn story_lines_are_emitted_when_a_story_changes_at_most_once_per_interval() {
-    let config = Config { story_line_interval_secs: 600, ..Config::default() };
+    let config = Config {
+        story_line_interval_secs: 600,
+        ..Config::default()
+    };
     let mut c = Clusterer::new(config);
     background(&mut c, t0());
     let reports = load("one_incident_three_outlets.json");
     let a = assign(&mut c, &reports[0]);
     let now = reports[0].published_at;
     let lines = c.take_story_lines(now);
-    let line = lines.iter().find(|l| l.id == a.story.id).expect("a line for the new story");
+    let line = lines
+        .iter()
+        .find(|l| l.id == a.story.id)
+        .expect("a line for the new story");
     assert_eq!(line.schema, "newswire.story/1");
     assert_eq!(line.article_count, 1);
     assert!(c.take_story_lines(now).is_empty(), "nothing changed");
@@ -175,9 +247,15 @@ fn story_lines_are_emitted_when_a_story_changes_at_most_once_per_interval() {
     let b = assign(&mut c, &reports[1]);
     assert_eq!(b.story.id, a.story.id);
     let early = c.take_story_lines(now + Duration::seconds(60));
-    assert!(early.iter().all(|l| l.id != a.story.id), "changed, but within the interval");
+    assert!(
+        early.iter().all(|l| l.id != a.story.id),
+        "changed, but within the interval"
+    );
     let later = c.take_story_lines(now + Duration::seconds(601));
-    let line = later.iter().find(|l| l.id == a.story.id).expect("line after the interval");
+    let line = later
+        .iter()
+        .find(|l| l.id == a.story.id)
+        .expect("line after the interval");
     assert_eq!(line.article_count, 2);
     assert_eq!(line.source_count, 2);
     assert!(line.actors.contains(&"Azerbaijan".to_string()));
@@ -189,8 +267,9 @@ fn story_lines_are_emitted_when_a_story_changes_at_most_once_per_interval() {
 /// like real news, most stories are small and distinct).
 pub fn synthetic_stream(n: usize, span_secs: i64, mut each: impl FnMut(&ArticleIn<'_>)) {
     const SYLLABLES: &[&str] = &[
-        "ka", "lo", "mi", "ren", "tas", "vo", "dri", "sel", "mon", "pa", "gur", "the", "nal", "bri", "os", "ul", "fen",
-        "zar", "qui", "dem", "hol", "ast", "ber", "cy", "ter", "wen", "ix", "yor",
+        "ka", "lo", "mi", "ren", "tas", "vo", "dri", "sel", "mon", "pa", "gur", "the", "nal",
+        "bri", "os", "ul", "fen", "zar", "qui", "dem", "hol", "ast", "ber", "cy", "ter", "wen",
+        "ix", "yor",
     ];
     let word = |k: u64| -> String {
         let k = k % 300_000;
@@ -225,7 +304,12 @@ pub fn synthetic_stream(n: usize, span_secs: i64, mut each: impl FnMut(&ArticleI
             ));
         }
         let id = format!("a{i}");
-        let title = format!("{} {} {}", capitalise(&story_word(0)), story_word(5), story_word(6));
+        let title = format!(
+            "{} {} {}",
+            capitalise(&story_word(0)),
+            story_word(5),
+            story_word(6)
+        );
         let at = start + Duration::seconds(span_secs * i as i64 / n as i64);
         let source = format!("outlet{}", i % 50);
         each(&ArticleIn {
@@ -242,12 +326,19 @@ pub fn synthetic_stream(n: usize, span_secs: i64, mut each: impl FnMut(&ArticleI
 
 fn capitalise(w: &str) -> String {
     let mut c = w.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 #[test]
 fn state_stays_bounded_by_the_story_cap() {
-    let config = Config { max_stories: 300, max_recent_articles: 1_000, max_df_terms: 5_000, ..Config::default() };
+    let config = Config {
+        max_stories: 300,
+        max_recent_articles: 1_000,
+        max_df_terms: 5_000,
+        ..Config::default()
+    };
     let mut c = Clusterer::new(config);
     let mut peak = 0;
     let mut most_stories = 0;
@@ -257,7 +348,11 @@ fn state_stays_bounded_by_the_story_cap() {
         peak = peak.max(c.heap_bytes());
     });
     assert!(most_stories <= 301, "{most_stories} live stories");
-    assert!(c.state().df_terms() <= 5_001 + 2_000, "df table pruned: {}", c.state().df_terms());
+    assert!(
+        c.state().df_terms() <= 5_001 + 2_000,
+        "df table pruned: {}",
+        c.state().df_terms()
+    );
     assert!(peak < 2 << 20, "peak {peak} bytes for a 300-story cap");
 }
 
