@@ -57,7 +57,7 @@ impl Default for Config {
         Config {
             window_secs: 7 * 86_400,
             max_gap_secs: 3 * 86_400,
-            max_stories: 30_000,
+            max_stories: 25_000,
             centroid_terms: 48,
             max_df_terms: 200_000,
             max_recent_articles: 100_000,

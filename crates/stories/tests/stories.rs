@@ -372,6 +372,16 @@ fn hundred_thousand_articles_in_seven_days_stay_under_64_mb() {
             peak = peak.max(c.heap_bytes());
         }
     });
+    // Resident memory of the whole test process (gazetteer and allocator slack included), Linux only.
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    eprintln!("process peak resident memory before serialising the state: {rss}");
     let serialised = serde_json::to_vec(c.state()).map(|v| v.len()).unwrap_or(0);
     eprintln!(
         "peak heap {peak} bytes, {} live stories, serialised state {serialised} bytes, {:.0} articles/s",
