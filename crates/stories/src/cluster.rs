@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::{SparseVec, Weights, add_truncate, dots, specific_norm, term_counts, weigh};
 use crate::places::{Mentions, Place, PlaceMention, find_mentions};
-use crate::text::{tokens, variant_key, within_one_edit};
+use crate::text::{tokens, within_one_edit};
 
 /// The one configuration used for every corpus (no per-source tuning).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -881,9 +881,4 @@ fn line_of(story: &Story) -> StoryLine {
         title: story.title.clone(),
         merged_into: story.merged_into.clone(),
     }
-}
-
-/// Keeps the variant key in one place for callers that compare place names.
-pub fn place_key(name: &str) -> String {
-    format!("u{}", variant_key(name))
 }

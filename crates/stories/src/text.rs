@@ -339,10 +339,6 @@ pub fn term_hash(kind: u8, s: &str, specific: bool) -> u64 {
     (h & !1) | u64::from(specific)
 }
 
-pub fn is_specific(term: u64) -> bool {
-    term & 1 == 1
-}
-
 /// The stems of the words that are written with a capital inside sentences (proper nouns).
 pub fn proper_stems(toks: &[Token<'_>], stemmer: &Stemmer) -> FxHashSet<String> {
     let mut set = FxHashSet::default();
