@@ -1,0 +1,884 @@
+//! Online story clustering: each article, in publication order, joins the most similar live story
+//! or opens a new one.
+//!
+//! Similarity is the cosine between the article's TF-IDF vector and the story's centroid (the sum
+//! of its articles' vectors, truncated to its heaviest terms). Two incidents of one kind share
+//! their vocabulary but not their names, places and figures, so an article joins only when the
+//! *specific* part of the vectors (proper nouns, numbers, places, actors) agrees too. Place and
+//! actor overlap breaks near-ties. Stories live for a time window and the number of live stories
+//! is capped, so memory is bounded; the whole state is a serialisable value ([`StoryState`]).
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+use crate::features::{SparseVec, Weights, add_truncate, dots, specific_norm, term_counts, weigh};
+use crate::places::{Mentions, Place, PlaceMention, find_mentions};
+use crate::text::{tokens, within_one_edit};
+
+/// The one configuration used for every corpus (no per-source tuning).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// A story takes no article published more than this many seconds after its first one.
+    pub window_secs: i64,
+    /// …nor one published more than this many seconds after its latest one.
+    pub max_gap_secs: i64,
+    /// Live stories kept at most (the least recently updated are retired first).
+    pub max_stories: usize,
+    /// Terms kept in a story's centroid.
+    pub centroid_terms: usize,
+    /// Document-frequency entries kept (rare terms are dropped beyond it).
+    pub max_df_terms: usize,
+    /// Article ids remembered to place syndicated copies (`duplicate_of`) in their original's story.
+    pub max_recent_articles: usize,
+    /// Cosine an article needs with a story's centroid to join it.
+    pub join_threshold: f32,
+    /// Cosine of the specific parts (names, numbers, places) needed to join, when both have some.
+    pub specific_threshold: f32,
+    /// Cosine of the ordinary-word parts (what happened) needed to join.
+    pub generic_threshold: f32,
+    /// Above this overall cosine the specific parts are not checked (a near-copy).
+    pub sure_threshold: f32,
+    /// Cosine an article needs with the story's first article (against drift).
+    pub seed_threshold: f32,
+    /// Texts' years must overlap with the story's (undated articles).
+    pub year_rule: bool,
+    /// Two candidate stories within this score of each other are a tie, broken by place/actor overlap.
+    pub tie_margin: f32,
+    /// A story line is emitted at most once per this many seconds per story.
+    pub story_line_interval_secs: i64,
+    pub weights: Weights,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            window_secs: 7 * 86_400,
+            max_gap_secs: 3 * 86_400,
+            max_stories: 25_000,
+            centroid_terms: 48,
+            max_df_terms: 200_000,
+            max_recent_articles: 100_000,
+            join_threshold: 0.15,
+            specific_threshold: 0.20,
+            sure_threshold: 0.90,
+            generic_threshold: 0.05,
+            tie_margin: 0.02,
+            seed_threshold: 0.10,
+            year_rule: false,
+            story_line_interval_secs: 300,
+            weights: Weights {
+                title: 2.0,
+                proper: 2.5,
+                number: 1.5,
+                place: 3.0,
+                actor: 1.0,
+                doc_terms: 60,
+            },
+        }
+    }
+}
+
+/// One article as the clusterer needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct ArticleIn<'a> {
+    pub id: &'a str,
+    pub published_at: Option<DateTime<Utc>>,
+    pub title: &'a str,
+    pub text: &'a str,
+    /// ISO 639-1; English stemming when absent or unsupported.
+    pub language: Option<&'a str>,
+    /// The outlet (site name or feed URL), for source counts.
+    pub source: Option<&'a str>,
+    /// Id of the earlier article this one is a syndicated copy of.
+    pub duplicate_of: Option<&'a str>,
+}
+
+/// A record's `story` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryRef {
+    pub id: String,
+    /// The similarity that placed the article (1.0 for a copy, 0.0 for a story it opened).
+    pub score: f32,
+}
+
+/// What the clusterer adds to one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub story: StoryRef,
+    pub places: Vec<Place>,
+    pub countries: Vec<String>,
+    pub actors: Vec<String>,
+}
+
+/// A `newswire.story/1` line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryLine {
+    pub schema: String,
+    pub id: String,
+    pub first_seen: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub article_count: u32,
+    pub source_count: u32,
+    pub sources: Vec<String>,
+    pub top_places: Vec<Place>,
+    pub countries: Vec<String>,
+    pub actors: Vec<String>,
+    pub title: String,
+    /// Set when this story turned out to be part of another one.
+    pub merged_into: Option<String>,
+}
+
+pub const STORY_SCHEMA: &str = "newswire.story/1";
+const MAX_SOURCES: usize = 32;
+const MAX_STORY_PLACES: usize = 24;
+const MAX_LABELS: usize = 16;
+const POSTED_TERMS_PER_ARTICLE: usize = 8;
+const MAX_POSTED_TERMS: usize = 24;
+/// Terms of the first article kept as the story's anchor.
+const SEED_TERMS: usize = 24;
+const QUERY_TERMS: usize = 24;
+/// Stories looked at per query term (the most recent first): bounds the work per article.
+const MAX_POSTING_SCAN: usize = 400;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoryPlace {
+    place: Place,
+    key: String,
+    count: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Story {
+    id: String,
+    first_seen: Option<i64>,
+    last_seen: Option<i64>,
+    touched: u64,
+    articles: u32,
+    title: String,
+    centroid: SparseVec,
+    spec_norm: f32,
+    norm: f32,
+    posted: Vec<u32>,
+    sources: Vec<(String, u32)>,
+    places: Vec<StoryPlace>,
+    countries: Vec<(String, u32)>,
+    actors: Vec<(String, u32)>,
+    dirty: bool,
+    last_emitted: Option<i64>,
+    merged_into: Option<String>,
+    /// The first article's vector: a report must resemble it too, so the story cannot drift.
+    #[serde(default)]
+    seed: SparseVec,
+    /// Incident years of its articles (publication year, or for undated ones the year the text names most).
+    #[serde(default)]
+    years: Vec<u16>,
+}
+
+/// Everything the clusterer remembers; serialise it to keep story ids across restarts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoryState {
+    stories: FxHashMap<u64, Box<Story>>,
+    next_key: u64,
+    seq: u64,
+    /// The stream's clock: the latest publication time seen (seconds).
+    now: Option<i64>,
+    docs: u32,
+    df: FxHashMap<u32, u32>,
+    recent: VecDeque<(u64, u64)>,
+    /// Final lines of retired stories, handed out by the next `take_story_lines`.
+    pending_lines: Vec<StoryLine>,
+}
+
+impl StoryState {
+    /// Entries in the document-frequency table.
+    pub fn df_terms(&self) -> usize {
+        self.df.len()
+    }
+}
+
+/// The online clusterer: a [`Config`], the [`StoryState`] and an index rebuilt from it.
+pub struct Clusterer {
+    config: Config,
+    state: StoryState,
+    /// term -> stories that posted it
+    index: PostingIndex,
+    recent_index: FxHashMap<u64, u64>,
+}
+
+/// term -> stories, as linked lists in one arena (8 bytes a posting, no allocation per term:
+/// most terms are posted by a single story, and a `Vec` per term cost more than the stories).
+/// Retired stories' postings are skipped when read and dropped when the arena is rebuilt.
+#[derive(Default)]
+struct PostingIndex {
+    heads: FxHashMap<u32, u32>,
+    /// (story key, next posting + 1; 0 ends the list)
+    arena: Vec<(u64, u32)>,
+    dead: usize,
+}
+
+impl PostingIndex {
+    fn add(&mut self, term: u32, story: u64) {
+        let next = self.heads.get(&term).map_or(0, |h| h + 1);
+        self.heads.insert(term, self.arena.len() as u32);
+        self.arena.push((story, next));
+    }
+
+    /// Stories that posted `term`, the most recent first.
+    fn stories(&self, term: u32) -> impl Iterator<Item = u64> + '_ {
+        let mut at = self.heads.get(&term).map(|h| *h as usize);
+        std::iter::from_fn(move || {
+            let i = at?;
+            let (story, next) = self.arena[i];
+            at = (next > 0).then(|| next as usize - 1);
+            Some(story)
+        })
+    }
+
+    fn rebuild<'a>(&mut self, stories: impl Iterator<Item = (u64, &'a [u32])>) {
+        self.heads.clear();
+        self.arena.clear();
+        self.dead = 0;
+        let mut all: Vec<(u64, &[u32])> = stories.collect();
+        all.sort_unstable_by_key(|e| e.0);
+        for (key, terms) in all {
+            for &t in terms {
+                self.add(t, key);
+            }
+        }
+        self.heads.shrink_to_fit();
+        self.arena.shrink_to_fit();
+    }
+
+    fn bytes(&self) -> usize {
+        self.heads.capacity() * 9 + self.arena.capacity() * 16
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    crate::text::term_hash(b'i', id, false)
+}
+
+fn secs(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(|t| t.timestamp())
+}
+
+fn to_time(s: Option<i64>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| Utc.timestamp_opt(s, 0).single())
+}
+
+fn bump(list: &mut Vec<(String, u32)>, name: &str, cap: usize) {
+    if let Some(e) = list.iter_mut().find(|e| e.0 == name) {
+        e.1 += 1;
+    } else if list.len() < cap {
+        list.push((name.to_string(), 1));
+    }
+}
+
+fn top_names(list: &[(String, u32)]) -> Vec<String> {
+    let mut v: Vec<&(String, u32)> = list.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.into_iter().map(|e| e.0.clone()).collect()
+}
+
+impl Clusterer {
+    pub fn new(config: Config) -> Self {
+        Self::with_state(config, StoryState::default())
+    }
+
+    /// Resumes from a saved state: story ids continue where they were.
+    pub fn with_state(config: Config, state: StoryState) -> Self {
+        let mut c = Clusterer {
+            config,
+            state,
+            index: PostingIndex::default(),
+            recent_index: FxHashMap::default(),
+        };
+        c.index.rebuild(
+            c.state
+                .stories
+                .iter()
+                .map(|(k, s)| (*k, s.posted.as_slice())),
+        );
+        for &(a, s) in &c.state.recent {
+            c.recent_index.insert(a, s);
+        }
+        c
+    }
+
+    pub fn state(&self) -> &StoryState {
+        &self.state
+    }
+
+    pub fn into_state(self) -> StoryState {
+        self.state
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn live_stories(&self) -> usize {
+        self.state.stories.len()
+    }
+
+    /// Places one article; call in publication order.
+    pub fn assign(&mut self, article: &ArticleIn<'_>) -> Assignment {
+        let t = secs(article.published_at);
+        if let Some(t) = t {
+            let advanced = self.state.now.is_none_or(|n| t > n + 3600);
+            if self.state.now.is_none_or(|n| t > n) {
+                self.state.now = Some(t);
+            }
+            if advanced {
+                self.retire_expired();
+            }
+        }
+        self.state.seq += 1;
+
+        let body_toks = tokens(article.text);
+        let title_toks = tokens(article.title);
+        let mut mentions = find_mentions(&body_toks, article.text);
+        if !article.text.contains(article.title) {
+            merge_mentions(&mut mentions, find_mentions(&title_toks, article.title));
+        }
+        let counts = term_counts(
+            &body_toks,
+            &title_toks,
+            &mentions,
+            article.language,
+            &self.config.weights,
+        );
+        self.state.docs = self.state.docs.saturating_add(1);
+        for &term in counts.keys() {
+            *self.state.df.entry(term).or_insert(0) += 1;
+        }
+        if self.state.df.len() > self.config.max_df_terms {
+            // Drop the rarest terms until a quarter of the room is free, so that pruning is rare.
+            let mut floor = 1;
+            while self.state.df.len() > self.config.max_df_terms * 3 / 4 {
+                self.state.df.retain(|_, n| *n > floor);
+                floor += 1;
+            }
+        }
+        let n = self.state.docs as f32;
+        let df = &self.state.df;
+        let vec = weigh(
+            &counts,
+            |term| ((n + 1.0) / (*df.get(&term).unwrap_or(&1) as f32 + 1.0)).ln() + 1.0,
+            self.config.weights.doc_terms,
+        );
+
+        let copy_of = article
+            .duplicate_of
+            .and_then(|d| self.recent_index.get(&id_hash(d)).copied())
+            .filter(|k| self.state.stories.contains_key(k));
+        let year = article
+            .published_at
+            .map(|d| chrono::Datelike::year(&d) as u16)
+            .map(|y| vec![y])
+            .unwrap_or_else(|| text_years(&title_toks, &body_toks));
+        let (key, score) = match copy_of {
+            Some(k) => (k, 1.0),
+            None => match self.best_story(&vec, &mentions, t, &year) {
+                Some((k, s)) => (k, s),
+                None => (self.open_story(article), 0.0),
+            },
+        };
+        let place_keys: Vec<String> = mentions.places.iter().map(|m| m.key.clone()).collect();
+        let countries = mentions.countries.clone();
+        let actors = mentions.actors.clone();
+        self.join(key, article, &vec, mentions, t);
+        if let Some(story) = self.state.stories.get_mut(&key) {
+            for y in year {
+                if !story.years.contains(&y) && story.years.len() < 16 {
+                    story.years.push(y);
+                }
+            }
+        }
+        self.remember(article.id, key);
+        let story = &self.state.stories[&key];
+        // The article's own places, named and aliased as its story knows them.
+        let places = place_keys
+            .iter()
+            .filter_map(|k| {
+                story
+                    .places
+                    .iter()
+                    .find(|p| p.key == *k || same_variant(&p.key, k))
+            })
+            .map(|p| p.place.clone())
+            .collect();
+        let assignment = Assignment {
+            story: StoryRef {
+                id: story.id.clone(),
+                score,
+            },
+            places,
+            countries,
+            actors,
+        };
+        if self.state.stories.len() > self.config.max_stories {
+            self.retire_least_recent();
+        }
+        assignment
+    }
+
+    fn best_story(
+        &self,
+        vec: &SparseVec,
+        mentions: &Mentions,
+        t: Option<i64>,
+        years: &[u16],
+    ) -> Option<(u64, f32)> {
+        let cfg = &self.config;
+        let mut query: Vec<(u32, f32)> = vec.clone();
+        query.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+        let mut seen: FxHashSet<u64> = FxHashSet::default();
+        let doc_spec = specific_norm(vec);
+        let mut scored: Vec<(u64, f32, f32)> = Vec::new();
+        for &(term, _) in query.iter().take(QUERY_TERMS) {
+            for key in self.index.stories(term).take(MAX_POSTING_SCAN) {
+                if !seen.insert(key) {
+                    continue;
+                }
+                let Some(story) = self.state.stories.get(&key) else {
+                    continue;
+                };
+                let year_conflict = cfg.year_rule
+                    && !years.is_empty()
+                    && !story.years.is_empty()
+                    && !years.iter().any(|y| story.years.contains(y));
+                if story.merged_into.is_some() || year_conflict || !in_window(story, t, cfg) {
+                    continue;
+                }
+                let (dot, spec_dot) = dots(vec, &story.centroid);
+                let cos = if story.norm > 0.0 {
+                    dot / story.norm
+                } else {
+                    0.0
+                };
+                if cos < cfg.join_threshold {
+                    continue;
+                }
+                let spec_cos = if doc_spec > 0.0 && story.spec_norm > 0.0 {
+                    spec_dot / (doc_spec * story.spec_norm)
+                } else {
+                    1.0
+                };
+                // The same incident shares what happened as well as who and where: a quake and a
+                // clash in one city share only the city.
+                let doc_gen = (1.0 - doc_spec * doc_spec).max(0.0).sqrt();
+                let story_gen = (story.norm * story.norm - story.spec_norm * story.spec_norm)
+                    .max(0.0)
+                    .sqrt();
+                let gen_cos = if doc_gen > 0.0 && story_gen > 0.0 {
+                    (dot - spec_dot) / (doc_gen * story_gen)
+                } else {
+                    1.0
+                };
+                if cos < cfg.sure_threshold
+                    && (spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold)
+                {
+                    continue;
+                }
+                let seed = if story.seed.is_empty() {
+                    &story.centroid
+                } else {
+                    &story.seed
+                };
+                if cos < cfg.sure_threshold
+                    && dots(vec, seed).0 / seed_norm(seed) < cfg.seed_threshold
+                {
+                    continue;
+                }
+                scored.push((key, cos, spec_cos));
+            }
+        }
+        let best = scored.iter().map(|e| e.1).fold(f32::MIN, f32::max);
+        scored
+            .iter()
+            .filter(|e| e.1 >= best - cfg.tie_margin)
+            .max_by(|a, b| {
+                let oa = overlap(&self.state.stories[&a.0], mentions);
+                let ob = overlap(&self.state.stories[&b.0], mentions);
+                oa.cmp(&ob).then(a.1.total_cmp(&b.1)).then(b.0.cmp(&a.0))
+            })
+            .map(|e| (e.0, e.1))
+    }
+
+    fn open_story(&mut self, article: &ArticleIn<'_>) -> u64 {
+        let key = self.state.next_key;
+        self.state.next_key += 1;
+        let hash = blake3::hash(article.id.as_bytes());
+        let story = Story {
+            id: format!("st-{}", &hash.to_hex()[..20]),
+            first_seen: None,
+            last_seen: None,
+            touched: 0,
+            articles: 0,
+            title: article.title.to_string(),
+            centroid: Vec::new(),
+            spec_norm: 0.0,
+            norm: 0.0,
+            posted: Vec::new(),
+            sources: Vec::new(),
+            places: Vec::new(),
+            countries: Vec::new(),
+            actors: Vec::new(),
+            dirty: true,
+            last_emitted: None,
+            merged_into: None,
+            years: Vec::new(),
+            seed: Vec::new(),
+        };
+        self.state.stories.insert(key, Box::new(story));
+        key
+    }
+
+    fn join(
+        &mut self,
+        key: u64,
+        article: &ArticleIn<'_>,
+        vec: &SparseVec,
+        mentions: Mentions,
+        t: Option<i64>,
+    ) {
+        let keep = self.config.centroid_terms;
+        let seq = self.state.seq;
+        let Some(story) = self.state.stories.get_mut(&key) else {
+            return;
+        };
+        // A one-article story's centroid is its seed: keep the copy only once a second article joins.
+        if story.articles == 1 {
+            let mut seed = story.centroid.clone();
+            if seed.len() > SEED_TERMS {
+                seed.select_nth_unstable_by(SEED_TERMS, |a, b| b.1.total_cmp(&a.1));
+                seed.truncate(SEED_TERMS);
+                seed.sort_unstable_by_key(|e| e.0);
+            }
+            story.seed = seed;
+        }
+        story.centroid = add_truncate(&story.centroid, vec, keep);
+        story.norm = story.centroid.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
+        story.spec_norm = specific_norm(&story.centroid);
+        story.articles += 1;
+        story.touched = seq;
+        story.dirty = true;
+        if let Some(t) = t {
+            story.first_seen = Some(story.first_seen.map_or(t, |f| f.min(t)));
+            story.last_seen = Some(story.last_seen.map_or(t, |l| l.max(t)));
+        }
+        if let Some(src) = article.source {
+            bump(&mut story.sources, src, MAX_SOURCES);
+        }
+        for c in &mentions.countries {
+            bump(&mut story.countries, c, MAX_LABELS);
+        }
+        for a in &mentions.actors {
+            bump(&mut story.actors, a, MAX_LABELS);
+        }
+        for m in mentions.places {
+            add_story_place(&mut story.places, m);
+        }
+        // Post the article's heaviest terms so that later reports find this story.
+        let mut top: Vec<(u32, f32)> = vec.clone();
+        top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+        for &(term, _) in top.iter().take(POSTED_TERMS_PER_ARTICLE) {
+            if story.posted.len() >= MAX_POSTED_TERMS {
+                break;
+            }
+            if !story.posted.contains(&term) {
+                story.posted.push(term);
+                self.index.add(term, key);
+            }
+        }
+    }
+
+    fn remember(&mut self, article_id: &str, key: u64) {
+        let h = id_hash(article_id);
+        self.state.recent.push_back((h, key));
+        self.recent_index.insert(h, key);
+        while self.state.recent.len() > self.config.max_recent_articles {
+            if let Some((old, k)) = self.state.recent.pop_front()
+                && self.recent_index.get(&old) == Some(&k)
+            {
+                self.recent_index.remove(&old);
+            }
+        }
+    }
+
+    fn retire_expired(&mut self) {
+        let Some(now) = self.state.now else { return };
+        let window = self.config.window_secs;
+        let expired: Vec<u64> = self
+            .state
+            .stories
+            .iter()
+            .filter(|(_, s)| s.first_seen.is_some_and(|f| now - f > window))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in expired {
+            self.retire(key);
+        }
+    }
+
+    fn retire_least_recent(&mut self) {
+        // Retire a tenth at once so that the scan is paid rarely.
+        let excess =
+            self.state.stories.len() - self.config.max_stories + self.config.max_stories / 10;
+        let mut by_age: Vec<(u64, u64)> = self
+            .state
+            .stories
+            .iter()
+            .map(|(k, s)| (s.touched, *k))
+            .collect();
+        let nth = excess.min(by_age.len() - 1);
+        by_age.select_nth_unstable(nth);
+        let victims: Vec<u64> = by_age[..excess.min(by_age.len())]
+            .iter()
+            .map(|e| e.1)
+            .collect();
+        for key in victims {
+            self.retire(key);
+        }
+    }
+
+    fn retire(&mut self, key: u64) {
+        let Some(story) = self.state.stories.remove(&key) else {
+            return;
+        };
+        self.index.dead += story.posted.len();
+        if self.index.dead > self.index.arena.len() / 2 + 1024 {
+            self.index.rebuild(
+                self.state
+                    .stories
+                    .iter()
+                    .map(|(k, s)| (*k, s.posted.as_slice())),
+            );
+        }
+        if story.dirty {
+            self.state.pending_lines.push(line_of(&story));
+        }
+    }
+
+    /// Story lines due at `now`: stories changed since their last line, at most one line per
+    /// story per `story_line_interval_secs`, plus the final lines of retired stories.
+    pub fn take_story_lines(&mut self, now: DateTime<Utc>) -> Vec<StoryLine> {
+        let now = now.timestamp();
+        let interval = self.config.story_line_interval_secs;
+        let mut out = std::mem::take(&mut self.state.pending_lines);
+        let mut due: Vec<&mut Box<Story>> = self
+            .state
+            .stories
+            .values_mut()
+            .filter(|s| s.dirty && s.last_emitted.is_none_or(|e| now - e >= interval))
+            .collect();
+        due.sort_by(|a, b| a.id.cmp(&b.id));
+        for s in due {
+            s.dirty = false;
+            s.last_emitted = Some(now);
+            out.push(line_of(s));
+        }
+        out
+    }
+
+    /// Every changed story's line now, whatever the interval (at shutdown).
+    pub fn flush_story_lines(&mut self) -> Vec<StoryLine> {
+        let mut out = std::mem::take(&mut self.state.pending_lines);
+        let mut dirty: Vec<&mut Box<Story>> = self
+            .state
+            .stories
+            .values_mut()
+            .filter(|s| s.dirty)
+            .collect();
+        dirty.sort_by(|a, b| a.id.cmp(&b.id));
+        for s in dirty {
+            s.dirty = false;
+            out.push(line_of(s));
+        }
+        out
+    }
+
+    /// Approximate heap bytes held by the state and index (for the memory bound).
+    pub fn heap_bytes(&self) -> usize {
+        let s = &self.state;
+        let mut total = s.stories.capacity() * 17 + s.stories.len() * std::mem::size_of::<Story>();
+        for st in s.stories.values() {
+            total += st.id.capacity() + st.title.capacity();
+            total += (st.centroid.capacity() + st.seed.capacity()) * 8 + st.posted.capacity() * 4;
+            total += st
+                .sources
+                .iter()
+                .map(|e| e.0.capacity() + 32)
+                .sum::<usize>();
+            total += st
+                .countries
+                .iter()
+                .chain(st.actors.iter())
+                .map(|e| e.0.capacity() + 32)
+                .sum::<usize>();
+            total += st
+                .places
+                .iter()
+                .map(|p| {
+                    std::mem::size_of::<StoryPlace>()
+                        + p.key.capacity()
+                        + p.place.name.capacity()
+                        + p.place
+                            .aliases
+                            .iter()
+                            .map(|a| a.capacity() + 24)
+                            .sum::<usize>()
+                        + 8
+                })
+                .sum::<usize>();
+        }
+        total += s.df.capacity() * 9;
+        total += s.recent.capacity() * 16 + self.recent_index.capacity() * 17;
+        total += self.index.bytes();
+        total
+    }
+}
+
+/// The years an undated text names: a report and its story must share one, or it is another
+/// incident of the same kind (last year's final, the previous earthquake).
+fn text_years(title: &[crate::text::Token<'_>], body: &[crate::text::Token<'_>]) -> Vec<u16> {
+    let mut years: Vec<u16> = Vec::new();
+    for t in title
+        .iter()
+        .chain(body.iter())
+        .filter(|t| t.numeric && t.text.len() == 4)
+    {
+        if let Ok(y) = t.text.parse::<u16>()
+            && (1900..=2099).contains(&y)
+            && !years.contains(&y)
+            && years.len() < 16
+        {
+            years.push(y);
+        }
+    }
+    years
+}
+
+fn in_window(story: &Story, t: Option<i64>, cfg: &Config) -> bool {
+    let Some(t) = t else { return true };
+    let (Some(first), Some(last)) = (story.first_seen, story.last_seen) else {
+        return true;
+    };
+    t - first <= cfg.window_secs
+        && first - t <= cfg.window_secs
+        && (t - last).abs() <= cfg.max_gap_secs
+        || (t >= first && t <= last)
+}
+
+fn seed_norm(v: &[(u32, f32)]) -> f32 {
+    v.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt().max(1e-6)
+}
+
+fn overlap(story: &Story, mentions: &Mentions) -> usize {
+    let places = mentions
+        .places
+        .iter()
+        .filter(|m| {
+            story
+                .places
+                .iter()
+                .any(|p| p.key == m.key || same_variant(&p.key, &m.key))
+        })
+        .count();
+    let actors = mentions
+        .actors
+        .iter()
+        .filter(|a| story.actors.iter().any(|e| &e.0 == *a))
+        .count();
+    places * 2 + actors
+}
+
+fn same_variant(a: &str, b: &str) -> bool {
+    a.starts_with('u') && b.starts_with('u') && within_one_edit(a, b)
+}
+
+fn merge_mentions(into: &mut Mentions, other: Mentions) {
+    for m in other.places {
+        if let Some(e) = into.places.iter_mut().find(|e| e.key == m.key) {
+            e.count += m.count;
+        } else {
+            into.places.push(m);
+        }
+    }
+    into.countries.extend(other.countries);
+    into.countries.sort();
+    into.countries.dedup();
+    into.actors.extend(other.actors);
+    into.actors.sort();
+    into.actors.dedup();
+}
+
+/// Adds a mention to the story's places: the same GeoNames place, or an unresolved name within
+/// one edit of one already there (Farukh, Parukh, Farrukh), becomes one place with aliases.
+fn add_story_place(list: &mut Vec<StoryPlace>, m: PlaceMention) {
+    let existing = list
+        .iter()
+        .position(|p| p.key == m.key || same_variant(&p.key, &m.key));
+    match existing {
+        Some(i) => {
+            let p = &mut list[i];
+            p.count += m.count;
+            for name in std::iter::once(&m.place.name)
+                .chain(m.place.aliases.iter())
+                .chain(std::iter::once(&m.surface))
+            {
+                if *name != p.place.name
+                    && !p.place.aliases.contains(name)
+                    && p.place.aliases.len() < 8
+                {
+                    p.place.aliases.push(name.clone());
+                }
+            }
+        }
+        None if list.len() < MAX_STORY_PLACES => list.push(StoryPlace {
+            key: m.key,
+            place: m.place,
+            count: m.count,
+        }),
+        None => {}
+    }
+}
+
+fn vec_places(story: &Story) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..story.places.len()).collect();
+    idx.sort_by(|&a, &b| {
+        story.places[b]
+            .count
+            .cmp(&story.places[a].count)
+            .then(a.cmp(&b))
+    });
+    idx.truncate(8);
+    idx
+}
+
+fn story_places_for(story: &Story, idx: &[usize]) -> Vec<Place> {
+    idx.iter().map(|&i| story.places[i].place.clone()).collect()
+}
+
+fn line_of(story: &Story) -> StoryLine {
+    let mut sources = top_names(&story.sources);
+    sources.truncate(MAX_SOURCES);
+    StoryLine {
+        schema: STORY_SCHEMA.to_string(),
+        id: story.id.clone(),
+        first_seen: to_time(story.first_seen),
+        last_seen: to_time(story.last_seen),
+        article_count: story.articles,
+        source_count: story.sources.len() as u32,
+        sources,
+        top_places: story_places_for(story, &vec_places(story)),
+        countries: top_names(&story.countries).into_iter().take(8).collect(),
+        actors: top_names(&story.actors).into_iter().take(8).collect(),
+        title: story.title.clone(),
+        merged_into: story.merged_into.clone(),
+    }
+}
