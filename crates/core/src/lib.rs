@@ -5,7 +5,8 @@
 //! - [`config`]: the TOML configuration, with errors that name the key and line;
 //! - [`canonical`]: URL canonicalisation (tracking parameters, AMP variants, fragments…);
 //! - [`ids`]: stable record ids derived from canonical URLs;
-//! - [`fingerprint`]: text normalisation, content hashes and 64-bit simhashes.
+//! - [`fingerprint`]: text normalisation, content hashes, simhash and MinHash sketches;
+//! - [`near_dup`]: the near-duplicate rule (eligibility, candidates, confirmation, direction).
 //!
 //! ```
 //! use newswire_core::{canonical::canonicalize, ids::record_id_for_url};
@@ -19,6 +20,7 @@ pub mod config;
 pub mod delivery;
 pub mod fingerprint;
 pub mod ids;
+pub mod near_dup;
 pub mod record;
 
 pub use record::{Extraction, FeedRef, Record, SiteRef};

@@ -129,11 +129,7 @@ async fn extract_with_budget(page: PageJob, budget: std::time::Duration) -> Deli
         article,
     );
     metrics::histogram!(m::EXTRACTION_QUALITY).record(f64::from(record.extraction.quality));
-    Delivery {
-        record,
-        suppress: false,
-        ticket: job.ticket,
-    }
+    Delivery::new(record, job.ticket)
 }
 
 /// Assembles the record: the article first, the feed entry where the page said nothing.
@@ -213,7 +209,7 @@ pub fn build_record(
             .filter(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase())),
         word_count: fingerprint::word_count(&text),
         content_hash: fingerprint::content_hash(&text),
-        simhash: fingerprint::simhash_hex(fingerprint::simhash(&text)),
+        simhash: fingerprint::Simhash::of(&text).to_string(),
         text,
         tags,
         image: non_empty(article.image).or_else(|| non_empty(hints.image.clone())),
