@@ -827,8 +827,7 @@ fn demo_fixtures_hold_the_promised_cases() {
     let (copy_words, copy) =
         fingerprint("tarn-valley-herald/articles/monitors-accuse-karsova.html");
     let (own_words, own) = fingerprint("tarn-valley-herald/articles/brenik-families.html");
-    let rule =
-        newswire_core::near_dup::Rule::from(&newswire_core::config::DedupConfig::default());
+    let rule = newswire_core::near_dup::Rule::from(&newswire_core::config::DedupConfig::default());
     let known = [newswire_core::near_dup::Candidate {
         id: "wire".into(),
         simhash: wire.simhash,
@@ -839,7 +838,10 @@ fn demo_fixtures_hold_the_promised_cases() {
         rule.decide("page", words, fp, None, &known)
     };
     assert!(
-        matches!(decide(copy_words, &copy), newswire_core::near_dup::Decision::CopyOf(_)),
+        matches!(
+            decide(copy_words, &copy),
+            newswire_core::near_dup::Decision::CopyOf(_)
+        ),
         "syndicated copy: {} bits apart, {:?}",
         wire.simhash.distance(copy.simhash),
         wire.minhash.similarity(&copy.minhash)

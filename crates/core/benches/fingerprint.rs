@@ -27,7 +27,16 @@ fn texts() -> Vec<String> {
         })
         .unwrap_or_default();
     if out.is_empty() {
-        let words = ["council", "bridge", "river", "traffic", "engineers", "repairs", "summer", "buses"];
+        let words = [
+            "council",
+            "bridge",
+            "river",
+            "traffic",
+            "engineers",
+            "repairs",
+            "summer",
+            "buses",
+        ];
         let text: Vec<String> = (0..500)
             .map(|i| format!("{}{}", words[i % words.len()], i % 37))
             .collect();
@@ -64,7 +73,11 @@ fn simhash_v1(text: &str) -> u64 {
 fn benches(c: &mut Criterion) {
     let texts = texts();
     let words: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
-    println!("{} texts, {} words on average", texts.len(), words / texts.len());
+    println!(
+        "{} texts, {} words on average",
+        texts.len(),
+        words / texts.len()
+    );
     c.bench_function("v1 simhash (blake3 per 3-shingle), per article", |b| {
         b.iter(|| texts.iter().map(|t| simhash_v1(black_box(t))).sum::<u64>() / texts.len() as u64)
     });
@@ -84,7 +97,13 @@ fn benches(c: &mut Criterion) {
     });
     let prints: Vec<Fingerprint> = texts.iter().map(|t| Fingerprint::of(t)).collect();
     c.bench_function("MinHash confirm, one candidate", |b| {
-        b.iter(|| black_box(prints[0].minhash.similarity(black_box(&prints[prints.len() - 1].minhash))))
+        b.iter(|| {
+            black_box(
+                prints[0]
+                    .minhash
+                    .similarity(black_box(&prints[prints.len() - 1].minhash)),
+            )
+        })
     });
 }
 

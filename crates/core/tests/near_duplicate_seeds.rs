@@ -9,14 +9,11 @@ use newswire_core::near_dup::{Candidate, Decision, Rule};
 
 fn seed(dir: &std::path::Path, prefix: &str) -> Option<String> {
     let entries = std::fs::read_dir(dir).ok()?;
-    let path = entries
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-                && p.extension().is_some_and(|x| x == "txt")
-        })?;
+    let path = entries.flatten().map(|e| e.path()).find(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+            && p.extension().is_some_and(|x| x == "txt")
+    })?;
     std::fs::read_to_string(path).ok()
 }
 
@@ -45,7 +42,13 @@ fn seed_copies_are_confirmed_and_independent_reports_not() {
         }
     };
     let decide = |text: &str, candidates: &[Candidate]| {
-        rule.decide("new", word_count(text), &Fingerprint::of(text), None, candidates)
+        rule.decide(
+            "new",
+            word_count(text),
+            &Fingerprint::of(text),
+            None,
+            candidates,
+        )
     };
     let report = |a: &str, b: &str| {
         let (x, y) = (Fingerprint::of(a), Fingerprint::of(b));

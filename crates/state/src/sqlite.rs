@@ -700,7 +700,10 @@ mod tests {
             )
             .unwrap();
         let found = state.near_duplicates(Simhash(base), 6).unwrap();
-        assert_eq!(ids(found.clone()), ["later-exact", "earlier-exact", "close"]);
+        assert_eq!(
+            ids(found.clone()),
+            ["later-exact", "earlier-exact", "close"]
+        );
         assert_eq!(found[1].minhash, Some(MinHash::of("earlier-exact")));
         assert_eq!(found[1].published_at, Some(at(150)));
         assert_eq!(found[2].simhash, Simhash(base ^ 0b11));
@@ -717,7 +720,10 @@ mod tests {
         state.commit(&records, &[]).unwrap();
         let found = state.near_duplicates(Simhash(0), 6).unwrap();
         assert_eq!(found.len(), MAX_CANDIDATES);
-        let distances: Vec<u32> = found.iter().map(|c| c.simhash.distance(Simhash(0))).collect();
+        let distances: Vec<u32> = found
+            .iter()
+            .map(|c| c.simhash.distance(Simhash(0)))
+            .collect();
         assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
     }
 
@@ -739,7 +745,10 @@ mod tests {
             .unwrap();
         }
         let mut state = SqliteState::open(&path).unwrap();
-        assert!(state.is_emitted("old").unwrap(), "ids survive the migration");
+        assert!(
+            state.is_emitted("old").unwrap(),
+            "ids survive the migration"
+        );
         assert!(state.near_duplicates(Simhash(7), 0).unwrap().is_empty());
         state.commit(&[record("new", 7, 100)], &[]).unwrap();
         assert_eq!(ids(state.near_duplicates(Simhash(7), 0).unwrap()), ["new"]);

@@ -112,7 +112,10 @@ impl Distribution {
             .collect();
         println!("  simhash distance (bits:count) {}", bins.join(" "));
         for (what, pick) in [
-            ("containment", (|s: &Similarity| s.containment) as fn(&Similarity) -> f32),
+            (
+                "containment",
+                (|s: &Similarity| s.containment) as fn(&Similarity) -> f32,
+            ),
             ("jaccard", |s: &Similarity| s.jaccard),
         ] {
             let mut values: Vec<f32> = self.similarities.iter().map(pick).collect();
@@ -139,10 +142,8 @@ struct Outcome {
 
 fn evaluate(name: &str, articles: &[Article], index: &mut dyn Index) -> Outcome {
     let rule = Rule::from(&DedupConfig::default());
-    let fingerprints: Vec<Fingerprint> = articles
-        .iter()
-        .map(|a| Fingerprint::of(&a.text))
-        .collect();
+    let fingerprints: Vec<Fingerprint> =
+        articles.iter().map(|a| Fingerprint::of(&a.text)).collect();
     let mut order: Vec<usize> = (0..articles.len()).collect();
     order.sort_by_key(|i| (articles[*i].published_minute, *i));
     let id_index: std::collections::HashMap<&str, usize> = articles
@@ -224,12 +225,13 @@ fn evaluate(name: &str, articles: &[Article], index: &mut dyn Index) -> Outcome 
         }
     }
     weakest.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for w in weakest.iter().take(6) {
-        println!("  weakest copy: containment {:.3} jaccard {:.3} distance {} ({})", w.0, w.1, w.2, w.3);
+    for (c, j, d, edits) in weakest.iter().take(3) {
+        println!("  weakest copy: containment {c:.3} jaccard {j:.3} distance {d} ({edits})");
     }
     // Template siblings regardless of the simhash filter: each article against the next
     // 20 of its kind (independent reports and briefs are in the candidate numbers).
     let mut siblings = Distribution::default();
+    let mut strongest: Vec<(f32, f32, u32, usize, usize)> = Vec::new();
     let originals: Vec<usize> = (0..articles.len())
         .filter(|i| articles[*i].label == Label::Original && articles[*i].kind != "brief")
         .collect();
@@ -241,9 +243,7 @@ fn evaluate(name: &str, articles: &[Article], index: &mut dyn Index) -> Outcome 
         {
             let s = fingerprints[i].minhash.similarity(&fingerprints[j].minhash);
             let d = fingerprints[i].simhash.distance(fingerprints[j].simhash);
-            if s.containment > 0.5 || s.jaccard > 0.3 {
-                println!("  strong sibling: containment {:.3} jaccard {:.3} distance {d} ({} / {})", s.containment, s.jaccard, articles[i].id, articles[j].id);
-            }
+            strongest.push((s.containment, s.jaccard, d, i, j));
             siblings.add(d, s);
         }
     }
@@ -271,6 +271,13 @@ fn evaluate(name: &str, articles: &[Article], index: &mut dyn Index) -> Outcome 
     false_candidates.print("false candidates (other stories, within the simhash distance)");
     all_true.print("every copy against its base (regardless of the filter)");
     siblings.print("template siblings, sampled (regardless of the filter)");
+    strongest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (c, j, d, a, b) in strongest.iter().take(3) {
+        println!(
+            "  strongest sibling: containment {c:.3} jaccard {j:.3} distance {d} ({} / {})",
+            articles[*a].id, articles[*b].id
+        );
+    }
     println!(
         "copies beyond the simhash distance ({}): {}",
         missed.len(),
@@ -334,7 +341,10 @@ fn the_generated_set_is_deterministic_and_labelled() {
     assert_eq!(copies, 20);
     for article in &a {
         if let Label::CopyOf { base, edits } = &article.label {
-            assert!(a[*base].published_minute < article.published_minute, "{edits}");
+            assert!(
+                a[*base].published_minute < article.published_minute,
+                "{edits}"
+            );
         }
     }
 }
