@@ -832,25 +832,42 @@ fn demo_fixtures_hold_the_promised_cases() {
         let hints = newswire_extractor::FeedHints::default();
         newswire_extractor::extract(&html, None, &hints).text
     };
-    let wire =
-        newswire_core::fingerprint::simhash(&text("meridian-wire/articles/brenik-incursion.html"));
-    let copy = newswire_core::fingerprint::simhash(&text(
-        "tarn-valley-herald/articles/monitors-accuse-karsova.html",
-    ));
-    let own = newswire_core::fingerprint::simhash(&text(
-        "tarn-valley-herald/articles/brenik-families.html",
-    ));
-    let limit = newswire_core::config::DedupConfig::default().max_hamming_distance;
-    let hamming = newswire_core::fingerprint::hamming;
+    let fingerprint = |relative: &str| {
+        let text = text(relative);
+        (
+            newswire_core::fingerprint::word_count(&text),
+            newswire_core::fingerprint::Fingerprint::of(&text),
+        )
+    };
+    let (_, wire) = fingerprint("meridian-wire/articles/brenik-incursion.html");
+    let (copy_words, copy) =
+        fingerprint("tarn-valley-herald/articles/monitors-accuse-karsova.html");
+    let (own_words, own) = fingerprint("tarn-valley-herald/articles/brenik-families.html");
+    let rule = newswire_core::near_dup::Rule::from(&newswire_core::config::DedupConfig::default());
+    let known = [newswire_core::near_dup::Candidate {
+        id: "wire".into(),
+        simhash: wire.simhash,
+        minhash: Some(wire.minhash.clone()),
+        published_at: None,
+    }];
+    let decide = |words, fp: &newswire_core::fingerprint::Fingerprint| {
+        rule.decide("page", words, fp, None, &known)
+    };
     assert!(
-        hamming(wire, copy) <= limit,
-        "syndicated copy: {} bits apart",
-        hamming(wire, copy)
+        matches!(
+            decide(copy_words, &copy),
+            newswire_core::near_dup::Decision::CopyOf(_)
+        ),
+        "syndicated copy: {} bits apart, {:?}",
+        wire.simhash.distance(copy.simhash),
+        wire.minhash.similarity(&copy.minhash)
     );
-    assert!(
-        hamming(wire, own) > limit,
-        "independent story: {} bits apart",
-        hamming(wire, own)
+    assert_eq!(
+        decide(own_words, &own),
+        newswire_core::near_dup::Decision::Original,
+        "independent story: {} bits apart, {:?}",
+        wire.simhash.distance(own.simhash),
+        wire.minhash.similarity(&own.minhash)
     );
 
     // A page without any date: the feed's dc:date is the only source.

@@ -187,7 +187,8 @@ pub struct FeedConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DedupConfig {
-    /// Maximum Hamming distance between simhashes of near-duplicates.
+    /// Simhash distance within which an indexed article is a near-duplicate candidate
+    /// (confirmed on the texts by `near_dup::Rule::confirms`).
     pub max_hamming_distance: u32,
     /// Emit near-duplicates (marked with `duplicate_of`) or drop them.
     pub emit_duplicates: bool,
@@ -200,7 +201,7 @@ pub struct DedupConfig {
 impl Default for DedupConfig {
     fn default() -> Self {
         Self {
-            max_hamming_distance: 10,
+            max_hamming_distance: 20,
             emit_duplicates: true,
             min_words: 40,
             max_entries: 200_000,
@@ -423,7 +424,7 @@ impl Config {
             at(
                 key("dedup", "max_hamming_distance"),
                 format!(
-                    "dedup.max_hamming_distance = {} would mark unrelated articles as duplicates (use 0..=32; default 10)",
+                    "dedup.max_hamming_distance = {} would mark unrelated articles as duplicates (use 0..=32; default 20)",
                     self.dedup.max_hamming_distance
                 ),
             );

@@ -6,7 +6,8 @@
 //! - [`dates`]: the one lenient date parser (feeds and pages), converting to UTC;
 //! - [`canonical`]: URL canonicalisation (tracking parameters, AMP variants, fragments…);
 //! - [`ids`]: the one rule for record ids (canonical link, else guid, else the entry's words);
-//! - [`fingerprint`]: text normalisation, content hashes and 64-bit simhashes.
+//! - [`fingerprint`]: text normalisation, content hashes, simhash and MinHash sketches;
+//! - [`near_dup`]: the near-duplicate rule (eligibility, candidates, confirmation, direction).
 //!
 //! ```
 //! use newswire_core::ids::{IdSources, record_id};
@@ -21,6 +22,7 @@ pub mod dates;
 pub mod delivery;
 pub mod fingerprint;
 pub mod ids;
+pub mod near_dup;
 pub mod record;
 
 pub use record::{Extraction, FeedRef, Record, SiteRef};

@@ -1,7 +1,9 @@
 //! The state store: what newswire remembers between polls and across restarts.
 //!
 //! Per feed: HTTP validators, next due time, error count. Per record id: that it was
-//! emitted (with its simhash, for near-duplicate lookups). Per sink: its committed
+//! emitted. Per original article: its near-duplicate fingerprint (simhash + MinHash
+//! signature) and publication date, so that later copies find it across restarts (the
+//! rule that uses them lives in `newswire_core::near_dup`). Per sink: its committed
 //! position. [`StateStore::commit`] writes record ids and sink positions in one
 //! transaction, which is what makes JSONL delivery exactly-once.
 //!
@@ -14,13 +16,14 @@
 //! # Ok::<(), newswire_state::StateError>(())
 //! ```
 
-mod bands;
 mod sqlite;
 
 pub use sqlite::{IN_MEMORY, SqliteState, lock_path};
 
 use chrono::{DateTime, Utc};
 use newswire_core::delivery::SinkPosition;
+use newswire_core::fingerprint::{Fingerprint, Simhash};
+use newswire_core::near_dup::Candidate;
 
 /// Remembered per feed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,10 +41,17 @@ pub struct FeedState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmittedRecord {
     pub id: String,
-    pub simhash: u64,
-    /// Whether the record's text is eligible for near-duplicate matching.
-    pub index_simhash: bool,
     pub emitted_at: DateTime<Utc>,
+    /// Its entry in the near-duplicate index; `None` for records that take no part
+    /// (copies, short texts: decided by `newswire_core::near_dup`).
+    pub near_dup: Option<IndexEntry>,
+}
+
+/// What the near-duplicate index keeps of an original article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub fingerprint: Fingerprint,
+    pub published_at: Option<DateTime<Utc>>,
 }
 
 /// Counts and sizes, for `newswire state stats`.
@@ -49,6 +59,7 @@ pub struct EmittedRecord {
 pub struct StateStats {
     pub feeds: u64,
     pub emitted_records: u64,
+    /// Entries of the near-duplicate index.
     pub simhashes: u64,
     pub sinks: u64,
     pub file_bytes: u64,
@@ -70,22 +81,35 @@ pub enum StateError {
     Storage { path: String, message: String },
 }
 
+/// Most candidates [`StateStore::near_duplicates`] returns: articles from one template can
+/// crowd a simhash neighbourhood, and the closest are the likeliest copies.
+pub const MAX_CANDIDATES: usize = 256;
+
 /// The operations the pipeline needs from its state.
 pub trait StateStore: Send {
     fn feed_state(&self, feed_url: &str) -> Result<Option<FeedState>, StateError>;
     fn save_feed_state(&mut self, feed_url: &str, state: &FeedState) -> Result<(), StateError>;
     fn is_emitted(&self, id: &str) -> Result<bool, StateError>;
-    /// Id of an emitted record whose simhash is within `max_distance` bits, if any.
-    fn near_duplicate(&self, simhash: u64, max_distance: u32)
-    -> Result<Option<String>, StateError>;
+    /// Indexed originals whose simhash is within `max_distance` bits of `simhash`, with
+    /// their signatures and publication dates, closest first and at most
+    /// [`MAX_CANDIDATES`]. The store only filters by distance: confirming a candidate and
+    /// choosing the original is `newswire_core::near_dup::Rule::decide`'s job. Entries
+    /// stored without a signature come back with `minhash: None`.
+    fn near_duplicates(
+        &self,
+        simhash: Simhash,
+        max_distance: u32,
+    ) -> Result<Vec<Candidate>, StateError>;
     fn sink_position(&self, sink: &str) -> Result<Option<SinkPosition>, StateError>;
-    /// Marks `records` emitted and stores `positions`, in one transaction.
+    /// Marks `records` emitted, indexes their near-duplicate entries and stores
+    /// `positions`, in one transaction. Re-committing an id changes nothing.
     fn commit(
         &mut self,
         records: &[EmittedRecord],
         positions: &[SinkPosition],
     ) -> Result<(), StateError>;
-    /// Drops ids emitted before `older_than`, and simhashes beyond the newest `max_simhashes`.
+    /// Drops ids and index entries emitted before `older_than` (`state.retention`), and
+    /// index entries beyond the newest `max_simhashes` (`dedup.max_entries`).
     fn prune(
         &mut self,
         older_than: DateTime<Utc>,

@@ -1,13 +1,23 @@
 //! The embedded state store: one SQLite file in WAL mode, guarded by an advisory lock.
 //!
-//! Layout (schema version 1):
+//! Layout (schema version 2):
 //! - `feeds`: per feed URL, HTTP validators, schedule and error counters;
 //! - `emitted`: per record id, when it was committed (pruned by age);
-//! - `simhashes`: the near-duplicate index, one row per indexed record with its simhash
-//!   split into four 16-bit band columns (see [`crate::bands`]), bounded by age and count.
-//!   Each band index also holds the whole simhash, so candidates are checked from the index
-//!   alone; only the winner's row is read;
+//! - `simhashes`: the near-duplicate index, one row per indexed original with its simhash,
+//!   its MinHash signature (`minhash`, [`MinHash::to_bytes`]; NULL = not confirmable) and
+//!   publication date, bounded by age and count (`state.retention`, `dedup.max_entries`).
+//!   The simhashes are mirrored in memory (16 bytes per entry: 3.2 MB at the default
+//!   200,000 entries) and the distance filter is a scan of that mirror: copies made by
+//!   another outlet's template sit up to ~20 bits apart, where band indexes would have to
+//!   enumerate thousands of keys per band, while scanning 200,000 words is a fraction of a
+//!   millisecond. Only the rows within the distance are read from the table;
 //! - `sinks`: each sink's committed position.
+//!
+//! Migration from schema 1: the old `simhashes` table (with band columns) is dropped and
+//! recreated empty. Their simhashes were of fingerprint format 1 (blake3
+//! shingles, see `newswire_core::fingerprint`), incomparable with today's, and they had no
+//! signature to confirm a match with: articles emitted before the upgrade are simply not
+//! found as originals.
 //!
 //! Times are stored as Unix milliseconds. `synchronous = FULL` makes a returned
 //! [`StateStore::commit`] durable even across power loss, so an id committed once is never
@@ -23,15 +33,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use newswire_core::delivery::SinkPosition;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use crate::bands::{self, BANDS, MAX_INDEXED_DISTANCE};
-use crate::{EmittedRecord, FeedState, PruneStats, StateError, StateStats, StateStore};
+use newswire_core::fingerprint::{MinHash, Simhash};
+use newswire_core::near_dup::Candidate;
+
+use crate::{
+    EmittedRecord, FeedState, MAX_CANDIDATES, PruneStats, StateError, StateStats, StateStore,
+};
 
 /// The path that selects an in-memory database (no file, no lock; gone at exit).
 pub const IN_MEMORY: &str = ":memory:";
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS feeds (
@@ -49,22 +63,12 @@ CREATE TABLE IF NOT EXISTS emitted (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS emitted_by_age ON emitted (emitted_at);
 CREATE TABLE IF NOT EXISTS simhashes (
-    id         TEXT NOT NULL UNIQUE,
-    simhash    INTEGER NOT NULL,
-    band0      INTEGER NOT NULL,
-    band1      INTEGER NOT NULL,
-    band2      INTEGER NOT NULL,
-    band3      INTEGER NOT NULL,
-    emitted_at INTEGER NOT NULL
+    id           TEXT NOT NULL UNIQUE,
+    simhash      INTEGER NOT NULL,
+    minhash      BLOB,
+    published_at INTEGER,
+    emitted_at   INTEGER NOT NULL
 );
-DROP INDEX IF EXISTS simhashes_band0;
-DROP INDEX IF EXISTS simhashes_band1;
-DROP INDEX IF EXISTS simhashes_band2;
-DROP INDEX IF EXISTS simhashes_band3;
-CREATE INDEX IF NOT EXISTS simhashes_band0_hash ON simhashes (band0, simhash);
-CREATE INDEX IF NOT EXISTS simhashes_band1_hash ON simhashes (band1, simhash);
-CREATE INDEX IF NOT EXISTS simhashes_band2_hash ON simhashes (band2, simhash);
-CREATE INDEX IF NOT EXISTS simhashes_band3_hash ON simhashes (band3, simhash);
 CREATE INDEX IF NOT EXISTS simhashes_by_age ON simhashes (emitted_at);
 CREATE TABLE IF NOT EXISTS sinks (
     name TEXT PRIMARY KEY,
@@ -81,6 +85,8 @@ pub struct SqliteState {
     file: Option<PathBuf>,
     /// Held for the life of the store; dropping it releases the lock.
     _lock: Option<File>,
+    /// `(simhash, rowid)` of every index row (see the module doc).
+    mirror: Vec<(u64, i64)>,
 }
 
 impl std::fmt::Debug for SqliteState {
@@ -113,8 +119,10 @@ impl SqliteState {
                 display,
                 file: None,
                 _lock: None,
+                mirror: Vec::new(),
             };
             state.prepare_schema()?;
+            state.load_mirror()?;
             return Ok(state);
         }
 
@@ -131,8 +139,10 @@ impl SqliteState {
             display,
             file: Some(path.to_path_buf()),
             _lock: Some(lock),
+            mirror: Vec::new(),
         };
         state.prepare_schema()?;
+        state.load_mirror()?;
         Ok(state)
     }
 
@@ -154,11 +164,13 @@ impl SqliteState {
         .map_err(|e| storage(&display, e))?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(|e| storage(&display, e))?;
+        // The mirror stays empty: a read-only store answers stats, not lookups.
         Ok(SqliteState {
             conn,
             display,
             file: Some(path.to_path_buf()),
             _lock: None,
+            mirror: Vec::new(),
         })
     }
 
@@ -206,6 +218,11 @@ impl SqliteState {
             });
         }
         let tx = self.conn.transaction().map_err(err)?;
+        if version == 1 {
+            // See the module doc: schema 1's index rows cannot be compared any more.
+            tx.execute_batch("DROP TABLE IF EXISTS simhashes;")
+                .map_err(err)?;
+        }
         tx.execute_batch(SCHEMA).map_err(err)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(err)?;
@@ -216,55 +233,44 @@ impl SqliteState {
         |e| storage(&self.display, e)
     }
 
-    /// Every distinct simhash sharing a band neighbourhood with `simhash`, read from the
-    /// covering band indexes only.
-    fn band_candidates(&self, simhash: u64, max_distance: u32) -> Result<Vec<u64>, StateError> {
-        let mut out = Vec::new();
-        let query_bands = bands::bands(simhash);
-        for (band, value) in query_bands.iter().enumerate().take(BANDS) {
-            let keys = bands::neighbourhood(*value, max_distance / BANDS as u32);
-            let placeholders = vec!["?"; keys.len()].join(",");
-            let sql = format!("SELECT simhash FROM simhashes WHERE band{band} IN ({placeholders})");
-            let mut stmt = self.conn.prepare_cached(&sql).map_err(self.err())?;
-            let rows = stmt
-                .query_map(
-                    params_from_iter(keys.iter().map(|k| i64::from(*k))),
-                    |row| Ok(row.get::<_, i64>(0)? as u64),
-                )
-                .map_err(self.err())?;
-            for row in rows {
-                out.push(row.map_err(self.err())?);
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        Ok(out)
+    fn load_mirror(&mut self) -> Result<(), StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT simhash, rowid FROM simhashes")
+            .map_err(|e| storage(&self.display, e))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)?))
+            })
+            .map_err(|e| storage(&self.display, e))?;
+        let mirror = rows
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| storage(&self.display, e))?;
+        drop(stmt);
+        self.mirror = mirror;
+        Ok(())
     }
 
-    /// The earliest record indexed under exactly `simhash`.
-    fn earliest_with(&self, simhash: u64) -> Result<Option<String>, StateError> {
-        let band0 = i64::from(bands::bands(simhash)[0]);
+    /// The index row `rowid` as a candidate.
+    fn candidate(&self, rowid: i64) -> Result<Option<Candidate>, StateError> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id FROM simhashes WHERE band0 = ?1 AND simhash = ?2
-                 ORDER BY emitted_at, rowid LIMIT 1",
+                "SELECT id, simhash, minhash, published_at FROM simhashes WHERE rowid = ?1",
             )
             .map_err(self.err())?;
-        stmt.query_row(params![band0, simhash as i64], |row| row.get(0))
-            .optional()
-            .map_err(self.err())
-    }
-
-    fn all_simhashes(&self) -> Result<Vec<u64>, StateError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT simhash FROM simhashes")
-            .map_err(self.err())?;
-        let rows = stmt
-            .query_map([], |row| Ok(row.get::<_, i64>(0)? as u64))
-            .map_err(self.err())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
+        stmt.query_row([rowid], |row| {
+            let minhash: Option<Vec<u8>> = row.get(2)?;
+            Ok(Candidate {
+                id: row.get(0)?,
+                simhash: Simhash(row.get::<_, i64>(1)? as u64),
+                // A blob of another length is a signature of another format: unconfirmable.
+                minhash: minhash.as_deref().and_then(MinHash::from_bytes),
+                published_at: from_millis(row.get(3)?),
+            })
+        })
+        .optional()
+        .map_err(self.err())
     }
 
     fn count(&self, table: &str) -> Result<u64, StateError> {
@@ -401,27 +407,25 @@ impl StateStore for SqliteState {
         stmt.exists([id]).map_err(self.err())
     }
 
-    fn near_duplicate(
+    fn near_duplicates(
         &self,
-        simhash: u64,
+        simhash: Simhash,
         max_distance: u32,
-    ) -> Result<Option<String>, StateError> {
-        let candidates = if max_distance <= MAX_INDEXED_DISTANCE {
-            self.band_candidates(simhash, max_distance)?
-        } else {
-            self.all_simhashes()?
-        };
-        // The closest match wins; among records with that same simhash the earliest, which
-        // is the one the others are copies of.
-        let closest = candidates
-            .into_iter()
-            .map(|other| ((simhash ^ other).count_ones(), other))
+    ) -> Result<Vec<Candidate>, StateError> {
+        let mut within: Vec<(u32, i64)> = self
+            .mirror
+            .iter()
+            .map(|(other, rowid)| ((simhash.0 ^ other).count_ones(), *rowid))
             .filter(|(distance, _)| *distance <= max_distance)
-            .min();
-        match closest {
-            Some((_, other)) => self.earliest_with(other),
-            None => Ok(None),
+            .collect();
+        // Closest first, then oldest entry first.
+        within.sort_unstable();
+        within.truncate(MAX_CANDIDATES);
+        let mut out = Vec::with_capacity(within.len());
+        for (_, rowid) in within {
+            out.extend(self.candidate(rowid)?);
         }
+        Ok(out)
     }
 
     fn sink_position(&self, sink: &str) -> Result<Option<SinkPosition>, StateError> {
@@ -447,6 +451,7 @@ impl StateStore for SqliteState {
         let display = self.display.clone();
         let err = |e| storage(&display, e);
         let tx = self.conn.transaction().map_err(err)?;
+        let mut added = Vec::new();
         {
             let mut emitted = tx
                 .prepare_cached(
@@ -456,27 +461,28 @@ impl StateStore for SqliteState {
                 .map_err(err)?;
             let mut indexed = tx
                 .prepare_cached(
-                    "INSERT INTO simhashes (id, simhash, band0, band1, band2, band3, emitted_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                    "INSERT INTO simhashes (id, simhash, minhash, published_at, emitted_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (id) DO NOTHING",
                 )
                 .map_err(err)?;
             for record in records {
                 let at = to_millis(record.emitted_at);
                 emitted.execute(params![record.id, at]).map_err(err)?;
-                if record.index_simhash {
-                    let b = bands::bands(record.simhash);
-                    indexed
+                if let Some(entry) = &record.near_dup {
+                    let simhash = entry.fingerprint.simhash.0;
+                    let inserted = indexed
                         .execute(params![
                             record.id,
-                            record.simhash as i64,
-                            i64::from(b[0]),
-                            i64::from(b[1]),
-                            i64::from(b[2]),
-                            i64::from(b[3]),
+                            simhash as i64,
+                            entry.fingerprint.minhash.to_bytes(),
+                            entry.published_at.map(to_millis),
                             at,
                         ])
                         .map_err(err)?;
+                    if inserted == 1 {
+                        added.push((simhash, tx.last_insert_rowid()));
+                    }
                 }
             }
             let mut sinks = tx
@@ -491,7 +497,10 @@ impl StateStore for SqliteState {
                     .map_err(err)?;
             }
         }
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        // Only a committed index row may be found.
+        self.mirror.extend(added);
+        Ok(())
     }
 
     fn prune(
@@ -524,6 +533,9 @@ impl StateStore for SqliteState {
         self.conn
             .execute_batch("PRAGMA incremental_vacuum")
             .map_err(self.err())?;
+        if old_hashes + excess_hashes > 0 {
+            self.load_mirror()?;
+        }
         Ok(PruneStats {
             records: records as u64,
             simhashes: (old_hashes + excess_hashes) as u64,
@@ -561,10 +573,19 @@ mod tests {
     fn record(id: &str, simhash: u64, secs: i64) -> EmittedRecord {
         EmittedRecord {
             id: id.into(),
-            simhash,
-            index_simhash: true,
             emitted_at: at(secs),
+            near_dup: Some(crate::IndexEntry {
+                fingerprint: newswire_core::fingerprint::Fingerprint {
+                    simhash: Simhash(simhash),
+                    minhash: MinHash::of(id),
+                },
+                published_at: Some(at(secs - 50)),
+            }),
         }
+    }
+
+    fn ids(candidates: Vec<Candidate>) -> Vec<String> {
+        candidates.into_iter().map(|c| c.id).collect()
     }
 
     fn position(sink: &str, data: &str) -> SinkPosition {
@@ -654,17 +675,18 @@ mod tests {
         for d in 0..=12 {
             let query = spread(d);
             assert_eq!((query ^ base).count_ones(), d);
-            let found = state.near_duplicate(query, d).unwrap();
-            assert_eq!(found.as_deref(), Some("orig"), "distance {d}");
+            let found = state.near_duplicates(Simhash(query), d).unwrap();
+            assert_eq!(ids(found), ["orig"], "distance {d}");
             if d > 0 {
-                assert_eq!(state.near_duplicate(query, d - 1).unwrap(), None, "{d}");
+                let found = state.near_duplicates(Simhash(query), d - 1).unwrap();
+                assert!(found.is_empty(), "{d}");
             }
         }
-        assert_eq!(state.near_duplicate(!base, 6).unwrap(), None);
+        assert!(state.near_duplicates(Simhash(!base), 6).unwrap().is_empty());
     }
 
     #[test]
-    fn near_duplicate_prefers_the_closest_then_the_earliest() {
+    fn candidates_come_closest_first_with_their_signatures_and_dates() {
         let mut state = SqliteState::open(IN_MEMORY).unwrap();
         let base = 0xffff_0000_ffff_0000_u64;
         state
@@ -677,24 +699,86 @@ mod tests {
                 &[],
             )
             .unwrap();
+        let found = state.near_duplicates(Simhash(base), 6).unwrap();
         assert_eq!(
-            state.near_duplicate(base, 6).unwrap().as_deref(),
-            Some("earlier-exact")
+            ids(found.clone()),
+            ["later-exact", "earlier-exact", "close"]
         );
-        assert_eq!(
-            state.near_duplicate(base ^ 0b11, 6).unwrap().as_deref(),
-            Some("close")
+        assert_eq!(found[1].minhash, Some(MinHash::of("earlier-exact")));
+        assert_eq!(found[1].published_at, Some(at(150)));
+        assert_eq!(found[2].simhash, Simhash(base ^ 0b11));
+        let found = state.near_duplicates(Simhash(base ^ 0b11), 1).unwrap();
+        assert_eq!(ids(found), ["close"]);
+    }
+
+    #[test]
+    fn candidates_are_capped_closest_first() {
+        let mut state = SqliteState::open(IN_MEMORY).unwrap();
+        let records: Vec<_> = (0..MAX_CANDIDATES as u64 + 10)
+            .map(|i| record(&format!("r{i}"), i % 2 << 40 | (i << 1) & 0b110, 100))
+            .collect();
+        state.commit(&records, &[]).unwrap();
+        let found = state.near_duplicates(Simhash(0), 6).unwrap();
+        assert_eq!(found.len(), MAX_CANDIDATES);
+        let distances: Vec<u32> = found
+            .iter()
+            .map(|c| c.simhash.distance(Simhash(0)))
+            .collect();
+        assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    }
+
+    #[test]
+    fn schema_1_is_migrated_and_its_index_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE emitted (id TEXT PRIMARY KEY, emitted_at INTEGER NOT NULL) WITHOUT ROWID;
+                 CREATE TABLE simhashes (id TEXT NOT NULL UNIQUE, simhash INTEGER NOT NULL,
+                   band0 INTEGER NOT NULL, band1 INTEGER NOT NULL, band2 INTEGER NOT NULL,
+                   band3 INTEGER NOT NULL, emitted_at INTEGER NOT NULL);
+                 INSERT INTO emitted VALUES ('old', 1);
+                 INSERT INTO simhashes VALUES ('old', 7, 7, 0, 0, 0, 1);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let mut state = SqliteState::open(&path).unwrap();
+        assert!(
+            state.is_emitted("old").unwrap(),
+            "ids survive the migration"
         );
+        assert!(state.near_duplicates(Simhash(7), 0).unwrap().is_empty());
+        state.commit(&[record("new", 7, 100)], &[]).unwrap();
+        assert_eq!(ids(state.near_duplicates(Simhash(7), 0).unwrap()), ["new"]);
+        drop(state);
+        // Opening again does not migrate again.
+        let state = SqliteState::open(&path).unwrap();
+        assert_eq!(ids(state.near_duplicates(Simhash(7), 0).unwrap()), ["new"]);
+    }
+
+    #[test]
+    fn entries_without_a_signature_come_back_unconfirmable() {
+        let mut state = SqliteState::open(IN_MEMORY).unwrap();
+        state.commit(&[record("a", 9, 100)], &[]).unwrap();
+        state
+            .conn
+            .execute_batch("UPDATE simhashes SET minhash = NULL, published_at = NULL")
+            .unwrap();
+        let found = state.near_duplicates(Simhash(9), 0).unwrap();
+        assert_eq!(found[0].minhash, None);
+        assert_eq!(found[0].published_at, None);
     }
 
     #[test]
     fn records_not_indexed_are_not_near_duplicates() {
         let mut state = SqliteState::open(IN_MEMORY).unwrap();
         let mut short = record("short", 42, 100);
-        short.index_simhash = false;
+        short.near_dup = None;
         state.commit(&[short], &[]).unwrap();
         assert!(state.is_emitted("short").unwrap());
-        assert_eq!(state.near_duplicate(42, 6).unwrap(), None);
+        assert!(state.near_duplicates(Simhash(42), 6).unwrap().is_empty());
     }
 
     #[test]
@@ -710,14 +794,9 @@ mod tests {
         assert_eq!(pruned.simhashes, 5);
         assert!(!state.is_emitted("r2").unwrap());
         assert!(state.is_emitted("r3").unwrap());
-        assert_eq!(state.near_duplicate(records[4].simhash, 0).unwrap(), None);
-        assert_eq!(
-            state
-                .near_duplicate(records[5].simhash, 0)
-                .unwrap()
-                .as_deref(),
-            Some("r5")
-        );
+        let simhash = |i: usize| records[i].near_dup.as_ref().unwrap().fingerprint.simhash;
+        assert!(state.near_duplicates(simhash(4), 0).unwrap().is_empty());
+        assert_eq!(ids(state.near_duplicates(simhash(5), 0).unwrap()), ["r5"]);
         let stats = state.stats().unwrap();
         assert_eq!(stats.emitted_records, 7);
         assert_eq!(stats.simhashes, 5);
@@ -745,7 +824,7 @@ mod tests {
         }
         let state = SqliteState::open(&path).unwrap();
         assert!(state.is_emitted("kept").unwrap());
-        assert_eq!(state.near_duplicate(7, 0).unwrap().as_deref(), Some("kept"));
+        assert_eq!(ids(state.near_duplicates(Simhash(7), 0).unwrap()), ["kept"]);
         assert!(state.stats().unwrap().file_bytes > 0);
     }
 

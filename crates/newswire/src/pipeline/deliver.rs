@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use newswire_core::fingerprint::parse_simhash_hex;
 use newswire_sink::Sink;
-use newswire_state::EmittedRecord;
+use newswire_state::{EmittedRecord, IndexEntry};
 use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
 
@@ -111,6 +110,8 @@ async fn write(
 ) -> anyhow::Result<()> {
     let Delivery {
         record,
+        fingerprint,
+        index_as_original,
         suppress,
         ticket,
         claim,
@@ -131,9 +132,10 @@ async fn write(
         }
     }
     pending.emitted.push(EmittedRecord {
-        simhash: parse_simhash_hex(&record.simhash).unwrap_or(0),
-        index_simhash: record.duplicate_of.is_none()
-            && record.word_count >= ctx.config.dedup.min_words,
+        near_dup: index_as_original.then_some(IndexEntry {
+            fingerprint,
+            published_at: record.published_at,
+        }),
         id: record.id,
         emitted_at: Utc::now(),
     });

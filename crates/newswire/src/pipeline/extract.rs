@@ -87,14 +87,10 @@ async fn extract_with_budget(
             warning.as_deref().unwrap_or("no page"),
         ),
     };
-    let record = RecordParts::of_job(&job, page_url.as_ref(), article).build();
+    let (record, fingerprint) =
+        RecordParts::of_job(&job, page_url.as_ref(), article).build_with_fingerprint();
     stats.extraction_quality(record.extraction.quality);
-    Delivery {
-        record,
-        suppress: false,
-        ticket: job.ticket,
-        claim: job.claim,
-    }
+    Delivery::new(record, fingerprint, job.ticket, job.claim)
 }
 
 /// Extracts `html` on a blocking thread within `budget`; the article from the feed entry

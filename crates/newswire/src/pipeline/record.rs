@@ -9,7 +9,7 @@
 
 use chrono::Utc;
 use newswire_core::canonical::canonicalize;
-use newswire_core::fingerprint;
+use newswire_core::fingerprint::{self, Fingerprint};
 use newswire_core::ids::{self, IdSources};
 use newswire_core::record::SCHEMA_ID;
 use newswire_core::{Extraction, FeedRef, Record, SiteRef};
@@ -66,6 +66,12 @@ impl<'a> RecordParts<'a> {
 
     /// Assembles the record.
     pub fn build(self) -> Record {
+        self.build_with_fingerprint().0
+    }
+
+    /// Assembles the record and the near-duplicate sketches of its text, computed in one
+    /// pass (the record carries the simhash as hex; the pipeline needs both sketches).
+    pub fn build_with_fingerprint(self) -> (Record, Fingerprint) {
         let RecordParts {
             id,
             article,
@@ -81,7 +87,8 @@ impl<'a> RecordParts<'a> {
             .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
             .or_else(|| page_url.cloned())
             .map(|u| canonicalize(&u).to_string());
-        Record {
+        let sketches = Fingerprint::of(&text);
+        let record = Record {
             schema: SCHEMA_ID.to_string(),
             id: id.to_string(),
             url: page_url.unwrap_or(feed.url).to_string(),
@@ -108,7 +115,7 @@ impl<'a> RecordParts<'a> {
                 .filter(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase())),
             word_count: fingerprint::word_count(&text),
             content_hash: fingerprint::content_hash(&text),
-            simhash: fingerprint::simhash_hex(fingerprint::simhash(&text)),
+            simhash: sketches.simhash.to_string(),
             text,
             tags: merged_tags(feed.tags, &article.tags),
             image: non_empty(article.image.as_deref()),
@@ -123,7 +130,8 @@ impl<'a> RecordParts<'a> {
                 warnings: article.extraction.warnings,
                 date_source: article.extraction.date_source,
             },
-        }
+        };
+        (record, sketches)
     }
 }
 

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, anyhow};
 use newswire_core::delivery::SinkPosition;
+use newswire_core::fingerprint::Simhash;
+use newswire_core::near_dup::Candidate;
 use newswire_state::{EmittedRecord, FeedState, StateStore};
 
 /// Cheap to clone; all clones share one store.
@@ -67,13 +69,13 @@ impl StateHandle {
             .await
     }
 
-    pub async fn near_duplicate(
+    pub async fn near_duplicates(
         &self,
-        simhash: u64,
+        simhash: Simhash,
         max_distance: u32,
-    ) -> anyhow::Result<Option<String>> {
+    ) -> anyhow::Result<Vec<Candidate>> {
         self.call("looking up near-duplicates", move |s| {
-            s.near_duplicate(simhash, max_distance)
+            s.near_duplicates(simhash, max_distance)
         })
         .await
     }

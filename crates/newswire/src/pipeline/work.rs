@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use newswire_core::Record;
+use newswire_core::fingerprint::Fingerprint;
 use newswire_extractor::FeedHints;
 use newswire_fetcher::{FeedEntry, Validators};
 use tokio::sync::mpsc::UnboundedSender;
@@ -173,11 +174,34 @@ pub struct PageJob {
 #[derive(Debug)]
 pub struct Delivery {
     pub record: Record,
+    /// The text's near-duplicate sketches, typed (the record carries the simhash as hex).
+    pub fingerprint: Fingerprint,
+    /// Set by the dedup stage: commit the record to the near-duplicate index as an
+    /// original (see `newswire_core::near_dup`).
+    pub index_as_original: bool,
     /// Drop it without writing (a near-duplicate when duplicates are not emitted).
     pub suppress: bool,
     pub ticket: Arc<PollTicket>,
     /// The record id's claim, released once the record is committed (or lost).
     pub claim: Claim,
+}
+
+impl Delivery {
+    pub fn new(
+        record: Record,
+        fingerprint: Fingerprint,
+        ticket: Arc<PollTicket>,
+        claim: Claim,
+    ) -> Self {
+        Delivery {
+            fingerprint,
+            record,
+            index_as_original: false,
+            suppress: false,
+            ticket,
+            claim,
+        }
+    }
 }
 
 #[cfg(test)]
