@@ -77,6 +77,36 @@ const CONNECTORS: &[&str] = &[
     "By contrast,", "For now,", "Even so,", "As a result,", "In recent years,",
 ];
 
+const SYLLABLES: &[&str] = &[
+    "var", "en", "holt", "mir", "ska", "dal", "bre", "oth", "lin", "gar", "tuv", "esk", "ron",
+    "wyn", "ast", "mel", "kor", "ith", "pal", "zen", "bro", "uld", "fen", "sar", "qui", "ber",
+    "nov", "ach", "tel", "ims", "dor", "vek",
+];
+const ADJECTIVES: &[&str] = &[
+    "new", "long-awaited", "controversial", "revised", "temporary", "costly", "modest", "ambitious",
+    "disputed", "regional", "overdue", "expanded", "scaled-back", "second", "pilot", "unexpected",
+    "annual", "emergency", "preliminary", "final", "much-criticised", "popular", "delayed", "joint",
+    "independent", "interim", "detailed", "limited", "broader", "formal", "fresh", "sweeping",
+];
+const ADVERBS: &[&str] = &[
+    "quietly", "formally", "narrowly", "again", "finally", "partly", "openly", "swiftly",
+    "reluctantly", "unanimously", "provisionally", "publicly", "already", "repeatedly",
+];
+
+/// A made-up proper name (street, village, company), so that articles of one topic do not
+/// share most of their word shingles.
+fn coined(rng: &mut Rng) -> String {
+    let mut word = String::new();
+    for _ in 0..rng.range(2, 3) {
+        word.push_str(rng.pick(SYLLABLES));
+    }
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => word,
+    }
+}
+
 struct Topic {
     section: &'static str,
     actors: &'static [&'static str],
@@ -173,7 +203,11 @@ fn site_name(feed: u32) -> String {
 }
 
 fn person(rng: &mut Rng) -> String {
-    format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES))
+    if rng.chance(50) {
+        format!("{} {}", rng.pick(FIRST_NAMES), coined(rng))
+    } else {
+        format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES))
+    }
 }
 
 /// When article `seq` of a feed was published: one every three hours back from a fixed day.
@@ -233,7 +267,25 @@ fn sentence(rng: &mut Rng, t: &Topic) -> String {
     } else {
         s.push_str(actor);
     }
-    let _ = write!(s, " {} {}", rng.pick(t.verbs), rng.pick(t.objects));
+    if rng.chance(30) {
+        let _ = write!(s, " of {}", coined(rng));
+    }
+    if rng.chance(35) {
+        let _ = write!(s, " {}", rng.pick(ADVERBS));
+    }
+    let _ = write!(s, " {}", rng.pick(t.verbs));
+    let object = rng.pick(t.objects);
+    match (rng.chance(50), object.strip_prefix("the ").or_else(|| object.strip_prefix("a "))) {
+        (true, Some(rest)) => {
+            let _ = write!(s, " the {} {rest}", rng.pick(ADJECTIVES));
+        }
+        _ => {
+            let _ = write!(s, " {object}");
+        }
+    }
+    if rng.chance(40) {
+        let _ = write!(s, " near {} {}", coined(rng), rng.pick(&["Street", "Road", "Square", "Bridge", "Lane", "Park"]));
+    }
     match rng.below(6) {
         0 => {
             let _ = write!(s, " in {}", rng.pick(PLACES));

@@ -61,6 +61,10 @@ struct Args {
     /// Soak: memory and state size sampled this often.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     sample_every: Duration,
+    /// Daemon: poll interval of every feed. The daemon spreads the first polls of due feeds
+    /// over at most this long (and at most 5 min), so it bounds the time to deliver.
+    #[arg(long, default_value = "60s")]
+    daemon_interval: String,
     /// Daemon: give up when no record arrived for this long.
     #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
     stall_timeout: Duration,
@@ -183,7 +187,7 @@ fn main() -> anyhow::Result<()> {
                 feeds: args.feeds,
                 expected: u64::from(args.feeds) * args.articles,
                 duration: args.stall_timeout,
-                feed_interval: "6h",
+                feed_interval: if mode == Mode::Daemon { &args.daemon_interval } else { "6h" },
                 retention: &args.retention,
                 sample_every: Duration::from_secs(1),
             };
