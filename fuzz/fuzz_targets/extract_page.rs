@@ -7,7 +7,8 @@ use newswire_extractor::{FeedHints, extract};
 
 fuzz_target!(|data: &[u8]| {
     let html = String::from_utf8_lossy(data);
-    let url = url::Url::parse("https://news.example.org/2026/01/02/story.html").expect("static URL");
+    let url =
+        url::Url::parse("https://news.example.org/2026/01/02/story.html").expect("static URL");
     let hints = FeedHints {
         title: Some("Feed title".into()),
         summary: Some("Feed summary text.".into()),

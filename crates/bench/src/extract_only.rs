@@ -56,7 +56,11 @@ pub fn sample(feeds: u32, articles: u64, count: usize, origin: &str) -> Vec<Samp
 pub fn measure(pages: &[SamplePage], threads: usize) -> ExtractResult {
     // One untimed page first so that lazy statics (regexes, language models) are built.
     if let Some(page) = pages.first() {
-        std::hint::black_box(newswire_extractor::extract(&page.html, page.url.as_ref(), &page.hints));
+        std::hint::black_box(newswire_extractor::extract(
+            &page.html,
+            page.url.as_ref(),
+            &page.hints,
+        ));
     }
     let cpu_start = probe::own_cpu_s();
     let started = Instant::now();

@@ -58,23 +58,72 @@ const FIRST_NAMES: &[&str] = &[
     "Ulrich", "Vera", "Wen", "Ximena", "Yusuf", "Zofia", "Anton", "Beatriz", "Colm", "Dalia",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Okafor", "Lindqvist", "Moreau", "Castellano", "Novak", "Haddad", "Brennan", "Yamada",
-    "Kowalczyk", "Ferreira", "Abernethy", "Delacroix", "Mbeki", "Sorensen", "Varga", "Quispe",
-    "Richter", "Tanaka", "Oyelaran", "Petrescu", "Whitlock", "Ibarra", "Halloran", "Szabo",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Castellano",
+    "Novak",
+    "Haddad",
+    "Brennan",
+    "Yamada",
+    "Kowalczyk",
+    "Ferreira",
+    "Abernethy",
+    "Delacroix",
+    "Mbeki",
+    "Sorensen",
+    "Varga",
+    "Quispe",
+    "Richter",
+    "Tanaka",
+    "Oyelaran",
+    "Petrescu",
+    "Whitlock",
+    "Ibarra",
+    "Halloran",
+    "Szabo",
 ];
 const PLACES: &[&str] = &[
-    "Northgate", "the river district", "Eastholm", "the harbour quarter", "Millbrook",
-    "the old town", "Westmere", "the northern suburbs", "Kingsford", "the valley towns",
-    "Ashby Cross", "the coastal villages", "Redfern Park", "the industrial estate",
+    "Northgate",
+    "the river district",
+    "Eastholm",
+    "the harbour quarter",
+    "Millbrook",
+    "the old town",
+    "Westmere",
+    "the northern suburbs",
+    "Kingsford",
+    "the valley towns",
+    "Ashby Cross",
+    "the coastal villages",
+    "Redfern Park",
+    "the industrial estate",
 ];
 const WHEN: &[&str] = &[
-    "on Tuesday", "late on Friday", "earlier this week", "last month", "on Monday morning",
-    "over the weekend", "in the spring", "since January", "for the third year running",
-    "after months of delay", "within hours", "by the end of the year",
+    "on Tuesday",
+    "late on Friday",
+    "earlier this week",
+    "last month",
+    "on Monday morning",
+    "over the weekend",
+    "in the spring",
+    "since January",
+    "for the third year running",
+    "after months of delay",
+    "within hours",
+    "by the end of the year",
 ];
 const CONNECTORS: &[&str] = &[
-    "However,", "Meanwhile,", "At the same time,", "According to officials,", "In a statement,",
-    "By contrast,", "For now,", "Even so,", "As a result,", "In recent years,",
+    "However,",
+    "Meanwhile,",
+    "At the same time,",
+    "According to officials,",
+    "In a statement,",
+    "By contrast,",
+    "For now,",
+    "Even so,",
+    "As a result,",
+    "In recent years,",
 ];
 
 const SYLLABLES: &[&str] = &[
@@ -83,14 +132,54 @@ const SYLLABLES: &[&str] = &[
     "nov", "ach", "tel", "ims", "dor", "vek",
 ];
 const ADJECTIVES: &[&str] = &[
-    "new", "long-awaited", "controversial", "revised", "temporary", "costly", "modest", "ambitious",
-    "disputed", "regional", "overdue", "expanded", "scaled-back", "second", "pilot", "unexpected",
-    "annual", "emergency", "preliminary", "final", "much-criticised", "popular", "delayed", "joint",
-    "independent", "interim", "detailed", "limited", "broader", "formal", "fresh", "sweeping",
+    "new",
+    "long-awaited",
+    "controversial",
+    "revised",
+    "temporary",
+    "costly",
+    "modest",
+    "ambitious",
+    "disputed",
+    "regional",
+    "overdue",
+    "expanded",
+    "scaled-back",
+    "second",
+    "pilot",
+    "unexpected",
+    "annual",
+    "emergency",
+    "preliminary",
+    "final",
+    "much-criticised",
+    "popular",
+    "delayed",
+    "joint",
+    "independent",
+    "interim",
+    "detailed",
+    "limited",
+    "broader",
+    "formal",
+    "fresh",
+    "sweeping",
 ];
 const ADVERBS: &[&str] = &[
-    "quietly", "formally", "narrowly", "again", "finally", "partly", "openly", "swiftly",
-    "reluctantly", "unanimously", "provisionally", "publicly", "already", "repeatedly",
+    "quietly",
+    "formally",
+    "narrowly",
+    "again",
+    "finally",
+    "partly",
+    "openly",
+    "swiftly",
+    "reluctantly",
+    "unanimously",
+    "provisionally",
+    "publicly",
+    "already",
+    "repeatedly",
 ];
 
 /// A made-up proper name (street, village, company), so that articles of one topic do not
@@ -118,65 +207,297 @@ struct Topic {
 const TOPICS: &[Topic] = &[
     Topic {
         section: "Transport",
-        actors: &["the transit authority", "commuters", "the rail operator", "bus drivers", "the transport minister", "cycling groups"],
-        verbs: &["postponed", "approved", "criticised", "announced", "extended", "suspended", "redesigned"],
-        objects: &["the tram extension", "night bus routes", "the fare increase", "a new timetable", "the bridge repairs", "signal upgrades"],
-        details: &["carrying about forty thousand passengers a day", "at a cost of several million", "with two stations closing temporarily", "while ticket machines are replaced"],
+        actors: &[
+            "the transit authority",
+            "commuters",
+            "the rail operator",
+            "bus drivers",
+            "the transport minister",
+            "cycling groups",
+        ],
+        verbs: &[
+            "postponed",
+            "approved",
+            "criticised",
+            "announced",
+            "extended",
+            "suspended",
+            "redesigned",
+        ],
+        objects: &[
+            "the tram extension",
+            "night bus routes",
+            "the fare increase",
+            "a new timetable",
+            "the bridge repairs",
+            "signal upgrades",
+        ],
+        details: &[
+            "carrying about forty thousand passengers a day",
+            "at a cost of several million",
+            "with two stations closing temporarily",
+            "while ticket machines are replaced",
+        ],
     },
     Topic {
         section: "Health",
-        actors: &["hospital managers", "the health board", "nurses", "family doctors", "researchers at the university clinic", "patient groups"],
-        verbs: &["warned about", "welcomed", "called for", "reviewed", "reported", "expanded", "questioned"],
-        objects: &["waiting times for surgery", "the vaccination campaign", "emergency staffing", "a new maternity ward", "funding for mental health services", "the winter flu season"],
-        details: &["with admissions up by a fifth", "as several wards ran short of beds", "after an inspection last autumn", "despite a recruitment drive abroad"],
+        actors: &[
+            "hospital managers",
+            "the health board",
+            "nurses",
+            "family doctors",
+            "researchers at the university clinic",
+            "patient groups",
+        ],
+        verbs: &[
+            "warned about",
+            "welcomed",
+            "called for",
+            "reviewed",
+            "reported",
+            "expanded",
+            "questioned",
+        ],
+        objects: &[
+            "waiting times for surgery",
+            "the vaccination campaign",
+            "emergency staffing",
+            "a new maternity ward",
+            "funding for mental health services",
+            "the winter flu season",
+        ],
+        details: &[
+            "with admissions up by a fifth",
+            "as several wards ran short of beds",
+            "after an inspection last autumn",
+            "despite a recruitment drive abroad",
+        ],
     },
     Topic {
         section: "Business",
-        actors: &["the chamber of commerce", "shareholders", "the regional bank", "small retailers", "the steel plant", "logistics firms"],
-        verbs: &["cut", "raised", "forecast", "invested in", "delayed", "sold", "restructured"],
-        objects: &["quarterly profits", "its workforce", "energy prices", "a warehouse project", "export orders", "the pension scheme"],
-        details: &["citing weaker demand from abroad", "while interest rates remain high", "in a deal worth an undisclosed sum", "as suppliers struggled with shortages"],
+        actors: &[
+            "the chamber of commerce",
+            "shareholders",
+            "the regional bank",
+            "small retailers",
+            "the steel plant",
+            "logistics firms",
+        ],
+        verbs: &[
+            "cut",
+            "raised",
+            "forecast",
+            "invested in",
+            "delayed",
+            "sold",
+            "restructured",
+        ],
+        objects: &[
+            "quarterly profits",
+            "its workforce",
+            "energy prices",
+            "a warehouse project",
+            "export orders",
+            "the pension scheme",
+        ],
+        details: &[
+            "citing weaker demand from abroad",
+            "while interest rates remain high",
+            "in a deal worth an undisclosed sum",
+            "as suppliers struggled with shortages",
+        ],
     },
     Topic {
         section: "Environment",
-        actors: &["conservationists", "the water utility", "farmers", "the environment agency", "volunteers", "the national park service"],
-        verbs: &["measured", "restored", "protested against", "monitored", "planted", "cleaned up", "documented"],
-        objects: &["river pollution", "the wetland reserve", "a wind farm proposal", "nesting sites of rare birds", "drought restrictions", "an old quarry"],
-        details: &["after heavy rain flushed sediment downstream", "with help from local schools", "along a twelve kilometre stretch", "during the driest summer on record"],
+        actors: &[
+            "conservationists",
+            "the water utility",
+            "farmers",
+            "the environment agency",
+            "volunteers",
+            "the national park service",
+        ],
+        verbs: &[
+            "measured",
+            "restored",
+            "protested against",
+            "monitored",
+            "planted",
+            "cleaned up",
+            "documented",
+        ],
+        objects: &[
+            "river pollution",
+            "the wetland reserve",
+            "a wind farm proposal",
+            "nesting sites of rare birds",
+            "drought restrictions",
+            "an old quarry",
+        ],
+        details: &[
+            "after heavy rain flushed sediment downstream",
+            "with help from local schools",
+            "along a twelve kilometre stretch",
+            "during the driest summer on record",
+        ],
     },
     Topic {
         section: "Courts",
-        actors: &["prosecutors", "the defence", "the appeals court", "a jury", "the presiding judge", "the city's lawyers"],
-        verbs: &["rejected", "upheld", "adjourned", "examined", "challenged", "dismissed", "heard"],
-        objects: &["the fraud case", "testimony from a former manager", "the planning appeal", "evidence from the warehouse", "the injunction", "the compensation claim"],
-        details: &["in a hearing that lasted two days", "citing procedural errors", "before a packed public gallery", "pending a ruling next month"],
+        actors: &[
+            "prosecutors",
+            "the defence",
+            "the appeals court",
+            "a jury",
+            "the presiding judge",
+            "the city's lawyers",
+        ],
+        verbs: &[
+            "rejected",
+            "upheld",
+            "adjourned",
+            "examined",
+            "challenged",
+            "dismissed",
+            "heard",
+        ],
+        objects: &[
+            "the fraud case",
+            "testimony from a former manager",
+            "the planning appeal",
+            "evidence from the warehouse",
+            "the injunction",
+            "the compensation claim",
+        ],
+        details: &[
+            "in a hearing that lasted two days",
+            "citing procedural errors",
+            "before a packed public gallery",
+            "pending a ruling next month",
+        ],
     },
     Topic {
         section: "Culture",
-        actors: &["the city orchestra", "museum curators", "a local theatre company", "the film festival", "librarians", "an independent publisher"],
-        verbs: &["premiered", "restored", "acquired", "celebrated", "reopened", "commissioned", "toured"],
-        objects: &["a forgotten opera", "a collection of medieval maps", "the renovated concert hall", "a season of silent films", "the poetry prize", "a mural by young artists"],
-        details: &["drawing visitors from across the region", "after a fundraising campaign", "with free entry on Sundays", "in a programme that runs until March"],
+        actors: &[
+            "the city orchestra",
+            "museum curators",
+            "a local theatre company",
+            "the film festival",
+            "librarians",
+            "an independent publisher",
+        ],
+        verbs: &[
+            "premiered",
+            "restored",
+            "acquired",
+            "celebrated",
+            "reopened",
+            "commissioned",
+            "toured",
+        ],
+        objects: &[
+            "a forgotten opera",
+            "a collection of medieval maps",
+            "the renovated concert hall",
+            "a season of silent films",
+            "the poetry prize",
+            "a mural by young artists",
+        ],
+        details: &[
+            "drawing visitors from across the region",
+            "after a fundraising campaign",
+            "with free entry on Sundays",
+            "in a programme that runs until March",
+        ],
     },
     Topic {
         section: "Sport",
-        actors: &["the home side", "the visiting team", "the club's new coach", "supporters", "the league", "the young striker"],
-        verbs: &["defeated", "drew with", "signed", "fined", "promoted", "lost to", "appealed against"],
-        objects: &["their closest rivals", "a veteran goalkeeper", "the stadium expansion", "the disciplinary ruling", "a title contender", "the transfer fee"],
-        details: &["in front of a sold-out crowd", "despite playing with ten men", "in the final minutes", "for the first time in a decade"],
+        actors: &[
+            "the home side",
+            "the visiting team",
+            "the club's new coach",
+            "supporters",
+            "the league",
+            "the young striker",
+        ],
+        verbs: &[
+            "defeated",
+            "drew with",
+            "signed",
+            "fined",
+            "promoted",
+            "lost to",
+            "appealed against",
+        ],
+        objects: &[
+            "their closest rivals",
+            "a veteran goalkeeper",
+            "the stadium expansion",
+            "the disciplinary ruling",
+            "a title contender",
+            "the transfer fee",
+        ],
+        details: &[
+            "in front of a sold-out crowd",
+            "despite playing with ten men",
+            "in the final minutes",
+            "for the first time in a decade",
+        ],
     },
     Topic {
         section: "Science",
-        actors: &["astronomers", "the research institute", "a team of geologists", "marine biologists", "engineers", "the space agency"],
-        verbs: &["discovered", "tested", "published", "mapped", "launched", "measured", "simulated"],
-        objects: &["a faint companion star", "a prototype battery", "the seabed off the coast", "fossilised footprints", "a weather satellite", "ice cores from the glacier"],
-        details: &["using data collected over six years", "in a paper released this week", "with instruments built in the region", "at temperatures far below freezing"],
+        actors: &[
+            "astronomers",
+            "the research institute",
+            "a team of geologists",
+            "marine biologists",
+            "engineers",
+            "the space agency",
+        ],
+        verbs: &[
+            "discovered",
+            "tested",
+            "published",
+            "mapped",
+            "launched",
+            "measured",
+            "simulated",
+        ],
+        objects: &[
+            "a faint companion star",
+            "a prototype battery",
+            "the seabed off the coast",
+            "fossilised footprints",
+            "a weather satellite",
+            "ice cores from the glacier",
+        ],
+        details: &[
+            "using data collected over six years",
+            "in a paper released this week",
+            "with instruments built in the region",
+            "at temperatures far below freezing",
+        ],
     },
 ];
 
 const SECTIONS: &[&str] = &[
-    "News", "World", "Politics", "Business", "Tech", "Science", "Health", "Sport", "Culture",
-    "Opinion", "Travel", "Food", "Climate", "Education", "Local", "Weather", "Podcasts", "Video",
+    "News",
+    "World",
+    "Politics",
+    "Business",
+    "Tech",
+    "Science",
+    "Health",
+    "Sport",
+    "Culture",
+    "Opinion",
+    "Travel",
+    "Food",
+    "Climate",
+    "Education",
+    "Local",
+    "Weather",
+    "Podcasts",
+    "Video",
 ];
 
 /// One article's identity and metadata, shared by its feed item and its page.
@@ -197,8 +518,20 @@ pub fn site_of(feed: u32) -> u32 {
 
 fn site_name(feed: u32) -> String {
     let mut rng = Rng::new(u64::from(site_of(feed)) * 7919);
-    let prefix = rng.pick(&["The", "Daily", "Evening", "Weekly", "Metro", "Coastal", "Valley"]);
-    let noun = rng.pick(&["Courier", "Herald", "Observer", "Ledger", "Gazette", "Chronicle", "Post", "Dispatch", "Record"]);
+    let prefix = rng.pick(&[
+        "The", "Daily", "Evening", "Weekly", "Metro", "Coastal", "Valley",
+    ]);
+    let noun = rng.pick(&[
+        "Courier",
+        "Herald",
+        "Observer",
+        "Ledger",
+        "Gazette",
+        "Chronicle",
+        "Post",
+        "Dispatch",
+        "Record",
+    ]);
     format!("{prefix} {noun} {}", site_of(feed) % 1000)
 }
 
@@ -212,7 +545,10 @@ fn person(rng: &mut Rng) -> String {
 
 /// When article `seq` of a feed was published: one every three hours back from a fixed day.
 fn published(feed: u32, seq: u64) -> DateTime<Utc> {
-    let base = Utc.with_ymd_and_hms(2026, 1, 1, 6, 0, 0).single().unwrap_or_default();
+    let base = Utc
+        .with_ymd_and_hms(2026, 1, 1, 6, 0, 0)
+        .single()
+        .unwrap_or_default();
     base + Duration::hours(3 * seq as i64) + Duration::minutes(i64::from(feed % 173))
 }
 
@@ -275,7 +611,12 @@ fn sentence(rng: &mut Rng, t: &Topic) -> String {
     }
     let _ = write!(s, " {}", rng.pick(t.verbs));
     let object = rng.pick(t.objects);
-    match (rng.chance(50), object.strip_prefix("the ").or_else(|| object.strip_prefix("a "))) {
+    match (
+        rng.chance(50),
+        object
+            .strip_prefix("the ")
+            .or_else(|| object.strip_prefix("a ")),
+    ) {
         (true, Some(rest)) => {
             let _ = write!(s, " the {} {rest}", rng.pick(ADJECTIVES));
         }
@@ -284,7 +625,12 @@ fn sentence(rng: &mut Rng, t: &Topic) -> String {
         }
     }
     if rng.chance(40) {
-        let _ = write!(s, " near {} {}", coined(rng), rng.pick(&["Street", "Road", "Square", "Bridge", "Lane", "Park"]));
+        let _ = write!(
+            s,
+            " near {} {}",
+            coined(rng),
+            rng.pick(&["Street", "Road", "Square", "Bridge", "Lane", "Park"])
+        );
     }
     match rng.below(6) {
         0 => {
@@ -305,12 +651,7 @@ fn sentence(rng: &mut Rng, t: &Topic) -> String {
             );
         }
         4 => {
-            let _ = write!(
-                s,
-                " {} and {}",
-                rng.pick(WHEN),
-                rng.pick(t.details)
-            );
+            let _ = write!(s, " {} and {}", rng.pick(WHEN), rng.pick(t.details));
         }
         _ => {
             let _ = write!(
@@ -436,7 +777,20 @@ fn footer(rng: &mut Rng, site: &str, links: (usize, usize)) -> String {
         let _ = write!(
             out,
             "<a href=\"/info/{i}\">{}</a> ",
-            rng.pick(&["About us", "Contact", "Careers", "Advertise", "Terms of use", "Privacy", "Corrections", "Archive", "RSS", "Accessibility", "Help", "Subscriptions"])
+            rng.pick(&[
+                "About us",
+                "Contact",
+                "Careers",
+                "Advertise",
+                "Terms of use",
+                "Privacy",
+                "Corrections",
+                "Archive",
+                "RSS",
+                "Accessibility",
+                "Help",
+                "Subscriptions"
+            ])
         );
     }
     let _ = write!(
@@ -518,7 +872,13 @@ fn head(meta: &ArticleMeta, site: &str, url: &str, extra: &str) -> String {
     )
 }
 
-fn broadsheet(rng: &mut Rng, meta: &ArticleMeta, site: &str, url: &str, paragraphs: &[String]) -> String {
+fn broadsheet(
+    rng: &mut Rng,
+    meta: &ArticleMeta,
+    site: &str,
+    url: &str,
+    paragraphs: &[String],
+) -> String {
     let mut out = head(
         meta,
         site,
@@ -588,7 +948,13 @@ fn broadsheet(rng: &mut Rng, meta: &ArticleMeta, site: &str, url: &str, paragrap
     out
 }
 
-fn portal(rng: &mut Rng, meta: &ArticleMeta, site: &str, url: &str, paragraphs: &[String]) -> String {
+fn portal(
+    rng: &mut Rng,
+    meta: &ArticleMeta,
+    site: &str,
+    url: &str,
+    paragraphs: &[String],
+) -> String {
     let ld = serde_json::json!({
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -609,7 +975,9 @@ fn portal(rng: &mut Rng, meta: &ArticleMeta, site: &str, url: &str, paragraphs: 
     out.push_str(&nav(rng, "menu", (30, 70)));
     out.push_str("</div></div>");
     out.push_str(&ad_slot(rng, "top"));
-    out.push_str("<div class=\"row\"><div class=\"col-8 main-col\"><div class=\"article-wrapper\">");
+    out.push_str(
+        "<div class=\"row\"><div class=\"col-8 main-col\"><div class=\"article-wrapper\">",
+    );
     let _ = write!(
         out,
         "<div class=\"breadcrumbs\"><a href=\"/\">Home</a> &rsaquo; <a href=\"/{0}\">{0}</a></div>\
@@ -663,7 +1031,9 @@ fn wire(rng: &mut Rng, meta: &ArticleMeta, site: &str, url: &str, paragraphs: &[
     out.push_str("<body class=\"single-post\"><div id=\"page\"><div class=\"site-header\">");
     let _ = write!(out, "<p class=\"site-title\"><a href=\"/\">{site}</a></p>");
     out.push_str(&nav(rng, "main-navigation", (8, 20)));
-    out.push_str("</div><div id=\"content\" class=\"site-content\"><div id=\"primary\"><div class=\"post\">");
+    out.push_str(
+        "</div><div id=\"content\" class=\"site-content\"><div id=\"primary\"><div class=\"post\">",
+    );
     let _ = write!(
         out,
         "<h1 class=\"entry-title\">{}</h1><div class=\"entry-meta\">Posted on <span class=\"posted-on\">{}</span> \
@@ -690,16 +1060,28 @@ fn wire(rng: &mut Rng, meta: &ArticleMeta, site: &str, url: &str, paragraphs: &[
     out.push_str(share_buttons());
     out.push_str("<div class=\"tags-links\">Tags: ");
     for _ in 0..rng.range(3, 8) {
-        let _ = write!(out, "<a rel=\"tag\" href=\"/tag/{0}\">{0}</a> ", rng.pick(SECTIONS).to_ascii_lowercase());
+        let _ = write!(
+            out,
+            "<a rel=\"tag\" href=\"/tag/{0}\">{0}</a> ",
+            rng.pick(SECTIONS).to_ascii_lowercase()
+        );
     }
     out.push_str("</div></div></div><div id=\"secondary\" class=\"widget-area\">");
     out.push_str("<section class=\"widget recent-posts\"><h2>Recent posts</h2><ul>");
     for _ in 0..rng.range(5, 15) {
-        let _ = write!(out, "<li><a href=\"/p/{}\">{}</a></li>", rng.next_u64() % 100_000, escape(&teaser_headline(rng)));
+        let _ = write!(
+            out,
+            "<li><a href=\"/p/{}\">{}</a></li>",
+            rng.next_u64() % 100_000,
+            escape(&teaser_headline(rng))
+        );
     }
     out.push_str("</ul></section><section class=\"widget archives\"><h2>Archives</h2><ul>");
     for month in 1..=12 {
-        let _ = write!(out, "<li><a href=\"/2025/{month:02}\">{month:02}/2025</a></li>");
+        let _ = write!(
+            out,
+            "<li><a href=\"/2025/{month:02}\">{month:02}/2025</a></li>"
+        );
     }
     out.push_str("</ul></section>");
     out.push_str(&newsletter_box(site));
@@ -754,7 +1136,10 @@ mod tests {
                 sizes.push(a.len());
             }
         }
-        assert!(sizes.iter().all(|s| (20_000..=152_000).contains(s)), "{sizes:?}");
+        assert!(
+            sizes.iter().all(|s| (20_000..=152_000).contains(s)),
+            "{sizes:?}"
+        );
         let mean = sizes.iter().sum::<usize>() / sizes.len();
         assert!((35_000..90_000).contains(&mean), "mean {mean}");
     }
@@ -766,8 +1151,16 @@ mod tests {
             let html = page(feed, 7, "http://127.0.0.1:1");
             let article =
                 newswire_extractor::extract(&html, None, &newswire_extractor::FeedHints::default());
-            assert_eq!(article.title.as_deref(), Some(meta.title.as_str()), "template {feed}");
-            assert!(article.text.len() > 500, "template {feed}: {}", article.text.len());
+            assert_eq!(
+                article.title.as_deref(),
+                Some(meta.title.as_str()),
+                "template {feed}"
+            );
+            assert!(
+                article.text.len() > 500,
+                "template {feed}: {}",
+                article.text.len()
+            );
             assert!(!article.text.contains("Subscribe"), "template {feed}");
             assert!(!article.text.contains("cookies"), "template {feed}");
         }

@@ -26,7 +26,10 @@ use crate::extract_only::ExtractResult;
 use crate::run::{Mode, RunResult, RunSpec};
 
 #[derive(Parser, Debug)]
-#[command(name = "newswire-bench", about = "Load and soak benchmark of the newswire pipeline")]
+#[command(
+    name = "newswire-bench",
+    about = "Load and soak benchmark of the newswire pipeline"
+)]
 struct Args {
     /// Feeds served (one RSS feed each).
     #[arg(long, default_value_t = 2000)]
@@ -153,7 +156,10 @@ fn main() -> anyhow::Result<()> {
     };
     let server = runtime.block_on(server::start(catalogue))?;
     let origin = server.origin();
-    eprintln!("serving {} feeds × {} articles on {origin}", args.feeds, args.articles);
+    eprintln!(
+        "serving {} feeds × {} articles on {origin}",
+        args.feeds, args.articles
+    );
 
     let mut runs = Vec::new();
     let mut soak = None;
@@ -187,7 +193,11 @@ fn main() -> anyhow::Result<()> {
                 feeds: args.feeds,
                 expected: u64::from(args.feeds) * args.articles,
                 duration: args.stall_timeout,
-                feed_interval: if mode == Mode::Daemon { &args.daemon_interval } else { "6h" },
+                feed_interval: if mode == Mode::Daemon {
+                    &args.daemon_interval
+                } else {
+                    "6h"
+                },
                 retention: &args.retention,
                 sample_every: Duration::from_secs(1),
             };
@@ -213,7 +223,10 @@ fn main() -> anyhow::Result<()> {
 
     let mut extractor = Vec::new();
     if soak.is_none() && args.extract_sample > 0 {
-        eprintln!("extractor alone: {} pages on 1 and 2 threads…", args.extract_sample);
+        eprintln!(
+            "extractor alone: {} pages on 1 and 2 threads…",
+            args.extract_sample
+        );
         let pages = extract_only::sample(args.feeds, args.articles, args.extract_sample, &origin);
         for threads in [1, 2] {
             extractor.push(extract_only::measure(&pages, threads));
@@ -308,7 +321,15 @@ fn print_table(report: &Report) {
     println!();
     println!(
         "{:<8} {:>9} {:>9} {:>10} {:>9} {:>7} {:>9} {:>11} {:>7}",
-        "run", "records", "wall s", "articles/s", "CPU ms/a", "cores", "peak MiB", "server CPU s", "exit"
+        "run",
+        "records",
+        "wall s",
+        "articles/s",
+        "CPU ms/a",
+        "cores",
+        "peak MiB",
+        "server CPU s",
+        "exit"
     );
     for run in &report.runs {
         println!(
@@ -341,13 +362,28 @@ fn print_table(report: &Report) {
             .iter()
             .map(|(q, d)| format!("{q} max {:.0} mean {:.1}", d.max, d.mean))
             .collect();
-        println!("  queue depth ({} samples): {}", run.queue_depth.values().map(|d| d.samples).max().unwrap_or(0), depths.join("; "));
-        let stages: Vec<String> = run.stages.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
+        println!(
+            "  queue depth ({} samples): {}",
+            run.queue_depth
+                .values()
+                .map(|d| d.samples)
+                .max()
+                .unwrap_or(0),
+            depths.join("; ")
+        );
+        let stages: Vec<String> = run
+            .stages
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.2}"))
+            .collect();
         println!("  metrics: {}", stages.join(", "));
     }
     if !report.extractor.is_empty() {
         println!();
-        println!("{:<22} {:>7} {:>9} {:>10} {:>11}", "extractor alone", "pages", "wall s", "pages/s", "CPU ms/page");
+        println!(
+            "{:<22} {:>7} {:>9} {:>10} {:>11}",
+            "extractor alone", "pages", "wall s", "pages/s", "CPU ms/page"
+        );
         for e in &report.extractor {
             println!(
                 "{:<22} {:>7} {:>9.2} {:>10.0} {:>11.3}",

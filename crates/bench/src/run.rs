@@ -114,18 +114,26 @@ fn write_config(dir: &Path, spec: &RunSpec, metrics: SocketAddr) -> anyhow::Resu
 }
 
 fn state_bytes(dir: &Path) -> u64 {
-    ["state.db", "state.db-wal", "state.db-shm", "state.db-journal"]
-        .iter()
-        .filter_map(|name| std::fs::metadata(dir.join(name)).ok())
-        .map(|m| m.len())
-        .sum()
+    [
+        "state.db",
+        "state.db-wal",
+        "state.db-shm",
+        "state.db-journal",
+    ]
+    .iter()
+    .filter_map(|name| std::fs::metadata(dir.join(name)).ok())
+    .map(|m| m.len())
+    .sum()
 }
 
 pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunResult> {
-    let dir = tempfile::Builder::new().prefix("newswire-bench-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("newswire-bench-")
+        .tempdir()?;
     let metrics_addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
     let config = write_config(dir.path(), spec, metrics_addr)?;
-    let logs = std::env::temp_dir().join(format!("newswire-bench-{:?}.log", spec.mode).to_lowercase());
+    let logs =
+        std::env::temp_dir().join(format!("newswire-bench-{:?}.log", spec.mode).to_lowercase());
     let log_file = std::fs::File::create(&logs)?;
 
     let mut command = Command::new(spec.binary);
@@ -181,8 +189,7 @@ pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunRe
             let mut next_sample = Instant::now();
             while !exited.load(Ordering::Relaxed) {
                 if let Some(scrape) = probe::scrape(metrics_addr) {
-                    for (queue, depth) in
-                        probe::by_label(&scrape, "newswire_queue_depth", "queue")
+                    for (queue, depth) in probe::by_label(&scrape, "newswire_queue_depth", "queue")
                     {
                         depths.entry(queue).or_default().push(depth);
                     }

@@ -88,9 +88,7 @@ fn measured<T>(case: &str, input_bytes: usize, work: impl FnOnce() -> T) -> (T, 
 }
 
 fn parse(case: &str, document: &[u8]) -> (Result<ParsedFeed, FetchError>, usize) {
-    let (result, peak) = measured(case, document.len(), || {
-        parse_feed(document, None, &base())
-    });
+    let (result, peak) = measured(case, document.len(), || parse_feed(document, None, &base()));
     if let Err(error) = &result {
         assert!(error.to_string().contains("hostile.example"), "{error}");
     }
@@ -173,7 +171,13 @@ fn invalid_utf8_in_every_feed_field() {
     let feed = result.expect("a feed with bad bytes still parses");
     assert_eq!(feed.entries.len(), 2);
     let first = &feed.entries[0];
-    assert!(first.title.as_deref().is_some_and(|t| t.starts_with("Title")), "{first:?}");
+    assert!(
+        first
+            .title
+            .as_deref()
+            .is_some_and(|t| t.starts_with("Title")),
+        "{first:?}"
+    );
     assert!(first.link.is_some(), "{first:?}");
     assert_eq!(
         feed.entries[1].link.as_ref().map(Url::as_str),
@@ -184,13 +188,20 @@ fn invalid_utf8_in_every_feed_field() {
 #[test]
 fn invalid_utf8_page_decodes_to_text_of_the_same_order_of_size() {
     let mut page = Vec::with_capacity(2 * MIB);
-    page.extend_from_slice(b"<html><head><meta charset=\"utf-8\"><title>T\xFF</title></head><body>");
+    page.extend_from_slice(
+        b"<html><head><meta charset=\"utf-8\"><title>T\xFF</title></head><body>",
+    );
     while page.len() < 2 * MIB {
         page.extend_from_slice(b"<p>word \xC3\x28 caf\xE9 \xF0\x9F text</p>");
     }
     page.extend_from_slice(b"</body></html>");
     let (decoded, peak) = measured("invalid UTF-8 page, 2 MiB", page.len(), || {
-        charset::decode(&page, Some("text/html; charset=utf-8"), DocumentKind::Html, None)
+        charset::decode(
+            &page,
+            Some("text/html; charset=utf-8"),
+            DocumentKind::Html,
+            None,
+        )
     });
     // Every byte becomes at most one 3-byte replacement character or one character.
     assert!(decoded.text.len() <= 3 * page.len());
