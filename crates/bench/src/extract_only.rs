@@ -1,0 +1,89 @@
+//! The same generated pages through `newswire_extractor::extract` alone, in this process:
+//! the yardstick the pipeline's CPU per article and throughput are compared with.
+
+use std::time::Instant;
+
+use newswire_extractor::FeedHints;
+use serde::Serialize;
+use url::Url;
+
+use crate::generate;
+use crate::probe;
+
+/// One page as the pipeline sees it: its HTML, URL and what the feed said.
+pub struct SamplePage {
+    html: String,
+    url: Option<Url>,
+    hints: FeedHints,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtractResult {
+    pub threads: usize,
+    pub pages: usize,
+    pub wall_s: f64,
+    pub pages_per_s: f64,
+    pub cpu_ms_per_page: f64,
+}
+
+/// `count` pages spread evenly over all `feeds × articles` (so every template and size
+/// class is represented in its share).
+pub fn sample(feeds: u32, articles: u64, count: usize, origin: &str) -> Vec<SamplePage> {
+    let total = u64::from(feeds) * articles;
+    let count = (count as u64).min(total);
+    (0..count)
+        .map(|i| {
+            let index = i * total / count;
+            let (feed, seq) = ((index / articles) as u32, index % articles);
+            let meta = generate::article_meta(feed, seq);
+            SamplePage {
+                html: generate::page(feed, seq, origin),
+                url: Url::parse(&format!("{origin}{}", meta.path)).ok(),
+                hints: FeedHints {
+                    title: Some(meta.title),
+                    authors: vec![meta.author],
+                    published_at: Some(meta.published),
+                    summary: Some(meta.summary),
+                    tags: vec![meta.section.to_owned()],
+                    ..FeedHints::default()
+                },
+            }
+        })
+        .collect()
+}
+
+/// Extracts every page once on `threads` threads (pages dealt out round-robin).
+pub fn measure(pages: &[SamplePage], threads: usize) -> ExtractResult {
+    // One untimed page first so that lazy statics (regexes, language models) are built.
+    if let Some(page) = pages.first() {
+        std::hint::black_box(newswire_extractor::extract(
+            &page.html,
+            page.url.as_ref(),
+            &page.hints,
+        ));
+    }
+    let cpu_start = probe::own_cpu_s();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            scope.spawn(move || {
+                let mut words = 0usize;
+                for page in pages.iter().skip(t).step_by(threads) {
+                    let article =
+                        newswire_extractor::extract(&page.html, page.url.as_ref(), &page.hints);
+                    words += article.text.len();
+                }
+                std::hint::black_box(words)
+            });
+        }
+    });
+    let wall_s = started.elapsed().as_secs_f64();
+    let cpu_s = probe::own_cpu_s() - cpu_start;
+    ExtractResult {
+        threads,
+        pages: pages.len(),
+        wall_s,
+        pages_per_s: pages.len() as f64 / wall_s.max(1e-9),
+        cpu_ms_per_page: cpu_s * 1000.0 / pages.len().max(1) as f64,
+    }
+}
