@@ -15,6 +15,7 @@
 //! ```
 
 pub mod canonical;
+pub mod cluster_config;
 pub mod config;
 pub mod delivery;
 pub mod fingerprint;

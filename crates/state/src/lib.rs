@@ -15,8 +15,10 @@
 //! ```
 
 mod bands;
+pub mod nats_kv;
 mod sqlite;
 
+pub use nats_kv::{NatsKvOptions, NatsKvState};
 pub use sqlite::{IN_MEMORY, SqliteState, lock_path};
 
 use chrono::{DateTime, Utc};
