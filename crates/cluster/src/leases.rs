@@ -73,8 +73,9 @@ impl Leases {
         let client = connect(&config.connection()).await?;
         let js = jetstream::new(client);
         let ttl = config.lease_ttl.0;
-        let leases = open_bucket(&js, &leases_bucket(&config.namespace), ttl, 1).await?;
-        let workers = open_bucket(&js, &workers_bucket(&config.namespace), ttl, 1).await?;
+        let replicas = config.replicas;
+        let leases = open_bucket(&js, &leases_bucket(&config.namespace), ttl, replicas).await?;
+        let workers = open_bucket(&js, &workers_bucket(&config.namespace), ttl, replicas).await?;
         let worker_id = config.worker_id();
         let (tx, held) = watch::channel(BTreeSet::new());
         let worker = Worker {

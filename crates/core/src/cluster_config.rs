@@ -82,6 +82,10 @@ pub struct ClusterConfig {
     /// This worker's name in leases and `cluster status`; default hostname + pid.
     #[serde(default)]
     pub worker_id: Option<String>,
+    /// Copies of the lease and worker buckets on a clustered JetStream (1 on a single
+    /// server; 3 on a 3-node cluster, so that one node may die).
+    #[serde(default = "default_replicas")]
+    pub replicas: usize,
     /// Prefix of the lease and worker buckets (default `newswire`).
     #[serde(default = "default_namespace")]
     pub namespace: String,
@@ -92,6 +96,9 @@ fn default_shards() -> u32 {
 }
 fn default_lease_ttl() -> HumanDuration {
     HumanDuration(DEFAULT_LEASE_TTL)
+}
+fn default_replicas() -> usize {
+    1
 }
 fn default_namespace() -> String {
     "newswire".into()
@@ -117,6 +124,7 @@ impl ClusterConfig {
             shards: DEFAULT_SHARDS,
             lease_ttl: default_lease_ttl(),
             worker_id: None,
+            replicas: default_replicas(),
             namespace: default_namespace(),
         }
     }
@@ -191,6 +199,15 @@ impl ClusterConfig {
                     "cluster.lease_ttl = {} is too short: leases would lapse between renewals (use at least {}s; default 15s)",
                     self.lease_ttl,
                     MIN_LEASE_TTL.as_secs()
+                ),
+            );
+        }
+        if !(1..=5).contains(&self.replicas) {
+            at(
+                "cluster.replicas",
+                format!(
+                    "cluster.replicas = {} must be between 1 and 5 (JetStream's limit; default 1)",
+                    self.replicas
                 ),
             );
         }
