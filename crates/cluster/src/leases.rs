@@ -242,8 +242,7 @@ impl Worker {
             let store = self.leases.clone();
             let (shard, revision) = (*shard, held.revision);
             async move {
-                let result =
-                    timed("renew", store.update(lease_key(shard), value, revision)).await;
+                let result = timed("renew", store.update(lease_key(shard), value, revision)).await;
                 (shard, result)
             }
         });
@@ -346,9 +345,12 @@ impl Worker {
             let since = now_millis();
             let value = self.lease_value(since);
             let result = match adopt {
-                Some(revision) => timed("claim", self.leases.update(lease_key(shard), value, revision))
-                    .await
-                    .map_err(|e| e.to_string()),
+                Some(revision) => timed(
+                    "claim",
+                    self.leases.update(lease_key(shard), value, revision),
+                )
+                .await
+                .map_err(|e| e.to_string()),
                 None => timed("claim", self.leases.create(lease_key(shard), value))
                     .await
                     .map_err(|e| e.to_string()),
@@ -373,7 +375,9 @@ impl Worker {
                     claimed += 1;
                 }
                 // Another worker was faster: fine, it is held.
-                Err(e) => tracing::debug!(worker = %self.id, shard, error = %e, "cluster: claim lost"),
+                Err(e) => {
+                    tracing::debug!(worker = %self.id, shard, error = %e, "cluster: claim lost")
+                }
             }
         }
     }
@@ -389,7 +393,11 @@ impl Worker {
                     .delete_expect_revision(lease_key(*shard), Some(*revision)),
             )
         });
-        let failures = join_all(deletes).await.iter().filter(|r| r.is_err()).count();
+        let failures = join_all(deletes)
+            .await
+            .iter()
+            .filter(|r| r.is_err())
+            .count();
         let _ = timed("heartbeat", self.workers.delete(&self.id)).await;
         tracing::info!(
             worker = %self.id,

@@ -54,7 +54,10 @@ mod tests {
         let counts = feeds_per_shard(urls.iter().map(String::as_str), 64);
         assert_eq!(counts.len(), 64);
         // 100 expected per shard; a uniform hash stays well within ±40%.
-        assert!(counts.values().all(|&n| (60..=140).contains(&n)), "{counts:?}");
+        assert!(
+            counts.values().all(|&n| (60..=140).contains(&n)),
+            "{counts:?}"
+        );
         assert_eq!(counts.values().sum::<usize>(), 6400);
     }
 }

@@ -70,7 +70,10 @@ pub async fn cluster_status(
     for (shard, value) in join_all(reads).await {
         let lease = value.and_then(|v| serde_json::from_slice::<LeaseValue>(&v).ok());
         if let Some(lease) = &lease {
-            holdings.entry(lease.worker.clone()).or_default().push(shard);
+            holdings
+                .entry(lease.worker.clone())
+                .or_default()
+                .push(shard);
         }
         leases.push(ShardStatus {
             shard,
@@ -135,7 +138,11 @@ impl ClusterStatus {
 
 impl fmt::Display for ClusterStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:<32} {:>10} {:>7}  SHARDS", "WORKER", "HEARTBEAT", "COUNT")?;
+        writeln!(
+            f,
+            "{:<32} {:>10} {:>7}  SHARDS",
+            "WORKER", "HEARTBEAT", "COUNT"
+        )?;
         for w in &self.workers {
             let beat = if w.heartbeat_age_ms < 0 {
                 "gone".to_string()
@@ -153,7 +160,11 @@ impl fmt::Display for ClusterStatus {
             )?;
         }
         writeln!(f)?;
-        writeln!(f, "{:>5} {:<32} {:>10} {:>10} {:>6}", "SHARD", "WORKER", "LEASE AGE", "HELD FOR", "FEEDS")?;
+        writeln!(
+            f,
+            "{:>5} {:<32} {:>10} {:>10} {:>6}",
+            "SHARD", "WORKER", "LEASE AGE", "HELD FOR", "FEEDS"
+        )?;
         for l in &self.leases {
             let secs = |ms: Option<i64>| {
                 ms.map(|ms| format!("{:.1}s", ms as f64 / 1000.0))

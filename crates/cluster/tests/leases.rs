@@ -99,9 +99,15 @@ async fn three_workers_share_shards_and_take_over_a_dead_one() {
     }
     let ns = namespace("takeover");
     let stop = CancellationToken::new();
-    let a = Leases::start(&config(&ns, "worker-a"), stop.clone()).await.unwrap();
-    let b = Leases::start(&config(&ns, "worker-b"), stop.clone()).await.unwrap();
-    let c = Leases::start(&config(&ns, "worker-c"), stop.clone()).await.unwrap();
+    let a = Leases::start(&config(&ns, "worker-a"), stop.clone())
+        .await
+        .unwrap();
+    let b = Leases::start(&config(&ns, "worker-b"), stop.clone())
+        .await
+        .unwrap();
+    let c = Leases::start(&config(&ns, "worker-c"), stop.clone())
+        .await
+        .unwrap();
 
     let settled = wait_for(&[&a, &b, &c], Duration::from_secs(20), "3-way split", |s| {
         fair_partition(s, 22)
@@ -148,8 +154,12 @@ async fn a_late_worker_gets_a_fair_share_and_a_stopping_one_hands_back() {
     }
     let ns = namespace("rebalance");
     let stop_ab = CancellationToken::new();
-    let a = Leases::start(&config(&ns, "worker-a"), stop_ab.clone()).await.unwrap();
-    let b = Leases::start(&config(&ns, "worker-b"), stop_ab.clone()).await.unwrap();
+    let a = Leases::start(&config(&ns, "worker-a"), stop_ab.clone())
+        .await
+        .unwrap();
+    let b = Leases::start(&config(&ns, "worker-b"), stop_ab.clone())
+        .await
+        .unwrap();
     wait_for(&[&a, &b], Duration::from_secs(20), "2-way split", |s| {
         fair_partition(s, 32)
     })
@@ -157,7 +167,9 @@ async fn a_late_worker_gets_a_fair_share_and_a_stopping_one_hands_back() {
 
     // A third worker joins; nobody restarts, the others release their surplus.
     let stop_c = CancellationToken::new();
-    let c = Leases::start(&config(&ns, "worker-c"), stop_c.clone()).await.unwrap();
+    let c = Leases::start(&config(&ns, "worker-c"), stop_c.clone())
+        .await
+        .unwrap();
     let joined = wait_for(&[&a, &b, &c], Duration::from_secs(20), "late join", |s| {
         fair_partition(s, 22) && s[2].len() >= 20
     })

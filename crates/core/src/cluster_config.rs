@@ -255,10 +255,7 @@ impl ClusterConfig {
             if let Some(file) = file
                 && !file.is_file()
             {
-                at(
-                    key,
-                    format!("{key}: cannot read file {}", file.display()),
-                );
+                at(key, format!("{key}: cannot read file {}", file.display()));
             }
         }
         out
@@ -309,8 +306,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_refused() {
-        let err = toml::from_str::<ClusterConfig>("nats_url = \"nats://x:1\"\nshard = 3\n")
-            .unwrap_err();
+        let err =
+            toml::from_str::<ClusterConfig>("nats_url = \"nats://x:1\"\nshard = 3\n").unwrap_err();
         assert!(err.to_string().contains("shard"), "{err}");
     }
 
@@ -342,7 +339,9 @@ mod tests {
         }
         let messages: Vec<String> = config.problems().into_iter().map(|p| p.message).collect();
         assert!(
-            messages.iter().any(|m| m.contains("/nonexistent/nats.creds")),
+            messages
+                .iter()
+                .any(|m| m.contains("/nonexistent/nats.creds")),
             "{messages:?}"
         );
     }

@@ -70,7 +70,9 @@ impl SubjectTemplate {
         let mut tokens = Vec::new();
         for token in text.split('.') {
             if token.is_empty() {
-                return Err(fail("has an empty token (two dots, or a dot at an end)".into()));
+                return Err(fail(
+                    "has an empty token (two dots, or a dot at an end)".into(),
+                ));
             }
             let mut parts = Vec::new();
             let mut rest = token;
@@ -212,7 +214,10 @@ impl SubjectFields {
 fn host_of(url: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()
-        .and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_string()))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        })
         .filter(|h| !h.is_empty())
 }
 
@@ -276,7 +281,11 @@ impl Default for StreamOptions {
 
 impl StreamOptions {
     /// The JetStream config for stream `name` publishing through `template`.
-    pub fn stream_config(&self, name: &str, template: &SubjectTemplate) -> jetstream::stream::Config {
+    pub fn stream_config(
+        &self,
+        name: &str,
+        template: &SubjectTemplate,
+    ) -> jetstream::stream::Config {
         let subjects = if self.subjects.is_empty() {
             vec![template.stream_subject()]
         } else {
@@ -314,9 +323,9 @@ pub fn describe_publish_error(stream: &str, subject: &str, error: &PublishError)
         _ if text.contains("maximum") || text.contains("resource limits") => format!(
             "stream {stream} is full and refused the record on {subject}: {text} (raise max_bytes/max_age or use discard old)"
         ),
-        PublishErrorKind::TimedOut => format!(
-            "stream {stream} did not acknowledge the record on {subject} in time: {text}"
-        ),
+        PublishErrorKind::TimedOut => {
+            format!("stream {stream} did not acknowledge the record on {subject} in time: {text}")
+        }
         _ => format!("stream {stream} refused the record on {subject}: {text}"),
     }
 }
@@ -336,7 +345,11 @@ mod tests {
             "news.records.news_example_co_uk.pt-br"
         );
         let fields = SubjectFields::from_line(line);
-        assert!(fields.feed.starts_with("news_example_co_uk-"), "{}", fields.feed);
+        assert!(
+            fields.feed.starts_with("news_example_co_uk-"),
+            "{}",
+            fields.feed
+        );
         assert_eq!(fields.feed.len(), "news_example_co_uk-".len() + 8);
     }
 
@@ -347,7 +360,12 @@ mod tests {
         let host = format!("https://{}.example/a", "x".repeat(200));
         let line = format!(r#"{{"url":"{host}"}}"#);
         let subject = template.render_line(line.as_bytes());
-        assert!(subject.split('.').all(|t| t.len() <= MAX_TOKEN && !t.is_empty()), "{subject}");
+        assert!(
+            subject
+                .split('.')
+                .all(|t| t.len() <= MAX_TOKEN && !t.is_empty()),
+            "{subject}"
+        );
     }
 
     #[test]
@@ -411,7 +429,9 @@ mod tests {
                 .is_some();
             if !up {
                 if std::env::var("NEWSWIRE_REQUIRE_SERVICES").as_deref() == Ok("1") {
-                    panic!("{test}: NATS JetStream is required (NEWSWIRE_REQUIRE_SERVICES=1) but nothing answers at {SERVER}");
+                    panic!(
+                        "{test}: NATS JetStream is required (NEWSWIRE_REQUIRE_SERVICES=1) but nothing answers at {SERVER}"
+                    );
                 }
                 println!("SKIPPED: {test}: NATS not reachable at {SERVER}");
             }
@@ -437,7 +457,11 @@ mod tests {
         }
 
         fn record(i: usize) -> (String, Vec<u8>) {
-            let site = if i % 2 == 0 { "a.example" } else { "b.example" };
+            let site = if i.is_multiple_of(2) {
+                "a.example"
+            } else {
+                "b.example"
+            };
             let id = format!("rec-{i}");
             let line = format!(
                 r#"{{"id":"{id}","url":"https://{site}/{i}","language":"en","site":{{"url":"https://{site}/"}},"feed":{{"url":"https://{site}/rss"}}}}"#
@@ -448,13 +472,9 @@ mod tests {
         async fn stored_per_subject(stream: &str, subject: &str) -> u64 {
             let js = jetstream::new(async_nats::connect(SERVER).await.unwrap());
             let s = js.get_stream(stream).await.unwrap();
-            let info = s
-                .info_with_subjects(subject)
-                .await
-                .unwrap()
-                .next()
-                .await;
-            info.map(|r| r.map(|(_, n)| n as u64).unwrap_or(0)).unwrap_or(0)
+            let info = s.info_with_subjects(subject).await.unwrap().next().await;
+            info.map(|r| r.map(|(_, n)| n as u64).unwrap_or(0))
+                .unwrap_or(0)
         }
 
         use futures_util::StreamExt;
@@ -539,12 +559,10 @@ mod tests {
                 discard_new: true,
                 ..StreamOptions::default()
             };
-            let mut sink = NatsSink::open_with_stream(
-                &config(&stream, template.as_str()),
-                &options,
-            )
-            .await
-            .unwrap();
+            let mut sink =
+                NatsSink::open_with_stream(&config(&stream, template.as_str()), &options)
+                    .await
+                    .unwrap();
             let outcome = async {
                 for i in 0..40 {
                     let (id, line) = record(i);

@@ -643,7 +643,9 @@ impl StateStore for NatsKvState {
         let store = self.feeds.clone();
         let key = encode_key(feed_url);
         self.call("saving feed state", async move {
-            put_all(&store, vec![(key, Bytes::from(value))]).await.map(|_| ())
+            put_all(&store, vec![(key, Bytes::from(value))])
+                .await
+                .map(|_| ())
         })
     }
 
@@ -757,7 +759,11 @@ impl StateStore for NatsKvState {
             }
         }
         self.count_ops(position_puts.len() + seen_puts.len() + simhash_puts.len());
-        let (sinks, seen, simhashes) = (self.sinks.clone(), self.seen.clone(), self.simhashes.clone());
+        let (sinks, seen, simhashes) = (
+            self.sinks.clone(),
+            self.seen.clone(),
+            self.simhashes.clone(),
+        );
         let revisions = self.call("committing", async move {
             // Positions first: see "Atomicity" in the module doc.
             put_all(&sinks, position_puts).await?;
@@ -814,7 +820,9 @@ impl StateStore for NatsKvState {
         let keys: Vec<String> = doomed.iter().map(|id| encode_key(id)).collect();
         self.count_ops(keys.len());
         let simhashes = self.simhashes.clone();
-        self.call("pruning simhashes", async move { purge_keys(&simhashes, keys).await })?;
+        self.call("pruning simhashes", async move {
+            purge_keys(&simhashes, keys).await
+        })?;
 
         // Seen ids: the bucket's max_age already removes ids older than the retention.
         // Only a cutoff beyond that (an explicit, stricter prune) needs a scan.

@@ -68,7 +68,9 @@ fn behaves_like_a_state_store(store: &mut dyn StateStore) {
     store.save_feed_state(feed, &fs).unwrap();
     assert_eq!(store.feed_state(feed).unwrap(), Some(fs.clone()));
     let long_feed = format!("https://b.example/{}", "segment/".repeat(200));
-    store.save_feed_state(&long_feed, &FeedState::default()).unwrap();
+    store
+        .save_feed_state(&long_feed, &FeedState::default())
+        .unwrap();
     assert_eq!(
         store.feed_state(&long_feed).unwrap(),
         Some(FeedState::default())
@@ -175,7 +177,13 @@ fn behaves_like_a_state_store(store: &mut dyn StateStore) {
     // Prune: ids older than the cutoff go; of the rest, simhashes beyond the newest N.
     let before = store.stats().unwrap();
     let old: Vec<EmittedRecord> = (0..10)
-        .map(|i| record(&format!("p{i}"), unrelated_hash(100 + i), ago(600 - 60 * i as i64)))
+        .map(|i| {
+            record(
+                &format!("p{i}"),
+                unrelated_hash(100 + i),
+                ago(600 - 60 * i as i64),
+            )
+        })
         .collect();
     store.commit(&old, &[]).unwrap();
     // p0..p2 (600, 540, 480 minutes old) are older than 450 minutes; of the 7 left plus
@@ -216,7 +224,9 @@ fn nats_is_up(test: &str) -> bool {
         .is_some();
     if !up {
         if std::env::var("NEWSWIRE_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!("{test}: NATS JetStream is required (NEWSWIRE_REQUIRE_SERVICES=1) but nothing answers at {NATS}");
+            panic!(
+                "{test}: NATS JetStream is required (NEWSWIRE_REQUIRE_SERVICES=1) but nothing answers at {NATS}"
+            );
         }
         println!("SKIPPED: {test}: NATS not reachable at {NATS}");
     }
@@ -239,10 +249,7 @@ fn nats_options() -> NatsKvOptions {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
-    let mut options = NatsKvOptions::new(
-        format!("nats://{NATS}"),
-        Duration::from_secs(24 * 3600),
-    );
+    let mut options = NatsKvOptions::new(format!("nats://{NATS}"), Duration::from_secs(24 * 3600));
     options.namespace = format!("nwtest_{}_{nanos}", std::process::id());
     options
 }
