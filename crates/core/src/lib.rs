@@ -17,6 +17,7 @@
 //! ```
 
 pub mod canonical;
+pub mod cluster_config;
 pub mod config;
 pub mod dates;
 pub mod delivery;

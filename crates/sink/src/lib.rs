@@ -32,6 +32,7 @@
 pub mod jsonl;
 pub mod nats;
 pub mod stdout;
+pub mod subject;
 
 use std::path::Path;
 use std::time::Duration;

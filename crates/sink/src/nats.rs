@@ -14,6 +14,7 @@ use bytes::Bytes;
 use newswire_core::config::NatsSinkConfig;
 
 use crate::SinkError;
+use crate::subject::{StreamOptions, SubjectTemplate, describe_publish_error};
 
 /// Stream used when the config names none.
 pub const DEFAULT_STREAM: &str = "NEWSWIRE";
@@ -35,11 +36,14 @@ const MAX_IN_FLIGHT: usize = 4096;
 pub struct NatsSink {
     name: String,
     url: String,
-    subject: String,
+    stream: String,
+    /// Subject template (`subject.rs`); a plain subject is a template without placeholders.
+    subject: SubjectTemplate,
     client: async_nats::Client,
     jetstream: jetstream::Context,
-    /// Publishes sent and not yet acknowledged (bounded by `flush_records`).
-    in_flight: Vec<PublishAckFuture>,
+    /// Publishes sent and not yet acknowledged (bounded by `flush_records`), with their
+    /// subjects for error messages.
+    in_flight: Vec<(PublishAckFuture, String)>,
     flush_records: usize,
     flush_interval: Duration,
 }
@@ -49,7 +53,7 @@ impl std::fmt::Debug for NatsSink {
         f.debug_struct("NatsSink")
             .field("name", &self.name)
             .field("url", &self.url)
-            .field("subject", &self.subject)
+            .field("subject", &self.subject.as_str())
             .field("in_flight", &self.in_flight.len())
             .finish_non_exhaustive()
     }
@@ -60,6 +64,15 @@ impl NatsSink {
     /// `config.subject` when missing).
     /// `name` is the sink's state name (`SinkConfig::state_name`).
     pub async fn open(name: String, config: &NatsSinkConfig) -> Result<NatsSink, SinkError> {
+        NatsSink::open_with_stream(name, config, &StreamOptions::default()).await
+    }
+
+    /// As [`NatsSink::open`], creating an absent stream with `options`.
+    pub async fn open_with_stream(
+        name: String,
+        config: &NatsSinkConfig,
+        options: &StreamOptions,
+    ) -> Result<NatsSink, SinkError> {
         let url = config.url.clone();
         let stream = config
             .stream
@@ -69,6 +82,10 @@ impl NatsSink {
             .subject
             .clone()
             .unwrap_or_else(|| DEFAULT_SUBJECT.to_string());
+        let subject = SubjectTemplate::parse(&subject).map_err(|e| SinkError::Config {
+            sink: name.clone(),
+            message: e.to_string(),
+        })?;
         let nats_error = |message: String| SinkError::Nats {
             sink: name.clone(),
             message,
@@ -80,17 +97,13 @@ impl NatsSink {
             .map_err(|e| nats_error(format!("cannot connect to {url}: {e}")))?;
         let jetstream = jetstream::new(client.clone());
         jetstream
-            .get_or_create_stream(jetstream::stream::Config {
-                name: stream.clone(),
-                subjects: vec![subject.clone()],
-                duplicate_window: DUPLICATE_WINDOW,
-                ..Default::default()
-            })
+            .get_or_create_stream(options.stream_config(&stream, &subject))
             .await
             .map_err(|e| nats_error(format!("stream {stream} on {url}: {e}")))?;
         Ok(NatsSink {
             name,
             url,
+            stream,
             subject,
             client,
             jetstream,
@@ -115,18 +128,20 @@ impl NatsSink {
         let message = PublishMessage::build()
             .payload(Bytes::copy_from_slice(line))
             .message_id(id);
+        let subject = self.subject.render_line(line);
         let ack = self
             .jetstream
-            .send_publish(self.subject.clone(), message)
+            .send_publish(subject.clone(), message)
             .await
             .map_err(|e| SinkError::Nats {
                 sink: self.name.clone(),
                 message: format!(
-                    "cannot publish record {id} to {} on {}: {e}",
-                    self.subject, self.url
+                    "cannot publish record {id} on {}: {}",
+                    self.url,
+                    describe_publish_error(&self.stream, &subject, &e)
                 ),
             })?;
-        self.in_flight.push(ack);
+        self.in_flight.push((ack, subject));
         Ok(())
     }
 
@@ -143,11 +158,11 @@ impl NatsSink {
         let mut first_error = None;
         let total = self.in_flight.len();
         // Await them all even after a failure, so none is left dangling; report the first.
-        for ack in self.in_flight.drain(..) {
+        for (ack, subject) in self.in_flight.drain(..) {
             if let Err(e) = ack.await
                 && first_error.is_none()
             {
-                first_error = Some(e);
+                first_error = Some(describe_publish_error(&self.stream, &subject, &e));
             }
         }
         match first_error {
@@ -155,8 +170,8 @@ impl NatsSink {
             Some(e) => Err(SinkError::Nats {
                 sink: self.name.clone(),
                 message: format!(
-                    "JetStream did not acknowledge all {total} records on {} at {}: {e}",
-                    self.subject, self.url
+                    "JetStream did not acknowledge all {total} records at {}: {e}",
+                    self.url
                 ),
             }),
         }

@@ -16,8 +16,10 @@
 //! # Ok::<(), newswire_state::StateError>(())
 //! ```
 
+pub mod nats_kv;
 mod sqlite;
 
+pub use nats_kv::{NatsKvOptions, NatsKvState};
 pub use sqlite::{IN_MEMORY, SqliteState, lock_path};
 
 use chrono::{DateTime, Utc};
