@@ -87,13 +87,14 @@ fn manifest_documents(file: &Path) -> Vec<(String, Value)> {
     documents
 }
 
-/// Every document of every manifest under deploy/kubernetes (kustomization files aside),
-/// with its file name.
+/// Every document of every single-node manifest under deploy/kubernetes (kustomization
+/// files and the scaled-out `cluster/` variant aside), with its file name.
 fn kubernetes_documents() -> Vec<(String, Value)> {
     let dir = repo_root().join("deploy/kubernetes");
+    let cluster = dir.join("cluster");
     let files: Vec<PathBuf> = yaml_files(&dir)
         .into_iter()
-        .filter(|f| !is_kustomization(f))
+        .filter(|f| !is_kustomization(f) && !f.starts_with(&cluster))
         .collect();
     assert!(!files.is_empty(), "no YAML files in {}", dir.display());
     files.iter().flat_map(|f| manifest_documents(f)).collect()
@@ -147,6 +148,7 @@ fn kubernetes_variants_never_apply_the_daemon_and_the_cronjob_together() {
     let mut files_read = BTreeSet::new();
     let daemon = kinds_of(&kustomize(&root.join("daemon"), &mut files_read));
     let cron = kinds_of(&kustomize(&root.join("cron"), &mut files_read));
+    let cluster = kinds_of(&kustomize(&root.join("cluster"), &mut files_read));
     let set =
         |kinds: &[&str]| -> BTreeSet<String> { kinds.iter().map(|k| k.to_string()).collect() };
     assert_eq!(
@@ -162,6 +164,10 @@ fn kubernetes_variants_never_apply_the_daemon_and_the_cronjob_together() {
         cron,
         set(&["ConfigMap", "CronJob", "PersistentVolumeClaim"])
     );
+    // The scaled-out variant: workers (a Deployment) and the NATS cluster (a StatefulSet),
+    // no volume of its own (the state is in JetStream KV) and no CronJob.
+    assert!(cluster.contains("Deployment") && cluster.contains("StatefulSet"));
+    assert!(!cluster.contains("CronJob") && !cluster.contains("PersistentVolumeClaim"));
     // `kubectl apply -f deploy/kubernetes/` (not recursive) must apply nothing at all.
     for file in yaml_files(&root) {
         assert_ne!(
@@ -309,6 +315,36 @@ fn kubernetes_manifests_parse_and_have_the_expected_kinds() {
     .map(String::from)
     .collect();
     assert_eq!(kinds, expected);
+}
+
+#[test]
+fn cluster_variant_runs_several_workers_on_nats_state() {
+    let root = repo_root().join("deploy/kubernetes/cluster");
+    let documents = kustomize(&root, &mut BTreeSet::new());
+    let deployment = documents
+        .iter()
+        .map(|(_, d)| d)
+        .find(|d| d["kind"] == "Deployment")
+        .expect("a Deployment of workers");
+    let replicas = deployment
+        .pointer("/spec/replicas")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    assert!(
+        replicas >= 2,
+        "the cluster variant runs several workers, not {replicas}"
+    );
+    let config_text: String = documents
+        .iter()
+        .filter(|(_, d)| d["kind"] == "ConfigMap")
+        .filter_map(|(_, d)| d.pointer("/data").and_then(Value::as_object))
+        .flat_map(|data| data.values().filter_map(Value::as_str))
+        .filter(|text| text.contains("[state]"))
+        .collect();
+    assert!(
+        config_text.contains("nats://") && config_text.contains("[cluster]"),
+        "the workers' config keeps its state in NATS and has a [cluster] section"
+    );
 }
 
 #[test]
