@@ -49,6 +49,14 @@ pub struct Config {
     pub tie_margin: f32,
     /// A story line is emitted at most once per this many seconds per story.
     pub story_line_interval_secs: i64,
+    /// When above 0, the specific and ordinary-word rules become one soft score instead of two
+    /// gates: `cos + specific_weight * spec_cos + generic_weight * gen_cos` must reach this.
+    #[serde(default)]
+    pub combined_threshold: f32,
+    #[serde(default)]
+    pub specific_weight: f32,
+    #[serde(default)]
+    pub generic_weight: f32,
     pub weights: Weights,
 }
 
@@ -58,7 +66,7 @@ impl Default for Config {
             window_secs: 7 * 86_400,
             max_gap_secs: 3 * 86_400,
             max_stories: 25_000,
-            centroid_terms: 48,
+            centroid_terms: 96,
             max_df_terms: 200_000,
             max_recent_articles: 100_000,
             join_threshold: 0.15,
@@ -69,9 +77,12 @@ impl Default for Config {
             seed_threshold: 0.10,
             year_rule: false,
             story_line_interval_secs: 300,
+            combined_threshold: 0.0,
+            specific_weight: 0.0,
+            generic_weight: 0.0,
             weights: Weights {
-                title: 2.0,
-                proper: 2.5,
+                title: 1.5,
+                proper: 1.5,
                 number: 1.5,
                 place: 3.0,
                 actor: 1.0,
@@ -479,8 +490,13 @@ impl Clusterer {
                 } else {
                     1.0
                 };
+                let combined = cos + cfg.specific_weight * spec_cos + cfg.generic_weight * gen_cos;
                 if cos < cfg.sure_threshold
-                    && (spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold)
+                    && if cfg.combined_threshold > 0.0 {
+                        combined < cfg.combined_threshold
+                    } else {
+                        spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold
+                    }
                 {
                     continue;
                 }
