@@ -57,6 +57,11 @@ pub struct Config {
     pub specific_weight: f32,
     #[serde(default)]
     pub generic_weight: f32,
+    /// Two live stories whose centroids reach this cosine (and pass the specific and
+    /// ordinary-word rules) are one: the younger is merged into the older (`merged_into`).
+    /// 0 turns merging off.
+    #[serde(default)]
+    pub merge_threshold: f32,
     pub weights: Weights,
 }
 
@@ -80,6 +85,7 @@ impl Default for Config {
             combined_threshold: 0.0,
             specific_weight: 0.0,
             generic_weight: 0.0,
+            merge_threshold: 0.8,
             weights: Weights {
                 title: 1.5,
                 proper: 1.5,
@@ -186,6 +192,9 @@ struct Story {
     /// Incident years of its articles (publication year, or for undated ones the year the text names most).
     #[serde(default)]
     years: Vec<u16>,
+    /// Key of the story this one was merged into (its id is `merged_into`).
+    #[serde(default)]
+    merged_key: Option<u64>,
 }
 
 /// Everything the clusterer remembers; serialise it to keep story ids across restarts.
@@ -385,6 +394,7 @@ impl Clusterer {
         let copy_of = article
             .duplicate_of
             .and_then(|d| self.recent_index.get(&id_hash(d)).copied())
+            .map(|k| self.survivor(k))
             .filter(|k| self.state.stories.contains_key(k));
         let year = article
             .published_at
@@ -410,7 +420,20 @@ impl Clusterer {
             }
         }
         self.remember(article.id, key);
-        let story = &self.state.stories[&key];
+        if self.config.merge_threshold > 0.0 {
+            self.merge_if_converged(key, t);
+        }
+        let Some(story) = self.state.stories.get(&key) else {
+            return Assignment {
+                story: StoryRef {
+                    id: String::new(),
+                    score,
+                },
+                places: Vec::new(),
+                countries,
+                actors,
+            };
+        };
         // The article's own places, named and aliased as its story knows them.
         let places = place_keys
             .iter()
@@ -525,6 +548,137 @@ impl Clusterer {
             .map(|e| (e.0, e.1))
     }
 
+    /// The live story a (possibly merged) story's articles now belong to.
+    fn survivor(&self, mut key: u64) -> u64 {
+        for _ in 0..8 {
+            match self.state.stories.get(&key).and_then(|s| s.merged_key) {
+                Some(next) => key = next,
+                None => break,
+            }
+        }
+        key
+    }
+
+    /// Merges the story `key` with the most similar other live story when their centroids have
+    /// converged: the younger story keeps its id and records `merged_into`; the older one takes
+    /// its centroid, counts and labels, and later reports join it.
+    fn merge_if_converged(&mut self, key: u64, t: Option<i64>) {
+        let cfg = &self.config;
+        let Some(story) = self.state.stories.get(&key) else {
+            return;
+        };
+        if story.articles < 2 || story.norm <= 0.0 {
+            return;
+        }
+        let mut seen: FxHashSet<u64> = FxHashSet::default();
+        let mut best: Option<(u64, f32)> = None;
+        for &term in &story.posted {
+            for other_key in self.index.stories(term).take(MAX_POSTING_SCAN) {
+                if other_key == key || !seen.insert(other_key) {
+                    continue;
+                }
+                let Some(other) = self.state.stories.get(&other_key) else {
+                    continue;
+                };
+                if other.merged_key.is_some() || other.norm <= 0.0 || !in_window(other, t, cfg) {
+                    continue;
+                }
+                let (dot, spec_dot) = dots(&story.centroid, &other.centroid);
+                let cos = dot / (story.norm * other.norm);
+                if cos < cfg.merge_threshold || best.is_some_and(|b| b.1 >= cos) {
+                    continue;
+                }
+                let spec_cos = if story.spec_norm > 0.0 && other.spec_norm > 0.0 {
+                    spec_dot / (story.spec_norm * other.spec_norm)
+                } else {
+                    1.0
+                };
+                let generic_norm = |s: &Story| {
+                    (s.norm * s.norm - s.spec_norm * s.spec_norm)
+                        .max(0.0)
+                        .sqrt()
+                };
+                let (ga, gb) = (generic_norm(story), generic_norm(other));
+                let gen_cos = if ga > 0.0 && gb > 0.0 {
+                    (dot - spec_dot) / (ga * gb)
+                } else {
+                    1.0
+                };
+                if spec_cos >= cfg.specific_threshold && gen_cos >= cfg.generic_threshold {
+                    best = Some((other_key, cos));
+                }
+            }
+        }
+        let Some((other_key, _)) = best else { return };
+        // The older story survives: its id is the one readers have seen longest.
+        let (keep, gone) = if other_key < key {
+            (other_key, key)
+        } else {
+            (key, other_key)
+        };
+        let Some(mut absorbed) = self.state.stories.remove(&gone) else {
+            return;
+        };
+        let centroid_terms = self.config.centroid_terms;
+        if let Some(survivor) = self.state.stories.get_mut(&keep) {
+            survivor.centroid =
+                add_truncate(&survivor.centroid, &absorbed.centroid, centroid_terms);
+            survivor.norm = survivor
+                .centroid
+                .iter()
+                .map(|e| e.1 * e.1)
+                .sum::<f32>()
+                .sqrt();
+            survivor.spec_norm = specific_norm(&survivor.centroid);
+            survivor.articles += absorbed.articles;
+            survivor.touched = survivor.touched.max(absorbed.touched);
+            survivor.dirty = true;
+            survivor.first_seen = match (survivor.first_seen, absorbed.first_seen) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            survivor.last_seen = survivor.last_seen.max(absorbed.last_seen);
+            for (name, n) in &absorbed.sources {
+                for _ in 0..*n {
+                    bump(&mut survivor.sources, name, MAX_SOURCES);
+                }
+            }
+            for (name, n) in &absorbed.countries {
+                for _ in 0..*n {
+                    bump(&mut survivor.countries, name, MAX_LABELS);
+                }
+            }
+            for (name, n) in &absorbed.actors {
+                for _ in 0..*n {
+                    bump(&mut survivor.actors, name, MAX_LABELS);
+                }
+            }
+            for p in &absorbed.places {
+                if !survivor
+                    .places
+                    .iter()
+                    .any(|q| q.key == p.key || same_variant(&q.key, &p.key))
+                    && survivor.places.len() < MAX_STORY_PLACES
+                {
+                    survivor.places.push(p.clone());
+                }
+            }
+            for &term in &absorbed.posted {
+                if survivor.posted.len() >= MAX_POSTED_TERMS {
+                    break;
+                }
+                if !survivor.posted.contains(&term) {
+                    survivor.posted.push(term);
+                    self.index.add(term, keep);
+                }
+            }
+            absorbed.merged_into = Some(survivor.id.clone());
+            absorbed.merged_key = Some(keep);
+            absorbed.dirty = true;
+        }
+        self.state.stories.insert(gone, absorbed);
+    }
+
     fn open_story(&mut self, article: &ArticleIn<'_>) -> u64 {
         let key = self.state.next_key;
         self.state.next_key += 1;
@@ -549,6 +703,7 @@ impl Clusterer {
             merged_into: None,
             years: Vec::new(),
             seed: Vec::new(),
+            merged_key: None,
         };
         self.state.stories.insert(key, Box::new(story));
         key
