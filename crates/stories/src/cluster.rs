@@ -70,7 +70,7 @@ impl Default for Config {
         Config {
             window_secs: 7 * 86_400,
             max_gap_secs: 3 * 86_400,
-            max_stories: 25_000,
+            max_stories: 22_000,
             centroid_terms: 96,
             max_df_terms: 200_000,
             max_recent_articles: 100_000,
@@ -914,24 +914,53 @@ impl Clusterer {
     }
 }
 
-/// The years an undated text names: a report and its story must share one, or it is another
-/// incident of the same kind (last year's final, the previous earthquake).
+/// The years an undated text dates something with ("November 12, 2011", "Sat Nov 12 2011",
+/// "9 September 2013"): a report and its story must share one, or it is another incident of the
+/// same kind (last year's final, the previous earthquake). A bare four-digit number is not
+/// enough: reports mention past years ("the worst since 1998") and figures.
 fn text_years(title: &[crate::text::Token<'_>], body: &[crate::text::Token<'_>]) -> Vec<u16> {
     let mut years: Vec<u16> = Vec::new();
-    for t in title
-        .iter()
-        .chain(body.iter())
-        .filter(|t| t.numeric && t.text.len() == 4)
-    {
-        if let Ok(y) = t.text.parse::<u16>()
-            && (1900..=2099).contains(&y)
-            && !years.contains(&y)
-            && years.len() < 16
-        {
-            years.push(y);
+    for toks in [title, body] {
+        for (i, t) in toks.iter().enumerate() {
+            if !(t.numeric && t.text.len() == 4) {
+                continue;
+            }
+            let Ok(y) = t.text.parse::<u16>() else {
+                continue;
+            };
+            let near_month = toks[i.saturating_sub(3)..i]
+                .iter()
+                .chain(toks.iter().skip(i + 1).take(2))
+                .any(|w| is_month(w.text));
+            if near_month && (1900..=2099).contains(&y) && !years.contains(&y) && years.len() < 16 {
+                years.push(y);
+            }
         }
     }
     years
+}
+
+/// An English month name or its usual abbreviation ("Sep", "Sept").
+fn is_month(word: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let w = word.trim_end_matches('.').to_ascii_lowercase();
+    w.len() >= 3
+        && MONTHS
+            .iter()
+            .any(|m| *m == w || (m.starts_with(&w) && w.len() <= 4))
 }
 
 fn in_window(story: &Story, t: Option<i64>, cfg: &Config) -> bool {
