@@ -49,6 +49,19 @@ pub struct Config {
     pub tie_margin: f32,
     /// A story line is emitted at most once per this many seconds per story.
     pub story_line_interval_secs: i64,
+    /// When above 0, the specific and ordinary-word rules become one soft score instead of two
+    /// gates: `cos + specific_weight * spec_cos + generic_weight * gen_cos` must reach this.
+    #[serde(default)]
+    pub combined_threshold: f32,
+    #[serde(default)]
+    pub specific_weight: f32,
+    #[serde(default)]
+    pub generic_weight: f32,
+    /// Two live stories whose centroids reach this cosine (and pass the specific and
+    /// ordinary-word rules) are one: the younger is merged into the older (`merged_into`).
+    /// 0 turns merging off.
+    #[serde(default)]
+    pub merge_threshold: f32,
     pub weights: Weights,
 }
 
@@ -57,8 +70,8 @@ impl Default for Config {
         Config {
             window_secs: 7 * 86_400,
             max_gap_secs: 3 * 86_400,
-            max_stories: 25_000,
-            centroid_terms: 48,
+            max_stories: 22_000,
+            centroid_terms: 96,
             max_df_terms: 200_000,
             max_recent_articles: 100_000,
             join_threshold: 0.15,
@@ -69,9 +82,13 @@ impl Default for Config {
             seed_threshold: 0.10,
             year_rule: false,
             story_line_interval_secs: 300,
+            combined_threshold: 0.0,
+            specific_weight: 0.0,
+            generic_weight: 0.0,
+            merge_threshold: 0.8,
             weights: Weights {
-                title: 2.0,
-                proper: 2.5,
+                title: 1.5,
+                proper: 1.5,
                 number: 1.5,
                 place: 3.0,
                 actor: 1.0,
@@ -175,6 +192,9 @@ struct Story {
     /// Incident years of its articles (publication year, or for undated ones the year the text names most).
     #[serde(default)]
     years: Vec<u16>,
+    /// Key of the story this one was merged into (its id is `merged_into`).
+    #[serde(default)]
+    merged_key: Option<u64>,
 }
 
 /// Everything the clusterer remembers; serialise it to keep story ids across restarts.
@@ -374,6 +394,7 @@ impl Clusterer {
         let copy_of = article
             .duplicate_of
             .and_then(|d| self.recent_index.get(&id_hash(d)).copied())
+            .map(|k| self.survivor(k))
             .filter(|k| self.state.stories.contains_key(k));
         let year = article
             .published_at
@@ -399,7 +420,20 @@ impl Clusterer {
             }
         }
         self.remember(article.id, key);
-        let story = &self.state.stories[&key];
+        if self.config.merge_threshold > 0.0 {
+            self.merge_if_converged(key, t);
+        }
+        let Some(story) = self.state.stories.get(&key) else {
+            return Assignment {
+                story: StoryRef {
+                    id: String::new(),
+                    score,
+                },
+                places: Vec::new(),
+                countries,
+                actors,
+            };
+        };
         // The article's own places, named and aliased as its story knows them.
         let places = place_keys
             .iter()
@@ -479,8 +513,13 @@ impl Clusterer {
                 } else {
                     1.0
                 };
+                let combined = cos + cfg.specific_weight * spec_cos + cfg.generic_weight * gen_cos;
                 if cos < cfg.sure_threshold
-                    && (spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold)
+                    && if cfg.combined_threshold > 0.0 {
+                        combined < cfg.combined_threshold
+                    } else {
+                        spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold
+                    }
                 {
                     continue;
                 }
@@ -509,6 +548,137 @@ impl Clusterer {
             .map(|e| (e.0, e.1))
     }
 
+    /// The live story a (possibly merged) story's articles now belong to.
+    fn survivor(&self, mut key: u64) -> u64 {
+        for _ in 0..8 {
+            match self.state.stories.get(&key).and_then(|s| s.merged_key) {
+                Some(next) => key = next,
+                None => break,
+            }
+        }
+        key
+    }
+
+    /// Merges the story `key` with the most similar other live story when their centroids have
+    /// converged: the younger story keeps its id and records `merged_into`; the older one takes
+    /// its centroid, counts and labels, and later reports join it.
+    fn merge_if_converged(&mut self, key: u64, t: Option<i64>) {
+        let cfg = &self.config;
+        let Some(story) = self.state.stories.get(&key) else {
+            return;
+        };
+        if story.articles < 2 || story.norm <= 0.0 {
+            return;
+        }
+        let mut seen: FxHashSet<u64> = FxHashSet::default();
+        let mut best: Option<(u64, f32)> = None;
+        for &term in &story.posted {
+            for other_key in self.index.stories(term).take(MAX_POSTING_SCAN) {
+                if other_key == key || !seen.insert(other_key) {
+                    continue;
+                }
+                let Some(other) = self.state.stories.get(&other_key) else {
+                    continue;
+                };
+                if other.merged_key.is_some() || other.norm <= 0.0 || !in_window(other, t, cfg) {
+                    continue;
+                }
+                let (dot, spec_dot) = dots(&story.centroid, &other.centroid);
+                let cos = dot / (story.norm * other.norm);
+                if cos < cfg.merge_threshold || best.is_some_and(|b| b.1 >= cos) {
+                    continue;
+                }
+                let spec_cos = if story.spec_norm > 0.0 && other.spec_norm > 0.0 {
+                    spec_dot / (story.spec_norm * other.spec_norm)
+                } else {
+                    1.0
+                };
+                let generic_norm = |s: &Story| {
+                    (s.norm * s.norm - s.spec_norm * s.spec_norm)
+                        .max(0.0)
+                        .sqrt()
+                };
+                let (ga, gb) = (generic_norm(story), generic_norm(other));
+                let gen_cos = if ga > 0.0 && gb > 0.0 {
+                    (dot - spec_dot) / (ga * gb)
+                } else {
+                    1.0
+                };
+                if spec_cos >= cfg.specific_threshold && gen_cos >= cfg.generic_threshold {
+                    best = Some((other_key, cos));
+                }
+            }
+        }
+        let Some((other_key, _)) = best else { return };
+        // The older story survives: its id is the one readers have seen longest.
+        let (keep, gone) = if other_key < key {
+            (other_key, key)
+        } else {
+            (key, other_key)
+        };
+        let Some(mut absorbed) = self.state.stories.remove(&gone) else {
+            return;
+        };
+        let centroid_terms = self.config.centroid_terms;
+        if let Some(survivor) = self.state.stories.get_mut(&keep) {
+            survivor.centroid =
+                add_truncate(&survivor.centroid, &absorbed.centroid, centroid_terms);
+            survivor.norm = survivor
+                .centroid
+                .iter()
+                .map(|e| e.1 * e.1)
+                .sum::<f32>()
+                .sqrt();
+            survivor.spec_norm = specific_norm(&survivor.centroid);
+            survivor.articles += absorbed.articles;
+            survivor.touched = survivor.touched.max(absorbed.touched);
+            survivor.dirty = true;
+            survivor.first_seen = match (survivor.first_seen, absorbed.first_seen) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            survivor.last_seen = survivor.last_seen.max(absorbed.last_seen);
+            for (name, n) in &absorbed.sources {
+                for _ in 0..*n {
+                    bump(&mut survivor.sources, name, MAX_SOURCES);
+                }
+            }
+            for (name, n) in &absorbed.countries {
+                for _ in 0..*n {
+                    bump(&mut survivor.countries, name, MAX_LABELS);
+                }
+            }
+            for (name, n) in &absorbed.actors {
+                for _ in 0..*n {
+                    bump(&mut survivor.actors, name, MAX_LABELS);
+                }
+            }
+            for p in &absorbed.places {
+                if !survivor
+                    .places
+                    .iter()
+                    .any(|q| q.key == p.key || same_variant(&q.key, &p.key))
+                    && survivor.places.len() < MAX_STORY_PLACES
+                {
+                    survivor.places.push(p.clone());
+                }
+            }
+            for &term in &absorbed.posted {
+                if survivor.posted.len() >= MAX_POSTED_TERMS {
+                    break;
+                }
+                if !survivor.posted.contains(&term) {
+                    survivor.posted.push(term);
+                    self.index.add(term, keep);
+                }
+            }
+            absorbed.merged_into = Some(survivor.id.clone());
+            absorbed.merged_key = Some(keep);
+            absorbed.dirty = true;
+        }
+        self.state.stories.insert(gone, absorbed);
+    }
+
     fn open_story(&mut self, article: &ArticleIn<'_>) -> u64 {
         let key = self.state.next_key;
         self.state.next_key += 1;
@@ -533,6 +703,7 @@ impl Clusterer {
             merged_into: None,
             years: Vec::new(),
             seed: Vec::new(),
+            merged_key: None,
         };
         self.state.stories.insert(key, Box::new(story));
         key
@@ -743,24 +914,53 @@ impl Clusterer {
     }
 }
 
-/// The years an undated text names: a report and its story must share one, or it is another
-/// incident of the same kind (last year's final, the previous earthquake).
+/// The years an undated text dates something with ("November 12, 2011", "Sat Nov 12 2011",
+/// "9 September 2013"): a report and its story must share one, or it is another incident of the
+/// same kind (last year's final, the previous earthquake). A bare four-digit number is not
+/// enough: reports mention past years ("the worst since 1998") and figures.
 fn text_years(title: &[crate::text::Token<'_>], body: &[crate::text::Token<'_>]) -> Vec<u16> {
     let mut years: Vec<u16> = Vec::new();
-    for t in title
-        .iter()
-        .chain(body.iter())
-        .filter(|t| t.numeric && t.text.len() == 4)
-    {
-        if let Ok(y) = t.text.parse::<u16>()
-            && (1900..=2099).contains(&y)
-            && !years.contains(&y)
-            && years.len() < 16
-        {
-            years.push(y);
+    for toks in [title, body] {
+        for (i, t) in toks.iter().enumerate() {
+            if !(t.numeric && t.text.len() == 4) {
+                continue;
+            }
+            let Ok(y) = t.text.parse::<u16>() else {
+                continue;
+            };
+            let near_month = toks[i.saturating_sub(3)..i]
+                .iter()
+                .chain(toks.iter().skip(i + 1).take(2))
+                .any(|w| is_month(w.text));
+            if near_month && (1900..=2099).contains(&y) && !years.contains(&y) && years.len() < 16 {
+                years.push(y);
+            }
         }
     }
     years
+}
+
+/// An English month name or its usual abbreviation ("Sep", "Sept").
+fn is_month(word: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let w = word.trim_end_matches('.').to_ascii_lowercase();
+    w.len() >= 3
+        && MONTHS
+            .iter()
+            .any(|m| *m == w || (m.starts_with(&w) && w.len() <= 4))
 }
 
 fn in_window(story: &Story, t: Option<i64>, cfg: &Config) -> bool {

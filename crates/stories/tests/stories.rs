@@ -390,3 +390,51 @@ fn hundred_thousand_articles_in_seven_days_stay_under_64_mb() {
     );
     assert!(peak < 64 << 20, "peak {peak} bytes");
 }
+
+#[test]
+fn two_stories_that_converge_are_merged_and_the_younger_records_merged_into() {
+    // Joining is made impossible so that one incident opens two stories; copies (which join their
+    // original's story whatever the thresholds) give each story a second article, after which
+    // the two centroids are the same and the stories must merge.
+    let config = Config {
+        join_threshold: 2.0,
+        sure_threshold: 2.0,
+        merge_threshold: 0.8,
+        ..Config::default()
+    };
+    let mut c = Clusterer::new(config);
+    background(&mut c, t0());
+    let reports = load("one_incident_three_outlets.json");
+    let base = &reports[0];
+    let variant = |id: &str, dup: Option<&str>| Fixture {
+        id: id.to_string(),
+        duplicate_of: dup.map(str::to_string),
+        ..base.clone()
+    };
+    let a1 = assign(&mut c, &variant("a1", None));
+    assign(&mut c, &variant("a1-copy", Some("a1")));
+    let b1 = assign(&mut c, &variant("b1", None));
+    assert_ne!(
+        a1.story.id, b1.story.id,
+        "joining is off: a second story opens"
+    );
+    let b2 = assign(&mut c, &variant("b1-copy", Some("b1")));
+    assert_eq!(b2.story.id, b1.story.id, "an emitted id is never rewritten");
+    let later = assign(&mut c, &variant("b1-copy-2", Some("b1")));
+    assert_eq!(
+        later.story.id, a1.story.id,
+        "after the merge, the younger story's reports go to the older one"
+    );
+    let lines = c.flush_story_lines();
+    let merged = lines
+        .iter()
+        .find(|l| l.id == b1.story.id)
+        .expect("a line for the merged story");
+    assert_eq!(merged.merged_into.as_deref(), Some(a1.story.id.as_str()));
+    let survivor = lines
+        .iter()
+        .find(|l| l.id == a1.story.id)
+        .expect("a line for the surviving story");
+    assert_eq!(survivor.merged_into, None);
+    assert_eq!(survivor.article_count, 5);
+}
