@@ -17,6 +17,10 @@ pub struct Limits {
     pub max_depth: usize,
     /// Longest article text returned; longer text is cut at a paragraph boundary.
     pub max_text_bytes: usize,
+    /// Most start tags parsed; the input is cut before the first tag past it. The DOM
+    /// costs ~400 bytes per element, so the byte limit alone lets a page of tiny elements
+    /// take hundreds of MiB.
+    pub max_elements: usize,
 }
 
 impl Default for Limits {
@@ -27,6 +31,9 @@ impl Default for Limits {
             // Real news pages nest 20–60 deep; html5ever stays linear far beyond that.
             max_depth: 400,
             max_text_bytes: 512 * 1024,
+            // The largest page of both corpora (a Wikipedia article) has ~13,000 start
+            // tags; 100,000 elements cost ~40 MiB of DOM.
+            max_elements: 100_000,
         }
     }
 }
@@ -118,12 +125,28 @@ fn tag_name<'b>(bytes: &[u8], at: usize, buf: &'b mut [u8; 16]) -> &'b [u8] {
 /// Estimated maximum element depth of `html`: open tags minus close tags, ignoring void and
 /// auto-closing elements, comments and raw-text content. Linear, allocation-free.
 pub fn estimate_depth(html: &str) -> usize {
+    scan(html, usize::MAX).max_depth
+}
+
+/// What one linear scan of the markup measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scan {
+    /// See [`estimate_depth`].
+    max_depth: usize,
+    /// Byte offset of the first start tag past the element cap, if any.
+    element_cap_at: Option<usize>,
+}
+
+/// Measures depth and counts start tags (stopping at the `max_elements + 1`-th).
+fn scan(html: &str, max_elements: usize) -> Scan {
     let bytes = html.as_bytes();
     let mut depth: usize = 0;
     let mut max_depth = 0;
+    let mut elements: usize = 0;
     let mut i = 0;
     let mut buf = [0u8; 16];
     while let Some(pos) = memchr::memchr(b'<', &bytes[i..]) {
+        let tag_start = i + pos;
         i += pos + 1;
         let Some(&next) = bytes.get(i) else { break };
         if next == b'!' && bytes[i..].starts_with(b"!--") {
@@ -145,6 +168,13 @@ pub fn estimate_depth(html: &str) -> usize {
             }
             continue;
         }
+        elements += 1;
+        if elements > max_elements {
+            return Scan {
+                max_depth,
+                element_cap_at: Some(tag_start),
+            };
+        }
         if let Some(end_tag) = raw_text_end(name) {
             match find_ascii_ci(&bytes[i..], end_tag) {
                 Some(end) => i += end + end_tag.len(),
@@ -160,7 +190,10 @@ pub fn estimate_depth(html: &str) -> usize {
             max_depth = max_depth.max(depth);
         }
     }
-    max_depth
+    Scan {
+        max_depth,
+        element_cap_at: None,
+    }
 }
 
 /// Keeps only the markup that cannot nest deeply (paragraph-level structure and the head),
@@ -284,7 +317,18 @@ pub fn guard<'a>(html: &'a str, limits: &Limits) -> Guarded<'a> {
             Cow::Owned(s) => Cow::Owned(s[..cut].to_owned()),
         };
     }
-    let depth = estimate_depth(&html);
+    let measured = scan(&html, limits.max_elements);
+    if let Some(cut) = measured.element_cap_at {
+        warnings.push(format!(
+            "input cut after {} elements at byte {cut}",
+            limits.max_elements
+        ));
+        html = match html {
+            Cow::Borrowed(s) => Cow::Borrowed(&s[..cut]),
+            Cow::Owned(s) => Cow::Owned(s[..cut].to_owned()),
+        };
+    }
+    let depth = measured.max_depth;
     if depth > limits.max_depth {
         warnings.push(format!("markup nested {depth} deep was flattened"));
         html = Cow::Owned(flatten(&html));
@@ -336,6 +380,26 @@ mod tests {
         let guarded = guard(&html, &limits);
         assert_eq!(guarded.html.len(), 50);
         assert_eq!(guarded.warnings.len(), 1);
+    }
+
+    #[test]
+    fn too_many_elements_are_cut_before_the_first_one_past_the_cap() {
+        let html = format!("<body>{}</body>", "<p>ab".repeat(50));
+        let limits = Limits {
+            max_elements: 11,
+            ..Limits::default()
+        };
+        let guarded = guard(&html, &limits);
+        // `<body>` and ten `<p>`: the eleventh `<p>` is where the cut falls.
+        assert_eq!(guarded.html, format!("<body>{}", "<p>ab".repeat(10)));
+        assert!(
+            guarded.warnings.iter().any(|w| w.contains("11 elements")),
+            "{:?}",
+            guarded.warnings
+        );
+        let ordinary = guard(&html, &Limits::default());
+        assert!(ordinary.warnings.is_empty());
+        assert_eq!(ordinary.html, html);
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! bot challenge), which falls back to the feed's own content.
 
 mod body;
+pub mod bounds;
 mod bylines;
 pub mod dates;
 mod dom;
@@ -184,6 +185,7 @@ fn extract_inner(
     }
 
     let mut article = metadata(&page, &ld, url, hints);
+    warnings.extend(bounds::bound_fields(&mut article));
     let declared_language = [
         page.meta.lang.as_deref(),
         meta::meta_value(&page.meta, &["content-language", "language", "og:locale"]),
@@ -272,7 +274,7 @@ pub fn from_feed(hints: &FeedHints, url: Option<&Url>, warning: &str) -> Article
         .and_then(meta::normalize_language)
         .or_else(|| detect_language(&text));
     let quality = if text.is_empty() { 0.0 } else { 0.3 };
-    Article {
+    let mut article = Article {
         title: hints
             .title
             .as_deref()
@@ -298,7 +300,10 @@ pub fn from_feed(hints: &FeedHints, url: Option<&Url>, warning: &str) -> Article
             warnings,
             date_source: hints.published_at.map(|_| "feed".to_owned()),
         },
-    }
+    };
+    let cut = bounds::bound_fields(&mut article);
+    article.extraction.warnings.extend(cut);
+    article
 }
 
 /// The feed entry's own text: its full content rendered like a page, else its summary.

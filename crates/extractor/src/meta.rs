@@ -12,7 +12,7 @@
 //! - summary: JSON-LD `description` → `og:description` → `twitter:description` →
 //!   `<meta name=description>` → feed.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::dom::RawMeta;
@@ -260,39 +260,21 @@ pub fn meta_value<'m>(meta: &'m RawMeta, keys: &[&str]) -> Option<&'m str> {
     })
 }
 
-/// Parses a machine-readable date into UTC. Accepts RFC 3339 (with or without the colon
-/// in the offset, with a space instead of `T`), RFC 2822, a naive date-time and a bare
-/// date (both read as UTC). Returns `None` for anything else, including relative phrases.
+/// Parses a machine-readable date from page metadata into UTC.
+///
+/// The formats (RFC 3339, RFC 2822 as written in the wild, ISO 8601 with a space, no
+/// seconds or no offset) are `newswire_core::dates::parse_date`, the workspace's one date
+/// parser. Page metadata adds two things feeds do not need, kept here: values too short to
+/// be a full date ("2019", "2019-03") are refused so that no day is made up, and a date
+/// followed by junk ("2019-03-12 | 10:20 Uhr") or written compactly ("20190312") gives its
+/// day.
 pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
     let s = raw.trim();
     if s.len() < 8 || !s.as_bytes().first().is_some_and(u8::is_ascii_digit) && !s.contains(',') {
         return None;
     }
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    let with_t = s.replacen(' ', "T", 1);
-    if let Ok(dt) = DateTime::parse_from_rfc3339(&with_t) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M%z",
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-        "%Y-%m-%dT%H:%M%:z",
-    ] {
-        if let Ok(dt) = DateTime::<FixedOffset>::parse_from_str(&with_t, format) {
-            return Some(dt.with_timezone(&Utc));
-        }
-    }
-    if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    let naive = with_t.trim_end_matches('Z');
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(naive, format) {
-            return Some(dt.and_utc());
-        }
+    if let Some(dt) = newswire_core::dates::parse_date(s) {
+        return Some(dt);
     }
     let date_part = s.get(..10).unwrap_or(s);
     for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
@@ -704,8 +686,13 @@ mod tests {
         expect("Thu, 04 Mar 2021 10:20:30 GMT", "2021-03-04T10:20:30+00:00");
         expect("2021-03-04", "2021-03-04T00:00:00+00:00");
         expect("2021-03-04T10:20", "2021-03-04T10:20:00+00:00");
+        expect("2021-03-04 | 10:20 Uhr", "2021-03-04T00:00:00+00:00");
+        expect("20210304", "2021-03-04T00:00:00+00:00");
         assert_eq!(parse_date("2 hours ago"), None);
         assert_eq!(parse_date("yesterday"), None);
+        // Too short to name a day: no day is made up.
+        assert_eq!(parse_date("2021-03"), None);
+        assert_eq!(parse_date("2021"), None);
     }
 
     #[test]
