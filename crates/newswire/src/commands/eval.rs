@@ -141,22 +141,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| extract(&p.html, p.url.as_ref(), &hints))
         .collect();
-    // Extraction and parse-only passes alternate, so both see the same machine load (the
-    // ratio is the robust figure on a shared machine); the fastest pass of each counts.
-    let mut extract_time = Duration::MAX;
-    let mut parse_time = Duration::MAX;
-    for _ in 0..args.passes.max(1) {
-        extract_time = extract_time.min(time_pass(|| {
-            for p in &pages {
-                std::hint::black_box(extract(&p.html, p.url.as_ref(), &hints));
-            }
-        }));
-        parse_time = parse_time.min(time_pass(|| {
-            for p in &pages {
-                std::hint::black_box(scraper::Html::parse_document(&p.html));
-            }
-        }));
-    }
+    let (extract_time, parse_time) = timed_passes(&pages, args.passes);
 
     let scores: Vec<PageScore> = pages
         .iter()
@@ -180,16 +165,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         });
 
     if let Some(path) = &args.dump {
-        let predictions: serde_json::Map<String, Value> = pages
-            .iter()
-            .zip(&outputs)
-            .map(|(p, a)| (p.id.clone(), json!({ "articleBody": a.text })))
-            .collect();
-        std::fs::write(
-            path,
-            serde_json::to_vec_pretty(&Value::Object(predictions))?,
-        )
-        .with_context(|| format!("writing {}", path.display()))?;
+        dump_predictions(path, &pages, &outputs)?;
     }
 
     let mut ranked: Vec<usize> = (0..n).collect();
@@ -268,28 +244,80 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     }
 
     if let Some(wanted) = &args.show {
-        let i = pages
-            .iter()
-            .position(|p| p.id.starts_with(wanted.as_str()))
-            .with_context(|| format!("no page with id {wanted} in {}", args.corpus.display()))?;
-        let (extra, missed) = score::differences(&pages[i].truth, &outputs[i].text);
-        eprintln!(
-            "== {} ({})",
-            pages[i].id,
-            pages[i].url.as_ref().map(url::Url::as_str).unwrap_or("-")
-        );
-        eprintln!(
-            "F1 {:.3} method {} warnings {:?}",
-            scores[i].f1, outputs[i].extraction.method, outputs[i].extraction.warnings
-        );
-        eprintln!("-- missed (in truth, not extracted):");
-        for run in missed {
-            eprintln!("   - {run}");
-        }
-        eprintln!("-- extra (extracted, not in truth):");
-        for run in extra {
-            eprintln!("   + {run}");
-        }
+        show_page(args, wanted, &pages, &outputs, &scores)?;
+    }
+    Ok(())
+}
+
+/// The extraction and parse-only times of the corpus: passes alternate, so both see the
+/// same machine load (the ratio is the robust figure on a shared machine); the fastest
+/// pass of each counts.
+fn timed_passes(pages: &[Page], passes: usize) -> (Duration, Duration) {
+    let hints = FeedHints::default();
+    let mut extract_time = Duration::MAX;
+    let mut parse_time = Duration::MAX;
+    for _ in 0..passes.max(1) {
+        extract_time = extract_time.min(time_pass(|| {
+            for p in pages {
+                std::hint::black_box(extract(&p.html, p.url.as_ref(), &hints));
+            }
+        }));
+        parse_time = parse_time.min(time_pass(|| {
+            for p in pages {
+                std::hint::black_box(scraper::Html::parse_document(&p.html));
+            }
+        }));
+    }
+    (extract_time, parse_time)
+}
+
+/// Writes the predictions in the reference scorer's format (`aeb_evaluate.py`).
+fn dump_predictions(
+    path: &std::path::Path,
+    pages: &[Page],
+    outputs: &[newswire_extractor::Article],
+) -> anyhow::Result<()> {
+    let predictions: serde_json::Map<String, Value> = pages
+        .iter()
+        .zip(outputs)
+        .map(|(p, a)| (p.id.clone(), json!({ "articleBody": a.text })))
+        .collect();
+    std::fs::write(
+        path,
+        serde_json::to_vec_pretty(&Value::Object(predictions))?,
+    )
+    .with_context(|| format!("writing {}", path.display()))
+}
+
+/// `--show ID`: what one page's extraction missed and added, on stderr.
+fn show_page(
+    args: &EvalArgs,
+    wanted: &str,
+    pages: &[Page],
+    outputs: &[newswire_extractor::Article],
+    scores: &[PageScore],
+) -> anyhow::Result<()> {
+    let i = pages
+        .iter()
+        .position(|p| p.id.starts_with(wanted))
+        .with_context(|| format!("no page with id {wanted} in {}", args.corpus.display()))?;
+    let (extra, missed) = score::differences(&pages[i].truth, &outputs[i].text);
+    eprintln!(
+        "== {} ({})",
+        pages[i].id,
+        pages[i].url.as_ref().map(url::Url::as_str).unwrap_or("-")
+    );
+    eprintln!(
+        "F1 {:.3} method {} warnings {:?}",
+        scores[i].f1, outputs[i].extraction.method, outputs[i].extraction.warnings
+    );
+    eprintln!("-- missed (in truth, not extracted):");
+    for run in missed {
+        eprintln!("   - {run}");
+    }
+    eprintln!("-- extra (extracted, not in truth):");
+    for run in extra {
+        eprintln!("   + {run}");
     }
     Ok(())
 }
