@@ -116,6 +116,19 @@ struct Response {
     headers: HeaderMap,
     final_url: Url,
     body: Vec<u8>,
+    /// Set when the body was cut (size cap, timeout, broken connection) and `body` holds
+    /// only what arrived before; only requests made with [`BodyRead::KeepPartial`].
+    cut: Option<FetchError>,
+}
+
+/// What a body read does when the transfer is cut before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyRead {
+    /// The cut is the request's error and the bytes are dropped (pages, robots.txt).
+    AllOrError,
+    /// The bytes received so far are kept with the cause (feeds: the complete entries
+    /// before the cut are still news).
+    KeepPartial,
 }
 
 impl Fetcher {
@@ -170,9 +183,13 @@ impl Fetcher {
             headers.insert(header::IF_MODIFIED_SINCE, date);
         }
         let response = self
-            .fetch_with_retries(url, headers, self.config.max_body_bytes, &|status, _| {
-                status.is_success()
-            })
+            .fetch_with_retries(
+                url,
+                headers,
+                self.config.max_body_bytes,
+                BodyRead::KeepPartial,
+                &|status, _| status.is_success(),
+            )
             .await?;
         let header_hint = interval_hint_from_headers(&response.headers, SystemTime::now());
         let header_text = |name: header::HeaderName| {
@@ -206,12 +223,26 @@ impl Fetcher {
         }
         let content_type = header_text(header::CONTENT_TYPE);
         let final_url = response.final_url.clone();
+        if let Some(cause) = response.cut {
+            return parse_cut_feed(response.body, content_type, final_url, url, cause)
+                .await
+                .map(|feed| FeedOutcome::Fetched {
+                    feed,
+                    final_url: response.final_url,
+                    // Never remembered for a cut body: the next poll must download it
+                    // in full instead of getting a 304 for what it never saw.
+                    validators: Validators::default(),
+                    header_hint,
+                    truncated: true,
+                });
+        }
         let feed = parse_off_runtime(response.body, content_type, final_url.clone(), url).await?;
         Ok(FeedOutcome::Fetched {
             feed,
             final_url,
             validators,
             header_hint,
+            truncated: false,
         })
     }
 
@@ -242,6 +273,7 @@ impl Fetcher {
                 etag: None,
                 last_modified: modified,
             },
+            truncated: false,
         })
     }
 
@@ -282,6 +314,7 @@ impl Fetcher {
                 url,
                 headers,
                 self.config.max_body_bytes,
+                BodyRead::AllOrError,
                 &|status, headers| {
                     status.is_success()
                         && sniff::classify_content_type(content_type_of(headers))
@@ -393,9 +426,13 @@ impl Fetcher {
         };
         let limit = ROBOTS_MAX_BYTES.min(self.config.max_body_bytes);
         let result = self
-            .fetch_once(&robots_url, HeaderMap::new(), limit, &|status, _| {
-                status.is_success()
-            })
+            .fetch_once(
+                &robots_url,
+                HeaderMap::new(),
+                limit,
+                BodyRead::AllOrError,
+                &|status, _| status.is_success(),
+            )
             .await;
         match result {
             Ok(response) if response.status.is_success() => {
@@ -429,6 +466,7 @@ impl Fetcher {
         url: &Url,
         headers: HeaderMap,
         body_limit: u64,
+        body_read: BodyRead,
         read_body: &(dyn Fn(StatusCode, &HeaderMap) -> bool + Sync),
     ) -> Result<Response, FetchError> {
         let mut delays = ExponentialBuilder::default()
@@ -440,7 +478,7 @@ impl Fetcher {
             .build();
         loop {
             let error = match self
-                .fetch_once(url, headers.clone(), body_limit, read_body)
+                .fetch_once(url, headers.clone(), body_limit, body_read, read_body)
                 .await
             {
                 Ok(response)
@@ -474,6 +512,7 @@ impl Fetcher {
         url: &Url,
         headers: HeaderMap,
         body_limit: u64,
+        body_read: BodyRead,
         read_body: &(dyn Fn(StatusCode, &HeaderMap) -> bool + Sync),
     ) -> Result<Response, FetchError> {
         self.addresses
@@ -485,8 +524,16 @@ impl Fetcher {
             message: "the fetcher is shutting down".into(),
         })?;
         let timeout = self.config.timeout.0;
-        let request = async {
-            let mut response = self
+        // One deadline for the whole request, body included; the body read checks it
+        // itself so that a feed cut by it keeps what arrived.
+        let deadline = tokio::time::Instant::now() + timeout;
+        let timed_out = || FetchError::Timeout {
+            url: url.to_string(),
+            what: "request",
+            after: timeout,
+        };
+        let head = async {
+            let response = self
                 .client
                 .get(url.clone())
                 .headers(headers)
@@ -500,50 +547,82 @@ impl Fetcher {
                     .check(remote.ip())
                     .map_err(|b| blocked(url, &b))?;
             }
-            let status = response.status();
-            let headers = response.headers().clone();
-            let final_url = response.url().clone();
-            let body = if read_body(status, &headers) {
-                read_capped(url, &mut response, body_limit, timeout).await?
-            } else {
-                Vec::new()
-            };
-            Ok(Response {
-                status,
-                headers,
-                final_url,
-                body,
-            })
+            Ok(response)
         };
-        match tokio::time::timeout(timeout, request).await {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout {
-                url: url.to_string(),
-                what: "request",
-                after: timeout,
-            }),
-        }
+        let mut response = match tokio::time::timeout_at(deadline, head).await {
+            Ok(result) => result?,
+            Err(_) => return Err(timed_out()),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let final_url = response.url().clone();
+        let (body, cut) = if read_body(status, &headers) {
+            // A declared length over the cap: nothing to keep unless partial bodies are
+            // wanted, so do not even start reading.
+            if body_read == BodyRead::AllOrError
+                && response
+                    .content_length()
+                    .is_some_and(|length| length > body_limit)
+            {
+                return Err(FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit: body_limit,
+                });
+            }
+            let read = BodyLimits {
+                limit: body_limit,
+                deadline,
+                timeout,
+            };
+            match (read_capped(url, &mut response, &read).await, body_read) {
+                (Ok(body), _) => (body, None),
+                (Err(cut), BodyRead::KeepPartial) => (cut.received, Some(cut.cause)),
+                (Err(cut), BodyRead::AllOrError) => return Err(cut.cause),
+            }
+        } else {
+            (Vec::new(), None)
+        };
+        Ok(Response {
+            status,
+            headers,
+            final_url,
+            body,
+            cut,
+        })
     }
 }
 
+/// The bounds of one body read.
+struct BodyLimits {
+    /// `fetch.max_body_bytes`.
+    limit: u64,
+    /// End of the whole-request timeout.
+    deadline: tokio::time::Instant,
+    /// The timeout itself, for the error message.
+    timeout: Duration,
+}
+
+/// A body read that stopped before the end of the body: why, and the bytes received
+/// before (at most the limit).
+struct CutBody {
+    cause: FetchError,
+    received: Vec<u8>,
+}
+
 /// Reads a body chunk by chunk (already decompressed by reqwest) and stops as soon as it
-/// passes `limit`, so that endless bodies and compression bombs never fill memory.
+/// passes the limit, so that endless bodies and compression bombs never fill memory. A
+/// cut (limit, deadline, broken connection) returns its cause with the bytes received
+/// before it, never more than the limit.
 async fn read_capped(
     url: &Url,
     response: &mut reqwest::Response,
-    limit: u64,
-    timeout: Duration,
-) -> Result<Vec<u8>, FetchError> {
+    limits: &BodyLimits,
+) -> Result<Vec<u8>, CutBody> {
+    let limit = limits.limit;
     let too_large = || FetchError::TooLarge {
         url: url.to_string(),
         limit,
     };
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit)
-    {
-        return Err(too_large());
-    }
     // A declared length is a hint, not a promise: preallocate at most 1 MiB.
     let declared = response
         .content_length()
@@ -551,17 +630,38 @@ async fn read_capped(
         .min(limit)
         .min(1 << 20);
     let mut body = Vec::with_capacity(declared as usize);
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| map_reqwest_error(url, &e, timeout))?
-    {
-        if body.len() as u64 + chunk.len() as u64 > limit {
-            return Err(too_large());
+    loop {
+        let chunk = match tokio::time::timeout_at(limits.deadline, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => chunk,
+            Ok(Ok(None)) => return Ok(body),
+            Ok(Err(e)) => {
+                return Err(CutBody {
+                    cause: map_reqwest_error(url, &e, limits.timeout),
+                    received: body,
+                });
+            }
+            Err(_) => {
+                return Err(CutBody {
+                    cause: FetchError::Timeout {
+                        url: url.to_string(),
+                        what: "body",
+                        after: limits.timeout,
+                    },
+                    received: body,
+                });
+            }
+        };
+        let room = limit.saturating_sub(body.len() as u64);
+        if chunk.len() as u64 > room {
+            // `room` < chunk length, which is a usize.
+            body.extend_from_slice(&chunk[..room as usize]);
+            return Err(CutBody {
+                cause: too_large(),
+                received: body,
+            });
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
 }
 
 /// Reads a local file, refusing more than `limit` bytes (also for files that grow or
@@ -635,6 +735,38 @@ async fn parse_off_runtime(
             url: requested.to_string(),
             message: format!("feed parser failed: {e}"),
         })?
+}
+
+/// A feed whose body was cut: the complete entries received before the cut, with a
+/// warning naming the feed and the cause (see [`crate::parse_truncated_feed`]). When the
+/// part received holds no complete entry, the cut itself is the error.
+async fn parse_cut_feed(
+    bytes: Vec<u8>,
+    content_type: Option<String>,
+    base: Url,
+    requested: &Url,
+    cause: FetchError,
+) -> Result<crate::ParsedFeed, FetchError> {
+    if bytes.is_empty() {
+        return Err(cause);
+    }
+    // The warning names the feed itself; the cause without its own copy of the URL.
+    let text = cause.to_string();
+    let why = text
+        .strip_prefix(&format!("{}: ", cause.url()))
+        .unwrap_or(&text)
+        .to_string();
+    let parsed = tokio::task::spawn_blocking(move || {
+        crate::parse_truncated_feed(&bytes, content_type.as_deref(), &base, &why)
+    })
+    .await;
+    match parsed {
+        Ok(Ok(feed)) if !feed.entries.is_empty() => {
+            tracing::debug!(url = %requested, kind = cause.kind(), entries = feed.entries.len(), "kept the complete entries of a cut feed");
+            Ok(feed)
+        }
+        _ => Err(cause),
+    }
 }
 
 fn content_type_of(headers: &HeaderMap) -> Option<&str> {

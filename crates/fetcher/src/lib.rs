@@ -94,6 +94,11 @@ pub enum FeedOutcome {
         /// `Expires`), as given. The feed's own hint (`ttl`, `sy:*`) is
         /// [`ParsedFeed::ttl_hint`]; the caller's schedule decides what both mean.
         header_hint: Option<Duration>,
+        /// The body was cut (`fetch.max_body_bytes`, the timeout, a broken connection):
+        /// `feed` holds the complete entries before the cut and a warning naming the
+        /// feed and the cause, and `validators` are empty so that nothing remembers a
+        /// version that was never read in full.
+        truncated: bool,
     },
 }
 

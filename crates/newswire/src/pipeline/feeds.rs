@@ -84,6 +84,7 @@ async fn poll(
             final_url: _,
             validators,
             header_hint,
+            truncated,
         }) => {
             ctx.stats.feed_ok(feed.key());
             for warning in &parsed.warnings {
@@ -92,7 +93,9 @@ async fn poll(
             let ticket = PollTicket::new(
                 PollReport {
                     feed: Arc::clone(&feed),
-                    validators: Some(validators),
+                    // A cut body (its warning is among the feed's) must be downloaded
+                    // in full next time: no validators.
+                    validators: (!truncated).then_some(validators),
                     outcome: PollOutcome::Fetched {
                         header_hint,
                         feed_hint: parsed.ttl_hint,
