@@ -20,7 +20,10 @@ fn a_long_feed_is_taken_a_bounded_number_of_entries_per_poll() {
     for n in 0..ENTRIES {
         server.put(
             &format!("/a/{n}"),
-            Resource::ok("text/html", story_page(&format!("Bounded entry number {n}"))),
+            Resource::ok(
+                "text/html",
+                story_page(&format!("Bounded entry number {n}")),
+            ),
         );
         items.push_str(&format!(
             "<item><title>Entry {n}</title><link>{base}/a/{n}</link><guid>entry-{n}</guid></item>"
@@ -67,7 +70,10 @@ fn a_long_feed_is_taken_a_bounded_number_of_entries_per_poll() {
         .collect();
     assert_eq!(urls.len(), ENTRIES, "every entry exactly once");
     for n in 0..ENTRIES {
-        assert!(urls.contains(format!("{base}/a/{n}").as_str()), "entry {n} missing");
+        assert!(
+            urls.contains(format!("{base}/a/{n}").as_str()),
+            "entry {n} missing"
+        );
     }
 
     // Passes 2 and 3 downloaded the feed again (no validators saved after a truncated

@@ -153,7 +153,7 @@ mod tests {
             .unwrap();
         runtime.block_on(async {
             let dir = tempfile::tempdir().unwrap();
-            let store = SqliteState::open(&dir.path().join("state.db")).unwrap();
+            let store = SqliteState::open(dir.path().join("state.db")).unwrap();
             let state = StateHandle::new(Box::new(store));
             let (release, held) = std::sync::mpsc::channel::<()>();
             let extraction = tokio::task::spawn_blocking(move || {
@@ -180,6 +180,9 @@ mod tests {
         drop(queue);
         let state = StateHandle { commands };
         let error = state.is_emitted("x").await.unwrap_err();
-        assert!(format!("{error:#}").contains("checking a record id"), "{error:#}");
+        assert!(
+            format!("{error:#}").contains("checking a record id"),
+            "{error:#}"
+        );
     }
 }
