@@ -140,6 +140,9 @@ pub struct FetchConfig {
     pub robots_ttl: HumanDuration,
     /// CIDRs that feed and article hosts may resolve to despite being private/loopback.
     pub allow_private_networks: Vec<IpNet>,
+    /// Most new entries taken from one poll of a feed; the rest wait for the next poll
+    /// (so one hostile feed cannot queue 100,000 page fetches).
+    pub max_entries_per_poll: usize,
 }
 
 impl Default for FetchConfig {
@@ -163,6 +166,7 @@ impl Default for FetchConfig {
             respect_robots_txt: true,
             robots_ttl: secs(24 * 3600),
             allow_private_networks: Vec::new(),
+            max_entries_per_poll: 500,
         }
     }
 }
@@ -386,6 +390,12 @@ impl Config {
             at(
                 key("fetch", "per_host_concurrency"),
                 "fetch.per_host_concurrency must be at least 1".into(),
+            );
+        }
+        if fetch.max_entries_per_poll == 0 {
+            at(
+                key("fetch", "max_entries_per_poll"),
+                "fetch.max_entries_per_poll must be at least 1".into(),
             );
         }
         if fetch.min_interval > fetch.max_interval {

@@ -1,17 +1,20 @@
 //! The feed stage: polls feeds, and lets through the entries not delivered before (the gate).
 //!
 //! A failing feed is reported with its URL and reason and never holds up the others.
+//! One poll takes at most `fetch.max_entries_per_poll` new entries; the rest wait for the
+//! next poll (the poll's validators are not saved, so that poll downloads the feed again).
+//! Each poll reserves its report's slot in the bounded report channel before it starts.
 
 use std::sync::Arc;
 
 use newswire_core::ids;
 use newswire_fetcher::{FeedOutcome, FeedRequest, ParsedFeed, Validators};
-use tokio::sync::mpsc::{Receiver, Sender, UnboundedSender};
+use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use super::context::Context;
-use super::work::{ArticleJob, FeedSpec, PollOutcome, PollReport, PollTicket};
+use super::work::{ArticleJob, FeedSpec, PollOutcome, PollReport, PollTicket, ReportSlot};
 
 /// Feeds polled at the same time (HTTP concurrency is limited again inside the fetcher).
 const PARALLEL_POLLS: usize = 16;
@@ -20,7 +23,7 @@ pub async fn run(
     ctx: Arc<Context>,
     mut feeds: Receiver<Arc<FeedSpec>>,
     out: Sender<ArticleJob>,
-    reports: UnboundedSender<PollReport>,
+    reports: Sender<PollReport>,
 ) -> anyhow::Result<()> {
     let mut polls = JoinSet::new();
     loop {
@@ -36,10 +39,25 @@ pub async fn run(
                     tracing::info!(feed = %feed.url, "shutting down: not polled");
                 }
                 Some(feed) => {
+                    // The report's slot first: when the scheduler has not taken the reports
+                    // yet, no new poll starts (see `pipeline::run` for the capacity).
+                    let slot = tokio::select! {
+                        slot = reports.clone().reserve_owned() => match slot {
+                            Ok(slot) => slot,
+                            Err(_) => break, // the scheduler is gone: nothing to report to
+                        },
+                        Some(result) = polls.join_next(), if !polls.is_empty() => {
+                            result??;
+                            match reports.clone().reserve_owned().await {
+                                Ok(slot) => slot,
+                                Err(_) => break,
+                            }
+                        }
+                    };
                     // At error level so that the feed's context stays on its warnings
                     // whatever `--log-level` is (a span disabled by the filter is lost).
                     let span = tracing::error_span!("feed", url = %feed.url);
-                    polls.spawn(poll(Arc::clone(&ctx), feed, out.clone(), reports.clone()).instrument(span));
+                    polls.spawn(poll(Arc::clone(&ctx), feed, out.clone(), slot).instrument(span));
                 }
                 None => break,
             },
@@ -56,7 +74,7 @@ async fn poll(
     ctx: Arc<Context>,
     feed: Arc<FeedSpec>,
     out: Sender<ArticleJob>,
-    reports: UnboundedSender<PollReport>,
+    slot: ReportSlot,
 ) -> anyhow::Result<()> {
     let saved = ctx.state.feed_state(feed.key()).await?.unwrap_or_default();
     let request = FeedRequest {
@@ -73,7 +91,7 @@ async fn poll(
         }) => {
             ctx.stats.feed_not_modified(feed.key());
             tracing::info!("feed not modified");
-            let _ = reports.send(PollReport {
+            slot.send(PollReport {
                 feed,
                 validators: Some(validators),
                 outcome: PollOutcome::NotModified { header_hint },
@@ -101,7 +119,7 @@ async fn poll(
                         feed_hint: parsed.ttl_hint,
                     },
                 },
-                reports,
+                slot,
             );
             gate(&ctx, &feed, parsed, &ticket, &out).await?;
         }
@@ -109,7 +127,7 @@ async fn poll(
             ctx.stats
                 .feed_failed(feed.key(), error.kind(), error.to_string());
             tracing::warn!(kind = error.kind(), "feed failed: {error}");
-            let _ = reports.send(PollReport {
+            slot.send(PollReport {
                 feed,
                 validators: None,
                 outcome: PollOutcome::Failed {
@@ -132,8 +150,15 @@ async fn gate(
     out: &Sender<ArticleJob>,
 ) -> anyhow::Result<()> {
     let entries = parsed.entries.len();
+    let limit = ctx.config.fetch.max_entries_per_poll.max(1);
     let mut new = 0u64;
+    let mut not_looked_at = 0usize;
     for entry in parsed.entries {
+        if new as usize >= limit {
+            // Counted, not taken: the next poll gets them (the feed is downloaded again).
+            not_looked_at += 1;
+            continue;
+        }
         let Some(id) = ids::record_id(&entry.id_sources(feed.key())) else {
             tracing::warn!(feed = %feed.url, title = ?entry.title, "entry has no link, id, title or text: skipped");
             continue;
@@ -159,6 +184,16 @@ async fn gate(
             // the article is retried later.
             break;
         }
+    }
+    if not_looked_at > 0 {
+        ticket.entries_left_over();
+        tracing::warn!(
+            feed = %feed.url,
+            taken = new,
+            not_looked_at,
+            "feed {}: took fetch.max_entries_per_poll ({limit}) new entries, the other {not_looked_at} entries wait for the next poll",
+            feed.url
+        );
     }
     ctx.stats.entries(entries as u64, new);
     tracing::info!(entries, new, "feed polled");

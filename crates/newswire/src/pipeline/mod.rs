@@ -6,8 +6,9 @@
 //!     └──── poll reports (validators saved once a poll's articles are delivered) │
 //!                                       delivery (sinks + commit) ◄─ dedup ◄─records
 //! ```
-//! Every arrow is a bounded channel (`pipeline.channel_capacity`) except poll reports,
-//! which are bounded by the number of feeds (one report per poll in flight). Shutdown
+//! Every arrow is a bounded channel (`pipeline.channel_capacity`); poll reports have room
+//! for one report per feed (see [`report_capacity`]), and every poll reserves its slot
+//! before it starts, so a report is never dropped and never waits. Shutdown
 //! cancels the token: the scheduler stops sending, each stage ends when its input closes,
 //! so work in flight drains, sinks flush and the state commits.
 //!
@@ -120,7 +121,7 @@ pub async fn run(
     });
 
     let (feed_tx, feed_rx) = mpsc::channel(capacity);
-    let (report_tx, report_rx) = mpsc::unbounded_channel();
+    let (report_tx, report_rx) = mpsc::channel(report_capacity(feeds.borrow().len()));
     let (article_tx, article_rx) = mpsc::channel(capacity);
     let (page_tx, page_rx) = mpsc::channel(capacity);
     let (record_tx, record_rx) = mpsc::channel(capacity);
@@ -179,6 +180,21 @@ pub async fn run(
         Some(error) => Err(error),
         None => Ok(()),
     }
+}
+
+/// Room in the poll-report channel.
+///
+/// A poll holds its report's slot from its start until the scheduler has read the report.
+/// The scheduler sends a feed again only after reading its report, so the polls in flight
+/// are at most one per feed; but `--once` sends every feed before it reads any report, so
+/// a capacity below the feed count would leave the feed stage waiting for a slot while the
+/// scheduler waits for the feed stage. Twice the feeds at start, and at least 4,096,
+/// leaves room for reloads that add feeds (tokio allocates a channel's slots as they are
+/// used, so the headroom costs no memory; a full channel holds ~1 MB of reports at 4,096).
+/// Known limit: a daemon reloaded to more feeds than this may stall its scheduler; restart
+/// it instead of reloading.
+fn report_capacity(feeds_at_start: usize) -> usize {
+    feeds_at_start.saturating_mul(2).max(4096)
 }
 
 /// Reads how full one channel is without keeping it open.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::mpsc::{Sender, UnboundedReceiver};
+use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -33,7 +33,7 @@ pub async fn run(
     mut feed_list: watch::Receiver<Vec<FeedSpec>>,
     once: bool,
     out: Sender<Arc<FeedSpec>>,
-    mut reports: UnboundedReceiver<PollReport>,
+    mut reports: Receiver<PollReport>,
 ) -> anyhow::Result<()> {
     let mut out = Some(out);
     let mut schedule = Schedule::new(&ctx.config.fetch);

@@ -1,27 +1,48 @@
-//! Async access to the synchronous state store.
+//! Async access to the synchronous state store, on a thread of its own.
 //!
-//! SQLite calls block, so each one runs on tokio's blocking pool; a mutex serialises them
-//! (SQLite serialises writers anyway, and every call is short).
-
-use std::sync::{Arc, Mutex};
+//! The store (SQLite, or NATS KV behind a blocking facade) runs on one dedicated OS thread
+//! that takes commands from a bounded channel and answers each through a oneshot. Not on
+//! tokio's blocking pool: extraction runs there, and a state call queued behind a full pool
+//! of extractions would stall the feed gate and the commits (and so every sink). One thread
+//! also serialises the calls, which SQLite does for writers anyway; every call is short.
 
 use anyhow::{Context, anyhow};
 use newswire_core::delivery::SinkPosition;
 use newswire_core::fingerprint::Simhash;
 use newswire_core::near_dup::Candidate;
 use newswire_state::{EmittedRecord, FeedState, StateStore};
+use tokio::sync::{mpsc, oneshot};
 
-/// Cheap to clone; all clones share one store.
+/// Calls waiting for the state thread; callers beyond this wait to enqueue (backpressure).
+const QUEUED_CALLS: usize = 256;
+
+/// One call, run on the state thread.
+type Command = Box<dyn FnOnce(&mut dyn StateStore) + Send>;
+
+/// Cheap to clone; all clones share one store. The thread ends when the last clone is
+/// dropped (after running the calls already queued), and the store is closed with it.
 #[derive(Clone)]
 pub struct StateHandle {
-    inner: Arc<Mutex<Box<dyn StateStore>>>,
+    commands: mpsc::Sender<Command>,
 }
 
 impl StateHandle {
+    /// Starts the state thread.
+    ///
+    /// # Panics
+    /// If the OS cannot start a thread (at startup, before any work is taken).
     pub fn new(store: Box<dyn StateStore>) -> Self {
-        Self {
-            inner: Arc::new(Mutex::new(store)),
-        }
+        let (commands, mut queue) = mpsc::channel::<Command>(QUEUED_CALLS);
+        let mut store = store;
+        std::thread::Builder::new()
+            .name("newswire-state".into())
+            .spawn(move || {
+                while let Some(command) = queue.blocking_recv() {
+                    command(store.as_mut());
+                }
+            })
+            .expect("starting the state thread");
+        Self { commands }
     }
 
     async fn call<T, F>(&self, what: &'static str, f: F) -> anyhow::Result<T>
@@ -29,16 +50,21 @@ impl StateHandle {
         T: Send + 'static,
         F: FnOnce(&mut dyn StateStore) -> Result<T, newswire_state::StateError> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = inner
-                .lock()
-                .map_err(|_| anyhow!("state store unusable after a panic"))?;
-            f(guard.as_mut()).map_err(anyhow::Error::from)
-        })
-        .await
-        .context("state task failed")?
-        .with_context(|| format!("state: {what}"))
+        let (reply, answer) = oneshot::channel();
+        let command: Command = Box::new(move |store| {
+            // The caller may be gone (shutdown); the call still ran.
+            let _ = reply.send(f(store));
+        });
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| anyhow!("state thread stopped"))
+            .with_context(|| format!("state: {what}"))?;
+        answer
+            .await
+            .map_err(|_| anyhow!("state thread stopped during the call (a panic in the store?)"))
+            .with_context(|| format!("state: {what}"))?
+            .with_context(|| format!("state: {what}"))
     }
 
     pub async fn feed_state(&self, feed: &str) -> anyhow::Result<Option<FeedState>> {
@@ -104,5 +130,59 @@ impl StateHandle {
     ) -> anyhow::Result<newswire_state::PruneStats> {
         self.call("pruning", move |s| s.prune(older_than, max_simhashes))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use newswire_state::SqliteState;
+
+    use super::*;
+
+    /// A runtime whose blocking pool has a single thread, held by a stand-in for a long
+    /// extraction: state calls must still be answered.
+    #[test]
+    fn state_calls_proceed_while_every_blocking_thread_is_busy() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = SqliteState::open(dir.path().join("state.db")).unwrap();
+            let state = StateHandle::new(Box::new(store));
+            let (release, held) = std::sync::mpsc::channel::<()>();
+            let extraction = tokio::task::spawn_blocking(move || {
+                let _ = held.recv_timeout(Duration::from_secs(30));
+            });
+            // The pool's only thread is now taken (a second spawn_blocking would queue).
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let answered = tokio::time::timeout(Duration::from_secs(5), async {
+                state.is_emitted("some-id").await?;
+                state.feed_state("https://a.example/rss").await?;
+                state.commit(Vec::new(), Vec::new()).await
+            })
+            .await;
+            release.send(()).unwrap();
+            extraction.await.unwrap();
+            let answered = answered.expect("state calls waited behind the blocking pool");
+            answered.unwrap();
+        });
+    }
+
+    #[tokio::test]
+    async fn calls_after_the_thread_is_gone_name_the_call() {
+        let (commands, queue) = mpsc::channel::<Command>(1);
+        drop(queue);
+        let state = StateHandle { commands };
+        let error = state.is_emitted("x").await.unwrap_err();
+        assert!(
+            format!("{error:#}").contains("checking a record id"),
+            "{error:#}"
+        );
     }
 }

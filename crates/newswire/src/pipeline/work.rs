@@ -5,16 +5,20 @@
 //! the poll's outcome to the feed-state writer. Validators (ETag, Last-Modified) are only
 //! saved when every article of the poll was delivered: saving them earlier would let a
 //! crash plus a later `304 Not Modified` lose the undelivered articles for good.
+//!
+//! The report channel is bounded: every poll reserves its report's slot before it starts
+//! ([`ReportSlot`]), and the ticket sends into that slot, so a report never waits and the
+//! channel never holds more reports than polls are in flight.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use newswire_core::Record;
 use newswire_core::fingerprint::Fingerprint;
 use newswire_extractor::FeedHints;
 use newswire_fetcher::{FeedEntry, Validators};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::OwnedPermit;
 use url::Url;
 
 use super::claims::Claim;
@@ -86,16 +90,29 @@ pub enum PollOutcome {
 pub struct PollTicket {
     report: Option<PollReport>,
     undelivered: AtomicUsize,
-    done: UnboundedSender<PollReport>,
+    /// Entries were left for the next poll (`fetch.max_entries_per_poll`).
+    truncated: AtomicBool,
+    done: Option<ReportSlot>,
 }
 
+/// A reserved place in the bounded poll-report channel: taken before a poll starts, so
+/// that sending the report (from a `Drop`) never waits.
+pub type ReportSlot = OwnedPermit<PollReport>;
+
 impl PollTicket {
-    pub fn new(report: PollReport, done: UnboundedSender<PollReport>) -> Arc<Self> {
+    pub fn new(report: PollReport, done: ReportSlot) -> Arc<Self> {
         Arc::new(Self {
             report: Some(report),
             undelivered: AtomicUsize::new(0),
-            done,
+            truncated: AtomicBool::new(false),
+            done: Some(done),
         })
+    }
+
+    /// Some entries of this poll were left for the next one: its validators must not be
+    /// saved, or the next poll would get `304 Not Modified` and never see them.
+    pub fn entries_left_over(&self) {
+        self.truncated.store(true, Ordering::Release);
     }
 
     /// A job of this poll is on its way; call before sending it.
@@ -114,13 +131,16 @@ impl PollTicket {
 impl Drop for PollTicket {
     fn drop(&mut self) {
         if let Some(mut report) = self.report.take() {
-            if self.undelivered.load(Ordering::Acquire) > 0 {
-                // Some article must be retried: without validators the next poll
-                // downloads the feed again instead of getting a 304.
+            if self.undelivered.load(Ordering::Acquire) > 0
+                || self.truncated.load(Ordering::Acquire)
+            {
+                // Some article must be retried (or was not taken yet): without validators
+                // the next poll downloads the feed again instead of getting a 304.
                 report.validators = None;
             }
-            // The writer only goes away at shutdown, when nothing is left to save.
-            let _ = self.done.send(report);
+            if let Some(slot) = self.done.take() {
+                slot.send(report);
+            }
         }
     }
 }
@@ -208,11 +228,9 @@ impl Delivery {
 mod tests {
     use super::*;
 
-    fn ticket() -> (
-        Arc<PollTicket>,
-        tokio::sync::mpsc::UnboundedReceiver<PollReport>,
-    ) {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    fn ticket() -> (Arc<PollTicket>, tokio::sync::mpsc::Receiver<PollReport>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let slot = tx.try_reserve_owned().unwrap();
         let feed = Arc::new(FeedSpec {
             url: Url::parse("https://news.example/rss").unwrap(),
             name: None,
@@ -231,7 +249,7 @@ mod tests {
                 feed_hint: None,
             },
         };
-        (PollTicket::new(report, tx), rx)
+        (PollTicket::new(report, slot), rx)
     }
 
     #[test]
@@ -256,5 +274,24 @@ mod tests {
         let (nothing_new, mut rx) = ticket();
         drop(nothing_new);
         assert!(rx.try_recv().unwrap().validators.is_some());
+
+        // Entries left for the next poll: delivered or not, the feed must be downloaded
+        // again next time.
+        let (truncated, mut rx) = ticket();
+        truncated.expect_delivery();
+        truncated.delivered();
+        truncated.entries_left_over();
+        drop(truncated);
+        assert!(rx.try_recv().unwrap().validators.is_none());
+    }
+
+    #[test]
+    fn a_report_never_waits_because_its_slot_was_reserved_before_the_poll() {
+        // A channel of one slot, taken by the ticket: the report goes in from `Drop`
+        // without awaiting, and nothing else can be queued meanwhile.
+        let (ticket, mut rx) = ticket();
+        drop(ticket);
+        assert!(rx.try_recv().is_ok());
+        assert!(rx.try_recv().is_err());
     }
 }
