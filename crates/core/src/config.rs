@@ -220,13 +220,17 @@ pub struct MetricsConfig {
     pub listen: Option<String>,
 }
 
+/// Extraction jobs share tokio's blocking pool (512 threads) with the JSONL sink's file
+/// writes: a cap well below the pool keeps extraction from starving the sink.
+pub const MAX_EXTRACT_WORKERS: usize = 256;
+
 /// `[pipeline]`: internal sizing; the defaults suit most installations.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineConfig {
     /// Capacity of every channel between stages.
     pub channel_capacity: usize,
-    /// Extraction threads; 0 means one per core.
+    /// Extraction threads; 0 means one per core; at most [`MAX_EXTRACT_WORKERS`].
     pub extract_workers: usize,
     /// Wall-clock budget for extracting one page.
     pub extract_timeout: HumanDuration,
@@ -427,6 +431,15 @@ impl Config {
             at(
                 key("pipeline", "channel_capacity"),
                 "pipeline.channel_capacity must be at least 1".into(),
+            );
+        }
+        if self.pipeline.extract_workers > MAX_EXTRACT_WORKERS {
+            at(
+                key("pipeline", "extract_workers"),
+                format!(
+                    "pipeline.extract_workers = {} is more than {MAX_EXTRACT_WORKERS} (0 = one per core)",
+                    self.pipeline.extract_workers
+                ),
             );
         }
         if self.dedup.max_hamming_distance > 32 {
