@@ -215,7 +215,14 @@ fn workers_share_feeds_take_over_and_rebalance() {
     for id in workers.iter().flat_map(ids) {
         *count.entry(id).or_default() += 1;
     }
-    let twice: Vec<_> = count.iter().filter(|(_, n)| **n > 1).collect();
+    // stdout is at-least-once across a crash: what the killed worker wrote before its
+    // commit may be written again by the taker (the NATS sink's Nats-Msg-Id removes that
+    // copy in a stream). Everything else is written exactly once.
+    let killed: BTreeSet<String> = ids(&workers[1]).into_iter().collect();
+    let twice: Vec<_> = count
+        .iter()
+        .filter(|(id, n)| **n > 1 && !killed.contains(*id))
+        .collect();
     assert!(twice.is_empty(), "emitted more than once: {twice:?}");
     assert_eq!(count.len(), articles.len());
 }
