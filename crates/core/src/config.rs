@@ -15,6 +15,8 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 use url::Url;
 
+use crate::cluster_config::ClusterConfig;
+
 mod lenient;
 mod sink;
 
@@ -72,6 +74,10 @@ pub struct Config {
     pub metrics: MetricsConfig,
     #[serde(default)]
     pub pipeline: PipelineConfig,
+    /// `[cluster]`: absent for a single worker; set, the feeds are sharded over the
+    /// workers that share its NATS (see [`crate::cluster_config`]).
+    #[serde(default)]
+    pub cluster: Option<ClusterConfig>,
     /// Directory of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -90,6 +96,14 @@ pub struct StateConfig {
     /// Seen ids and simhashes older than this are pruned.
     #[serde(default = "default_retention")]
     pub retention: HumanDuration,
+    /// With `nats://` state: prefix of the KV bucket names, so that several newswire
+    /// installations can share one NATS (letters, digits, `-`, `_`).
+    #[serde(default = "default_state_namespace")]
+    pub namespace: String,
+}
+
+fn default_state_namespace() -> String {
+    "newswire".into()
 }
 
 fn default_state_path() -> String {
@@ -104,6 +118,7 @@ impl Default for StateConfig {
         Self {
             path: default_state_path(),
             retention: default_retention(),
+            namespace: default_state_namespace(),
         }
     }
 }
@@ -330,6 +345,7 @@ impl Config {
             dedup: DedupConfig::default(),
             metrics: MetricsConfig::default(),
             pipeline: PipelineConfig::default(),
+            cluster: None,
             base_dir: PathBuf::new(),
             source: path.to_path_buf(),
         };
@@ -341,6 +357,7 @@ impl Config {
                 "dedup" => read_section(value, &mut report, &mut config.dedup),
                 "metrics" => read_section(value, &mut report, &mut config.metrics),
                 "pipeline" => read_section(value, &mut report, &mut config.pipeline),
+                "cluster" => read_section(value, &mut report, &mut config.cluster),
                 "feeds_opml" => {
                     let mut opml: Option<Spanned<String>> = None;
                     read_section(value, &mut report, &mut opml);
@@ -351,7 +368,7 @@ impl Config {
                 other => report(
                     Some(key.span()),
                     format!(
-                        "unknown key `{other}`, expected one of `state`, `fetch`, `sink`, `feed`, `feeds_opml`, `dedup`, `metrics`, `pipeline`"
+                        "unknown key `{other}`, expected one of `state`, `fetch`, `sink`, `feed`, `feeds_opml`, `dedup`, `metrics`, `pipeline`, `cluster`"
                     ),
                 ),
             }
@@ -458,6 +475,40 @@ impl Config {
                 "state.retention must be positive: with 0 every article would be emitted again on every poll".into(),
             );
         }
+        let namespace = &self.state.namespace;
+        if namespace.is_empty() || !namespace.chars().all(crate::cluster_config::is_worker_id_char)
+        {
+            at(
+                key("state", "namespace"),
+                format!("state.namespace {namespace:?} may only use letters, digits, '-' and '_'"),
+            );
+        }
+        if let Some(cluster) = &self.cluster {
+            // Problems of keys left at their default point at the section header.
+            let cluster_header = || {
+                text.lines()
+                    .position(|l| l.trim() == "[cluster]")
+                    .map(|i| line_start(text, i + 1))
+                    .map(|start| start..start)
+            };
+            for problem in cluster.problems() {
+                let name = problem.key.trim_start_matches("cluster.");
+                at(
+                    key("cluster", name).or_else(cluster_header),
+                    problem.message,
+                );
+            }
+            if !self.state.path.starts_with("nats://") {
+                // Workers on separate SQLite files would each re-emit what the others did.
+                at(
+                    key("state", "path").or_else(cluster_header),
+                    format!(
+                        "[cluster] needs shared state: set [state] path = \"nats://…\" (now {:?})",
+                        self.state.path
+                    ),
+                );
+            }
+        }
 
         sink::sink_problems(&self.sinks, |index, name, message| {
             let place = value_line(text, "sink", Some(index), name)
@@ -540,6 +591,36 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::from_text(text, Path::new("/etc/newswire/test.toml"))
+    }
+
+    #[test]
+    fn cluster_section_is_optional_and_checked_with_lines() {
+        let single = parse("").unwrap();
+        assert!(single.cluster.is_none());
+        assert_eq!(single.state.namespace, "newswire");
+        let c = parse(
+            "[state]\npath = \"nats://127.0.0.1:4222\"\nnamespace = \"nw_a\"\n\n[cluster]\nnats_url = \"nats://127.0.0.1:4222\"\nshards = 16\nlease_ttl = \"3s\"\n",
+        )
+        .unwrap();
+        let cluster = c.cluster.as_ref().map(|c| (c.shards, c.lease_ttl.0));
+        assert_eq!(cluster, Some((16, Duration::from_secs(3))));
+        assert_eq!(c.state.namespace, "nw_a");
+        let err = parse(
+            "[state]\npath = \"nats://h:4222\"\nnamespace = \"a b\"\n[cluster]\nnats_url = \"nats://h:4222\"\nshards = 0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("test.toml:3: state.namespace"), "{err}");
+        assert!(err.contains("test.toml:6: cluster.shards"), "{err}");
+        // Workers on their own SQLite files would each emit everything again.
+        let err = parse("[cluster]\nnats_url = \"nats://h:4222\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("test.toml:1: [cluster] needs shared state"), "{err}");
+        let err = parse("[cluster]\nnats_url = \"nats://h:4222\"\nbogus = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("test.toml:3:") && err.contains("bogus"), "{err}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use commands::{eval, extract, feeds, run, state, validate};
+use commands::{cluster, eval, extract, feeds, run, state, validate};
 use tracing::level_filters::LevelFilter;
 
 #[derive(Parser, Debug)]
@@ -87,6 +87,9 @@ enum Command {
     /// Inspect the state store.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Inspect a cluster of workers sharing one NATS ([cluster] in the config).
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Score the extractor against a corpus with ground truth.
     Eval(eval::EvalArgs),
 }
@@ -185,6 +188,7 @@ fn main() -> ExitCode {
                     .map_err(exit::Failure::Usage)
             }),
         Command::State(command) => state::state_command(&command),
+        Command::Cluster(command) => runtime.block_on(cluster::cluster_command(&command)),
         Command::Eval(args) => eval::run(&args).map_err(exit::Failure::Usage),
     };
     match outcome {

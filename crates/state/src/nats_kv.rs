@@ -684,7 +684,7 @@ impl StateStore for NatsKvState {
             path: self.url.clone(),
             message: "the simhash replica is unusable (a thread panicked holding it)".into(),
         })?;
-        let mut found: Vec<(u32, i64, u64, Candidate)> = index
+        let mut found: Vec<(u32, u64, Candidate)> = index
             .entries
             .iter()
             .filter(|(_, e)| e.at_millis >= cutoff)
@@ -699,12 +699,12 @@ impl StateStore for NatsKvState {
                             .published_millis
                             .and_then(DateTime::<Utc>::from_timestamp_millis),
                     };
-                    (distance, e.at_millis, e.revision, candidate)
+                    (distance, e.revision, candidate)
                 })
             })
             .collect();
-        // Closest first; among equals the earlier-committed, as SQLite's rowid order.
-        found.sort_by_key(|(distance, at, revision, _)| (*distance, *at, *revision));
+        // Closest first; among equals in commit order (KV revision), as SQLite's rowid order.
+        found.sort_by_key(|(distance, revision, _)| (*distance, *revision));
         Ok(found
             .into_iter()
             .take(crate::MAX_CANDIDATES)

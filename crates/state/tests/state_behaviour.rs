@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use newswire_core::delivery::SinkPosition;
+use newswire_core::fingerprint::{Fingerprint, MinHash, Simhash};
 use newswire_state::{
-    EmittedRecord, FeedState, IN_MEMORY, NatsKvOptions, NatsKvState, SqliteState, StateStore,
+    EmittedRecord, FeedState, IN_MEMORY, IndexEntry, NatsKvOptions, NatsKvState, SqliteState,
+    StateStore,
 };
 
 const NATS: &str = "127.0.0.1:4222";
@@ -24,13 +26,37 @@ fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
 }
 
+/// An indexed original; its signature is the MinHash of its id, so each is distinct.
 fn record(id: &str, simhash: u64, at: DateTime<Utc>) -> EmittedRecord {
     EmittedRecord {
         id: id.into(),
-        simhash,
-        index_simhash: true,
         emitted_at: at,
+        near_dup: Some(IndexEntry {
+            fingerprint: Fingerprint {
+                simhash: Simhash(simhash),
+                minhash: MinHash::of(&format!("the text of {id}")),
+            },
+            published_at: Some(ms(at)),
+        }),
     }
+}
+
+/// The ids of the candidates within `max_distance`, in the store's order.
+fn near(store: &dyn StateStore, simhash: u64, max_distance: u32) -> Vec<String> {
+    store
+        .near_duplicates(Simhash(simhash), max_distance)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
+fn simhash_of(record: &EmittedRecord) -> u64 {
+    record
+        .near_dup
+        .as_ref()
+        .map(|e| e.fingerprint.simhash.0)
+        .unwrap_or_default()
 }
 
 fn position(sink: &str, data: &str) -> SinkPosition {
@@ -122,10 +148,10 @@ fn behaves_like_a_state_store(store: &mut dyn StateStore) {
     // A record not indexed is emitted but never a near-duplicate.
     let h_short = unrelated_hash(3);
     let mut short = record("short", h_short, ago(18));
-    short.index_simhash = false;
+    short.near_dup = None;
     store.commit(&[short], &[]).unwrap();
     assert!(store.is_emitted("short").unwrap());
-    assert_eq!(store.near_duplicate(h_short, 6).unwrap(), None);
+    assert!(near(store, h_short, 6).is_empty());
 
     // Every hash within the distance is found, none beyond; bits spread over all bands.
     let base = unrelated_hash(4);
@@ -134,23 +160,26 @@ fn behaves_like_a_state_store(store: &mut dyn StateStore) {
     for d in 0..=12 {
         let query = spread(d);
         assert_eq!((query ^ base).count_ones(), d);
-        assert_eq!(
-            store.near_duplicate(query, d).unwrap().as_deref(),
-            Some("orig"),
-            "distance {d}"
-        );
+        assert_eq!(near(store, query, d), ["orig"], "distance {d}");
         if d > 0 {
-            assert_eq!(store.near_duplicate(query, d - 1).unwrap(), None, "{d}");
+            assert!(near(store, query, d - 1).is_empty(), "{d}");
         }
     }
-    assert_eq!(store.near_duplicate(!base, 6).unwrap(), None);
+    assert!(near(store, !base, 6).is_empty());
     // Large distances (beyond any band index) still work.
-    assert_eq!(
-        store.near_duplicate(spread(20), 20).unwrap().as_deref(),
-        Some("orig")
-    );
+    assert_eq!(near(store, spread(20), 20), ["orig"]);
 
-    // The closest wins; among equal hashes, the earliest.
+    // A candidate comes back whole: simhash, signature and publication date.
+    let found = store.near_duplicates(Simhash(base), 0).unwrap();
+    let stored = record("orig", base, ago(17));
+    let entry = stored.near_dup.as_ref().map(|e| e.fingerprint.minhash.clone());
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].simhash, Simhash(base));
+    assert_eq!(found[0].minhash, entry);
+    assert!(found[0].published_at.is_some());
+
+    // Closest first; among equal distances, in commit order (choosing the original is
+    // the near-duplicate rule's job, not the store's).
     let close_base = unrelated_hash(5);
     store
         .commit(
@@ -163,16 +192,14 @@ fn behaves_like_a_state_store(store: &mut dyn StateStore) {
         )
         .unwrap();
     assert_eq!(
-        store.near_duplicate(close_base, 6).unwrap().as_deref(),
-        Some("earlier-exact")
+        near(store, close_base, 6),
+        ["later-exact", "earlier-exact", "close"]
     );
     assert_eq!(
-        store
-            .near_duplicate(close_base ^ 0b11, 6)
-            .unwrap()
-            .as_deref(),
-        Some("close")
+        near(store, close_base ^ 0b11, 6),
+        ["close", "later-exact", "earlier-exact"]
     );
+    assert_eq!(near(store, close_base, 1), ["later-exact", "earlier-exact"]);
 
     // Prune: ids older than the cutoff go; of the rest, simhashes beyond the newest N.
     let before = store.stats().unwrap();
@@ -195,11 +222,8 @@ fn behaves_like_a_state_store(store: &mut dyn StateStore) {
     assert!(!store.is_emitted("p2").unwrap());
     assert!(store.is_emitted("p3").unwrap());
     assert!(store.is_emitted("r1").unwrap());
-    assert_eq!(store.near_duplicate(old[4].simhash, 0).unwrap(), None);
-    assert_eq!(
-        store.near_duplicate(old[5].simhash, 0).unwrap().as_deref(),
-        Some("p5")
-    );
+    assert!(near(store, simhash_of(&old[4]), 0).is_empty());
+    assert_eq!(near(store, simhash_of(&old[5]), 0), ["p5"]);
     let after = store.stats().unwrap();
     assert_eq!(after.emitted_records, before.emitted_records + 7);
     assert_eq!(after.simhashes, keep as u64);
@@ -287,27 +311,21 @@ fn nats_kv_is_shared_between_workers() {
     let second = NatsKvState::open(options.clone()).unwrap();
     assert!(second.is_emitted("shared").unwrap());
     assert!(second.sink_position("nats:NEWSWIRE").unwrap().is_some());
-    assert_eq!(
-        second
-            .near_duplicate(0xdead_beef_0000_fff0, 4)
-            .unwrap()
-            .as_deref(),
-        Some("shared")
-    );
+    assert_eq!(near(&second, 0xdead_beef_0000_fff0, 4), ["shared"]);
     // …and later commits of the other worker through the watch, within moments.
     first
         .commit(&[record("later", 0x0123_4567_89ab_cdef, ago(0))], &[])
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let mut seen = None;
+    let mut seen = Vec::new();
     while std::time::Instant::now() < deadline {
-        seen = second.near_duplicate(0x0123_4567_89ab_cdef, 0).unwrap();
-        if seen.is_some() {
+        seen = near(&second, 0x0123_4567_89ab_cdef, 0);
+        if !seen.is_empty() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(seen.as_deref(), Some("later"));
+    assert_eq!(seen, ["later"]);
 }
 
 #[test]

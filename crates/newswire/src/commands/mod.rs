@@ -3,6 +3,7 @@
 //! (`config_file`), the feed list with its OPML file (`feed_list`), signals and reload
 //! (`signals`).
 
+pub mod cluster;
 pub mod eval;
 pub mod eval_corpus;
 pub mod extract;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use newswire_core::config::Config;
-use newswire_state::{SqliteState, StateError};
+use newswire_state::{NatsKvOptions, NatsKvState, SqliteState, StateError, StateStore};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -57,16 +57,40 @@ impl RunArgs {
     }
 }
 
-fn open_state(location: &str) -> Result<SqliteState, Failure> {
+/// Opens the state `config` names: a SQLite file (locked), or JetStream KV for
+/// `nats://` locations (shared by the workers of a cluster, so not locked).
+pub(crate) async fn open_state(
+    config: &Config,
+    location: &str,
+) -> Result<Box<dyn StateStore>, Failure> {
     if location.starts_with("nats://") {
-        return Err(Failure::Usage(anyhow::anyhow!(
-            "state {location}: the NATS KV state store is not available in this build; use a file path"
-        )));
+        let options = kv_options(config, location);
+        // Opening blocks on the KV client's own runtime (connect, load the simhash
+        // replica): keep it off the async workers.
+        let store = tokio::task::spawn_blocking(move || NatsKvState::open(options))
+            .await
+            .map_err(|e| Failure::Runtime(e.into()))?
+            .map_err(|e| Failure::Runtime(e.into()))?;
+        return Ok(Box::new(store));
     }
-    SqliteState::open(location).map_err(|e| match e {
+    let store = SqliteState::open(location).map_err(|e| match e {
         StateError::Locked { .. } => Failure::Locked(e.into()),
         other => Failure::Runtime(other.into()),
-    })
+    })?;
+    Ok(Box::new(store))
+}
+
+/// KV state options: URL from `[state] path`, credentials and TLS from `[cluster]`
+/// when it is set, bucket prefix `state.namespace`, seen-id lifetime `state.retention`.
+pub(crate) fn kv_options(config: &Config, location: &str) -> NatsKvOptions {
+    let mut options = NatsKvOptions::new(location, config.state.retention.0);
+    if let Some(cluster) = &config.cluster {
+        options.connection = cluster.connection();
+        options.connection.nats_url = location.to_string();
+        options.replicas = cluster.replicas;
+    }
+    options.namespace = config.state.namespace.clone();
+    options
 }
 
 /// `newswire run`. Once the config is loaded, every exit writes the `--report` (status
@@ -101,7 +125,7 @@ async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result
         .transpose()
         .map_err(Failure::Usage)?;
     // The lock first: a second run must exit 75 at once, before touching anything else.
-    let store = open_state(&config.state_location())?;
+    let store = open_state(&config, &config.state_location()).await?;
     let health = Arc::new(Health::new());
     // Ends the helpers that outlive no run: metrics endpoint, watchdog.
     let helpers = CancellationToken::new();
@@ -115,6 +139,18 @@ async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result
     let shutdown = CancellationToken::new();
     let feed_count = feeds.len();
     let (feeds_tx, feeds_rx) = watch::channel(feeds);
+    // Cluster mode: the scheduler sees only the feeds of the shards this worker holds.
+    // The leases outlive the pipeline's drain, so no other worker polls a feed while a
+    // poll of ours is still in flight; they are released once it has finished.
+    let lease_stop = CancellationToken::new();
+    let (feeds_rx, leases) = match &config.cluster {
+        Some(cluster) => {
+            let (rx, leases) =
+                super::cluster::shard_feeds(cluster, feeds_rx, lease_stop.clone()).await?;
+            (rx, Some(leases))
+        }
+        None => (feeds_rx, None),
+    };
     spawn_signal_handler(
         shutdown.clone(),
         Reloader {
@@ -135,7 +171,7 @@ async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result
     tracing::info!(feeds = feed_count, once = args.once, state = %config.state_location(), "starting");
     let outcome = pipeline::run(
         config,
-        Box::new(store),
+        store,
         args.once,
         Controls {
             feeds: feeds_rx,
@@ -146,6 +182,11 @@ async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result
         },
     )
     .await;
+    if let Some(leases) = leases {
+        lease_stop.cancel();
+        leases.stopped().await;
+        tracing::info!("cluster: leases released");
+    }
     if let Some(progress) = progress {
         progress.finish();
     }

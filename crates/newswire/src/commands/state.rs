@@ -2,10 +2,14 @@
 
 use std::path::PathBuf;
 
-use newswire_state::{SqliteState, StateStore};
+use newswire_state::{NatsKvOptions, NatsKvState, SqliteState, StateStore};
 
 use crate::config_file::{Overrides, load_config};
 use crate::exit::Failure;
+
+/// Seen-id lifetime assumed for a `--state nats://…` given without a config: only used
+/// when the buckets do not exist yet (an existing bucket keeps its own).
+const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);
 
 /// Subcommands of `newswire state`.
 #[derive(clap::Subcommand, Debug)]
@@ -31,19 +35,31 @@ pub fn state_command(command: &StateCommand) -> Result<(), Failure> {
             state,
             json,
         } => {
-            let location = match (state, config) {
+            let loaded = match config {
+                Some(config) => Some(load_config(config, &Overrides::default())?),
+                None => None,
+            };
+            let location = match (state, &loaded) {
                 (Some(state), _) => state.clone(),
-                (None, Some(config)) => {
-                    load_config(config, &Overrides::default())?.state_location()
-                }
+                (None, Some(config)) => config.state_location(),
                 (None, None) => {
                     return Err(Failure::Usage(anyhow::anyhow!(
                         "give --config FILE or --state PATH"
                     )));
                 }
             };
-            let store =
-                SqliteState::open_read_only(&location).map_err(|e| Failure::Runtime(e.into()))?;
+            let store: Box<dyn StateStore> = if location.starts_with("nats://") {
+                let options = match &loaded {
+                    Some(config) => super::run::kv_options(config, &location),
+                    None => NatsKvOptions::new(&location, DEFAULT_RETENTION),
+                };
+                Box::new(NatsKvState::open(options).map_err(|e| Failure::Runtime(e.into()))?)
+            } else {
+                Box::new(
+                    SqliteState::open_read_only(&location)
+                        .map_err(|e| Failure::Runtime(e.into()))?,
+                )
+            };
             let stats = store.stats().map_err(|e| Failure::Runtime(e.into()))?;
             if *json {
                 println!(
