@@ -476,7 +476,10 @@ impl Config {
             );
         }
         let namespace = &self.state.namespace;
-        if namespace.is_empty() || !namespace.chars().all(crate::cluster_config::is_worker_id_char)
+        if namespace.is_empty()
+            || !namespace
+                .chars()
+                .all(crate::cluster_config::is_worker_id_char)
         {
             at(
                 key("state", "namespace"),
@@ -616,11 +619,17 @@ mod tests {
         let err = parse("[cluster]\nnats_url = \"nats://h:4222\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("test.toml:1: [cluster] needs shared state"), "{err}");
+        assert!(
+            err.contains("test.toml:1: [cluster] needs shared state"),
+            "{err}"
+        );
         let err = parse("[cluster]\nnats_url = \"nats://h:4222\"\nbogus = 1\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("test.toml:3:") && err.contains("bogus"), "{err}");
+        assert!(
+            err.contains("test.toml:3:") && err.contains("bogus"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -77,6 +77,7 @@ pub fn load_config(path: &Path, overrides: &Overrides) -> Result<Config, Failure
     if config.sinks.is_empty() {
         config.sinks = vec![SinkConfig::stdout()];
     }
+    with_worker_paths(&mut config)?;
     if let Some(capacity) = overrides.simulated_disk_capacity {
         for sink in &mut config.sinks {
             if let SinkConfig::Jsonl(jsonl) = sink {
@@ -85,6 +86,40 @@ pub fn load_config(path: &Path, overrides: &Overrides) -> Result<Config, Failure
         }
     }
     Ok(config)
+}
+
+/// JSONL paths with `{worker}`: one file set per cluster worker, named after
+/// `cluster.worker_id` (give workers stable ids so a restarted worker finds its own files
+/// and committed positions again). Outside cluster mode `{worker}` is an error.
+fn with_worker_paths(config: &mut Config) -> Result<(), Failure> {
+    let worker = config.cluster.as_ref().map(|cluster| {
+        // A file-name-safe form of the id (host names and pids are, custom ids may not be).
+        cluster
+            .worker_id()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+    });
+    for sink in &mut config.sinks {
+        if let SinkConfig::Jsonl(jsonl) = sink
+            && jsonl.path.contains("{worker}")
+        {
+            let Some(worker) = &worker else {
+                return Err(Failure::Usage(anyhow::anyhow!(
+                    "sink path {:?}: {{worker}} needs a [cluster] section (it names the cluster worker)",
+                    jsonl.path
+                )));
+            };
+            jsonl.path = jsonl.path.replace("{worker}", worker);
+        }
+    }
+    Ok(())
 }
 
 /// The `[fetch]` settings of `config`, or the defaults without one.

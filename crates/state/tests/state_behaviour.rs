@@ -172,7 +172,10 @@ fn behaves_like_a_state_store(store: &mut dyn StateStore) {
     // A candidate comes back whole: simhash, signature and publication date.
     let found = store.near_duplicates(Simhash(base), 0).unwrap();
     let stored = record("orig", base, ago(17));
-    let entry = stored.near_dup.as_ref().map(|e| e.fingerprint.minhash.clone());
+    let entry = stored
+        .near_dup
+        .as_ref()
+        .map(|e| e.fingerprint.minhash.clone());
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].simhash, Simhash(base));
     assert_eq!(found[0].minhash, entry);

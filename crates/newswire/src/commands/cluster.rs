@@ -129,7 +129,11 @@ fn table(status: &ClusterStatus) -> String {
         status.workers.len(),
         status.unheld().len()
     );
-    let _ = writeln!(out, "\n{:<32} {:>10} {:>7}", "WORKER", "HEARTBEAT", "SHARDS");
+    let _ = writeln!(
+        out,
+        "\n{:<32} {:>10} {:>7}",
+        "WORKER", "HEARTBEAT", "SHARDS"
+    );
     for worker in &status.workers {
         let _ = writeln!(
             out,
@@ -144,7 +148,8 @@ fn table(status: &ClusterStatus) -> String {
         "\n{:>5} {:<32} {:>9} {:>9} {:>5}",
         "SHARD", "HELD BY", "LEASE AGE", "HELD FOR", "FEEDS"
     );
-    let secs = |ms: Option<i64>| ms.map_or("-".to_string(), |ms| format!("{:.1}s", ms as f64 / 1000.0));
+    let secs =
+        |ms: Option<i64>| ms.map_or("-".to_string(), |ms| format!("{:.1}s", ms as f64 / 1000.0));
     for lease in &status.leases {
         let _ = writeln!(
             out,
