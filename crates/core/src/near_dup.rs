@@ -26,6 +26,9 @@
 //!    ([`Decision::PublishedFirst`]): the later copy has already been delivered unmarked
 //!    and a record cannot be taken back, so the pair stays unmarked rather than pointing
 //!    the wrong way. Without dates, the copy processed later is the one marked.
+//!    The pipeline's dedup stage decides each burst of records (those arriving within
+//!    half a second of each other, held at most 3 s) in publication order, so this case
+//!    only arises when the copy was delivered in an earlier burst than its original.
 //! 5. **Indexing**: only eligible originals are indexed (a copy is reachable through its
 //!    original), bounded by `state.retention` and `dedup.max_entries`.
 
