@@ -17,7 +17,8 @@
 //!    their containment stays far below that of a copy. A candidate stored without a
 //!    signature (written by a release before signatures) is never confirmed.
 //!    The thresholds were chosen from the distributions printed by
-//!    `crates/state/tests/near_duplicate_eval.rs` (see the constants).
+//!    `crates/state/tests/near_duplicate_eval.rs` (see the constants); the full
+//!    distributions and the precision/recall are recorded in `crates/core/NEAR_DUPLICATES.md`.
 //! 4. **Direction**: the copy published later points at the one published earlier. Among
 //!    confirmed candidates, those published after the article (both dates known) are not
 //!    its original; of the rest the earliest published wins (unknown dates count as
