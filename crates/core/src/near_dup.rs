@@ -17,7 +17,8 @@
 //!    their containment stays far below that of a copy. A candidate stored without a
 //!    signature (written by a release before signatures) is never confirmed.
 //!    The thresholds were chosen from the distributions printed by
-//!    `crates/state/tests/near_duplicate_eval.rs` (see the constants).
+//!    `crates/state/tests/near_duplicate_eval.rs` (see the constants); the full
+//!    distributions and the precision/recall are recorded in `crates/core/NEAR_DUPLICATES.md`.
 //! 4. **Direction**: the copy published later points at the one published earlier. Among
 //!    confirmed candidates, those published after the article (both dates known) are not
 //!    its original; of the rest the earliest published wins (unknown dates count as
@@ -26,6 +27,9 @@
 //!    ([`Decision::PublishedFirst`]): the later copy has already been delivered unmarked
 //!    and a record cannot be taken back, so the pair stays unmarked rather than pointing
 //!    the wrong way. Without dates, the copy processed later is the one marked.
+//!    The pipeline's dedup stage decides each burst of records (those arriving within
+//!    half a second of each other, held at most 3 s) in publication order, so this case
+//!    only arises when the copy was delivered in an earlier burst than its original.
 //! 5. **Indexing**: only eligible originals are indexed (a copy is reachable through its
 //!    original), bounded by `state.retention` and `dedup.max_entries`.
 
