@@ -9,10 +9,15 @@
 //! let config: ClusterConfig = toml::from_str(r#"
 //!     nats_url = "nats://nats.newswire.svc:4222"
 //!     lease_ttl = "20s"
-//!     creds_file = "/etc/newswire/nats.creds"
 //! "#).unwrap();
 //! assert_eq!(config.shards, 64);
 //! assert!(config.problems().is_empty());
+//! // Credential and TLS files must exist: a missing one is a problem naming its key.
+//! let with_creds: ClusterConfig = toml::from_str(r#"
+//!     nats_url = "nats://127.0.0.1:4222"
+//!     creds_file = "/nonexistent/nats.creds"
+//! "#).unwrap();
+//! assert_eq!(with_creds.problems()[0].key, "cluster.creds_file");
 //! ```
 
 use std::path::PathBuf;
