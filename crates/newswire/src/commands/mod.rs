@@ -5,6 +5,7 @@
 
 pub mod eval;
 pub mod eval_corpus;
+pub mod eval_stories;
 pub mod extract;
 pub mod feeds;
 pub mod run;

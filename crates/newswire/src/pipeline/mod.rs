@@ -4,7 +4,7 @@
 //! scheduler ─feeds─► feed stage (poll + gate) ─articles─► page stage ─pages─► extraction
 //!     ▲                                                                          │
 //!     └──── poll reports (validators saved once a poll's articles are delivered) │
-//!                                       delivery (sinks + commit) ◄─ dedup ◄─records
+//!                   delivery (sinks + commit) ◄─ stories ◄─ dedup ◄─records
 //! ```
 //! Every arrow is a bounded channel (`pipeline.channel_capacity`) except poll reports,
 //! which are bounded by the number of feeds (one report per poll in flight). Shutdown
@@ -25,6 +25,7 @@ mod record;
 mod schedule;
 mod scheduler;
 mod state;
+mod stories;
 mod work;
 
 use std::sync::Arc;
@@ -124,6 +125,7 @@ pub async fn run(
     let (article_tx, article_rx) = mpsc::channel(capacity);
     let (page_tx, page_rx) = mpsc::channel(capacity);
     let (record_tx, record_rx) = mpsc::channel(capacity);
+    let (dedup_tx, dedup_rx) = mpsc::channel(capacity);
     let (delivery_tx, delivery_rx) = mpsc::channel(capacity);
 
     let sampler = tokio::spawn(sample_queue_depths(vec![
@@ -131,6 +133,7 @@ pub async fn run(
         ("articles", QueueProbe::of(&article_tx)),
         ("pages", QueueProbe::of(&page_tx)),
         ("records", QueueProbe::of(&record_tx)),
+        ("stories", QueueProbe::of(&dedup_tx)),
         ("deliveries", QueueProbe::of(&delivery_tx)),
     ]));
 
@@ -145,7 +148,8 @@ pub async fn run(
         tokio::spawn(feeds::run(Arc::clone(&ctx), feed_rx, article_tx, report_tx)),
         tokio::spawn(pages::run(Arc::clone(&ctx), article_rx, page_tx)),
         tokio::spawn(extract::run(Arc::clone(&ctx), page_rx, record_tx)),
-        tokio::spawn(dedup::run(Arc::clone(&ctx), record_rx, delivery_tx)),
+        tokio::spawn(dedup::run(Arc::clone(&ctx), record_rx, dedup_tx)),
+        tokio::spawn(stories::run(Arc::clone(&ctx), dedup_rx, delivery_tx)),
         tokio::spawn(deliver::run(Arc::clone(&ctx), sinks, delivery_rx)),
     ];
     let names = [
@@ -154,6 +158,7 @@ pub async fn run(
         "page stage",
         "extraction",
         "dedup",
+        "stories",
         "delivery",
     ];
     health.set_running(true);
