@@ -1,6 +1,8 @@
 //! The README's first command: the bundled offline demo prints valid, clean records, one
 //! per article (the article linked from two feeds once), with the syndicated copy marked
 //! as a near-duplicate and the independently written report of the same incident not.
+//! The demo clusters stories: the three reports of the incursion share one story, and a
+//! `newswire.story/1` line per story follows the records on stdout.
 
 mod common;
 
@@ -28,11 +30,20 @@ fn demo_prints_clean_valid_records() {
         stderr.contains("5 feeds ok, 0 failed, 15 new records"),
         "{stderr}"
     );
-    let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).expect("stdout carries only records"))
+        .map(|l| serde_json::from_str(l).expect("stdout carries only JSON lines"))
         .collect();
+    let (records, story_lines): (Vec<serde_json::Value>, Vec<serde_json::Value>) = lines
+        .into_iter()
+        .partition(|l| l["schema"] == "newswire.record/1");
+    assert!(
+        story_lines
+            .iter()
+            .all(|l| l["schema"] == "newswire.story/1"),
+        "only records and story lines: {story_lines:#?}"
+    );
     assert_eq!(
         records.len(),
         15,
@@ -88,6 +99,35 @@ fn demo_prints_clean_valid_records() {
         families["duplicate_of"].is_null(),
         "same incident, own reporting"
     );
+
+    // One incident, three reports (wire, its syndicated copy, the Herald's own): one story.
+    let story = &wire["story"]["id"];
+    assert!(
+        story.as_str().is_some_and(|s| s.starts_with("st-")),
+        "{story}"
+    );
+    assert_eq!(&copy["story"]["id"], story);
+    assert_eq!(&families["story"]["id"], story);
+    assert_eq!(
+        by_page("the-price-of-bread.html")["story"]["id"] == *story,
+        false,
+        "a different story"
+    );
+    let mut story_ids: Vec<&serde_json::Value> =
+        records.iter().map(|r| &r["story"]["id"]).collect();
+    story_ids.sort_by_key(|v| v.to_string());
+    story_ids.dedup();
+    assert_eq!(
+        story_lines.len(),
+        story_ids.len(),
+        "one line per story at the end of the pass"
+    );
+    let incursion = story_lines
+        .iter()
+        .find(|l| &l["id"] == story)
+        .expect("the incursion's story line");
+    assert_eq!(incursion["article_count"], 3);
+    assert_eq!(incursion["source_count"], 2, "Meridian Wire and the Herald");
 
     let pdf = by_page("report.pdf");
     assert_eq!(pdf["extraction"]["method"], "feed");

@@ -970,8 +970,9 @@ impl StateStore for NatsKvState {
             else {
                 return Ok(None);
             };
-            let manifest: BlobManifest = serde_json::from_slice(&manifest)
-                .map_err(|e| format!("bucket {} key {name}: not a blob manifest: {e}", store.name))?;
+            let manifest: BlobManifest = serde_json::from_slice(&manifest).map_err(|e| {
+                format!("bucket {} key {name}: not a blob manifest: {e}", store.name)
+            })?;
             let mut out = Vec::with_capacity(manifest.len);
             for i in 0..manifest.chunks {
                 let chunk_key = format!("{name}.{}.{i}", manifest.generation);

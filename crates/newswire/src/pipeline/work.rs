@@ -211,7 +211,10 @@ pub enum Outbound {
     Record(Delivery),
     /// A `newswire.story/1` line, delivered and committed like a record under `id`
     /// (`story:<story id>:<article count>`, unique per line and the same when re-sent).
-    StoryLine { id: String, line: Vec<u8> },
+    StoryLine {
+        id: String,
+        line: Vec<u8>,
+    },
     /// The clusterer's saved state, covering every item sent before it: stored once
     /// those are committed, so a restart resumes from delivered work only.
     StoryCheckpoint(Vec<u8>),
