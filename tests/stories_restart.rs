@@ -114,7 +114,11 @@ fn a_report_fetched_after_a_restart_joins_the_story_opened_before_it() {
     };
     let story = story_of("/quake-strikes");
     assert!(story.as_str().is_some_and(|s| s.starts_with("st-")));
-    assert_eq!(story_of("/quake-missing-found"), story, "same incident, same story across the restart");
+    assert_eq!(
+        story_of("/quake-missing-found"),
+        story,
+        "same incident, same story across the restart"
+    );
 
     // One story line per run for the story: one article, then two.
     let counts: Vec<&serde_json::Value> = lines
