@@ -108,9 +108,9 @@ fn demo_prints_clean_valid_records() {
     );
     assert_eq!(&copy["story"]["id"], story);
     assert_eq!(&families["story"]["id"], story);
-    assert_eq!(
-        by_page("the-price-of-bread.html")["story"]["id"] == *story,
-        false,
+    assert_ne!(
+        &by_page("the-price-of-bread.html")["story"]["id"],
+        story,
         "a different story"
     );
     let mut story_ids: Vec<&serde_json::Value> =
