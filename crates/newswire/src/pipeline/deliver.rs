@@ -65,7 +65,7 @@ pub async fn run(
                 delivery = input.recv() => match delivery {
                     Some(item) => {
                         match item {
-                            Outbound::Record(delivery) => write(&ctx, &mut sinks, &mut pending, delivery).await?,
+                            Outbound::Record(delivery) => write(&ctx, &mut sinks, &mut pending, *delivery).await?,
                             Outbound::StoryLine { id, line } => write_story_line(&ctx, &mut sinks, &mut pending, id, line).await?,
                             Outbound::StoryCheckpoint(bytes) => pending.story_checkpoint = Some(bytes),
                         }

@@ -49,7 +49,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     if !ctx.config.stories.enabled {
         while let Some(delivery) = input.recv().await {
-            let _ = out.send(Outbound::Record(delivery)).await;
+            let _ = out.send(Outbound::Record(Box::new(delivery))).await;
         }
         return Ok(());
     }
@@ -69,7 +69,7 @@ pub async fn run(
                     changed = true;
                 }
                 // A closed channel means delivery failed: its error stops the pipeline.
-                let _ = out.send(Outbound::Record(delivery)).await;
+                let _ = out.send(Outbound::Record(Box::new(delivery))).await;
             }
             _ = tick.tick() => {
                 send_lines(&out, clusterer.take_story_lines(Utc::now())).await?;

@@ -208,7 +208,7 @@ impl Delivery {
 /// story lines and the clusterer's checkpoints (see `stories.rs`).
 #[derive(Debug)]
 pub enum Outbound {
-    Record(Delivery),
+    Record(Box<Delivery>),
     /// A `newswire.story/1` line, delivered and committed like a record under `id`
     /// (`story:<story id>:<article count>`, unique per line and the same when re-sent).
     StoryLine {
