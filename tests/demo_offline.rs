@@ -1,6 +1,8 @@
 //! The README's first command: the bundled offline demo prints valid, clean records, one
 //! per article (the article linked from two feeds once), with the syndicated copy marked
 //! as a near-duplicate and the independently written report of the same incident not.
+//! The demo clusters stories: the three reports of the incursion share one story, and a
+//! `newswire.story/1` line per story follows the records on stdout.
 
 mod common;
 
@@ -28,11 +30,20 @@ fn demo_prints_clean_valid_records() {
         stderr.contains("5 feeds ok, 0 failed, 15 new records"),
         "{stderr}"
     );
-    let records: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).expect("stdout carries only records"))
+        .map(|l| serde_json::from_str(l).expect("stdout carries only JSON lines"))
         .collect();
+    let (records, story_lines): (Vec<serde_json::Value>, Vec<serde_json::Value>) = lines
+        .into_iter()
+        .partition(|l| l["schema"] == "newswire.record/1");
+    assert!(
+        story_lines
+            .iter()
+            .all(|l| l["schema"] == "newswire.story/1"),
+        "only records and story lines: {story_lines:#?}"
+    );
     assert_eq!(
         records.len(),
         15,
@@ -87,6 +98,43 @@ fn demo_prints_clean_valid_records() {
     assert!(
         families["duplicate_of"].is_null(),
         "same incident, own reporting"
+    );
+
+    // One incident, three reports (wire, its syndicated copy, the Herald's own): one story.
+    let story = &wire["story"]["id"];
+    assert!(
+        story.as_str().is_some_and(|s| s.starts_with("st-")),
+        "{story}"
+    );
+    assert_eq!(&copy["story"]["id"], story);
+    assert_eq!(&families["story"]["id"], story);
+    assert_ne!(
+        &by_page("the-price-of-bread.html")["story"]["id"],
+        story,
+        "a different story"
+    );
+    let mut story_ids: Vec<&serde_json::Value> =
+        records.iter().map(|r| &r["story"]["id"]).collect();
+    story_ids.sort_by_key(|v| v.to_string());
+    story_ids.dedup();
+    for id in &story_ids {
+        assert!(
+            story_lines.iter().any(|l| &l["id"] == *id),
+            "no story line for {id}"
+        );
+    }
+    let incursion = story_lines
+        .iter()
+        .rfind(|l| &l["id"] == story)
+        .expect("the incursion's story line");
+    let members = records
+        .iter()
+        .filter(|r| &r["story"]["id"] == story)
+        .count();
+    assert!(members >= 3, "wire, copy and own report");
+    assert_eq!(
+        incursion["article_count"], members,
+        "the line counts the story's records"
     );
 
     let pdf = by_page("report.pdf");

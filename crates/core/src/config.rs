@@ -78,6 +78,8 @@ pub struct Config {
     /// workers that share its NATS (see [`crate::cluster_config`]).
     #[serde(default)]
     pub cluster: Option<ClusterConfig>,
+    #[serde(default)]
+    pub stories: StoriesConfig,
     /// Directory of the config file; relative paths are resolved against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -261,6 +263,33 @@ impl Default for PipelineConfig {
     }
 }
 
+/// `[stories]`: story clustering, places and actors (the `story`, `places`, `countries`,
+/// `actors` record fields and the `newswire.story/1` lines). Off by default: story lines
+/// are a second kind of line in the sinks, which readers of records must tell apart by
+/// `schema`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoriesConfig {
+    pub enabled: bool,
+    /// A story's line is written at most once per this interval (when it changed).
+    pub story_line_interval: HumanDuration,
+    /// A story takes no report published more than this long after its first one.
+    pub window: HumanDuration,
+    /// The clusterer's state is saved to the state store at most this often (and at exit).
+    pub checkpoint_interval: HumanDuration,
+}
+
+impl Default for StoriesConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            story_line_interval: secs(300),
+            window: secs(7 * 86_400),
+            checkpoint_interval: secs(60),
+        }
+    }
+}
+
 /// One problem found in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -346,6 +375,7 @@ impl Config {
             metrics: MetricsConfig::default(),
             pipeline: PipelineConfig::default(),
             cluster: None,
+            stories: StoriesConfig::default(),
             base_dir: PathBuf::new(),
             source: path.to_path_buf(),
         };
@@ -358,6 +388,7 @@ impl Config {
                 "metrics" => read_section(value, &mut report, &mut config.metrics),
                 "pipeline" => read_section(value, &mut report, &mut config.pipeline),
                 "cluster" => read_section(value, &mut report, &mut config.cluster),
+                "stories" => read_section(value, &mut report, &mut config.stories),
                 "feeds_opml" => {
                     let mut opml: Option<Spanned<String>> = None;
                     read_section(value, &mut report, &mut opml);
@@ -368,7 +399,7 @@ impl Config {
                 other => report(
                     Some(key.span()),
                     format!(
-                        "unknown key `{other}`, expected one of `state`, `fetch`, `sink`, `feed`, `feeds_opml`, `dedup`, `metrics`, `pipeline`, `cluster`"
+                        "unknown key `{other}`, expected one of `state`, `fetch`, `sink`, `feed`, `feeds_opml`, `dedup`, `metrics`, `pipeline`, `stories`, `cluster`"
                     ),
                 ),
             }

@@ -51,6 +51,44 @@ pub struct Record {
     /// Id of an earlier record whose text is near-identical, else `null`.
     pub duplicate_of: Option<String>,
     pub extraction: Extraction,
+    /// The incident this article reports (`newswire.story/1` lines describe it); `null` when
+    /// story clustering is off. Additive in `newswire.record/1`, like the three below.
+    #[serde(default)]
+    pub story: Option<StoryRef>,
+    /// Places the article names, spelling variants folded into `aliases`.
+    #[serde(default)]
+    pub places: Vec<Place>,
+    /// ISO 3166-1 alpha-2 codes of the countries named or containing the places.
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Countries and organisations acting in the article ("Azeri troops" → Azerbaijan).
+    #[serde(default)]
+    pub actors: Vec<String>,
+}
+
+/// A record's `story`: which story it joined, and how similar it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryRef {
+    /// `st-` and 20 hex digits; never rewritten once emitted.
+    pub id: String,
+    /// Similarity that placed the article: 1.0 for a syndicated copy, 0.0 for a story it opened.
+    pub score: f32,
+}
+
+/// One place named by an article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    pub name: String,
+    /// Other spellings seen for it (in this article or its story).
+    pub aliases: Vec<String>,
+    pub geonames_id: Option<u32>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    /// GeoNames first-level region code.
+    pub region: Option<String>,
+    /// `geonames-name`, `geonames-alias` or `context` (not in the gazetteer, named after a
+    /// place word such as "the village of").
+    pub resolved_by: String,
 }
 
 /// The feed a record came from.
@@ -137,6 +175,30 @@ mod tests {
                 warnings: vec![],
                 date_source: Some("meta".into()),
             },
+            story: None,
+            places: vec![],
+            countries: vec![],
+            actors: vec![],
+        }
+    }
+
+    fn sample_with_story() -> Record {
+        Record {
+            story: Some(StoryRef {
+                id: "st-0123456789abcdef0123".into(),
+                score: 0.42,
+            }),
+            places: vec![Place {
+                name: "Farukh".into(),
+                aliases: vec!["Parukh".into(), "Farrukh".into()],
+                geonames_id: None,
+                country: None,
+                region: None,
+                resolved_by: "context".into(),
+            }],
+            countries: vec!["AM".into(), "AZ".into()],
+            actors: vec!["Azerbaijan".into()],
+            ..sample()
         }
     }
 
@@ -144,23 +206,44 @@ mod tests {
     fn every_field_is_present_and_null_when_unknown() {
         let value = serde_json::to_value(sample()).unwrap();
         let object = value.as_object().unwrap();
-        for key in ["guid", "summary", "updated_at", "image", "duplicate_of"] {
+        for key in [
+            "guid",
+            "summary",
+            "updated_at",
+            "image",
+            "duplicate_of",
+            "story",
+        ] {
             assert!(object.get(key).unwrap().is_null(), "{key} should be null");
         }
         assert_eq!(object["published_at"], "2024-03-01T12:00:00Z");
-        assert_eq!(object.len(), 22);
+        assert_eq!(object.len(), 26);
     }
 
     #[test]
     fn sample_validates_against_the_schema() {
         let schema: serde_json::Value = serde_json::from_str(RECORD_JSON_SCHEMA).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
-        let value = serde_json::to_value(sample()).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&value)
-            .map(|e| e.to_string())
-            .collect();
-        assert!(errors.is_empty(), "{errors:?}");
+        for record in [sample(), sample_with_story()] {
+            let value = serde_json::to_value(record).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&value)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{errors:?}");
+        }
+    }
+
+    #[test]
+    fn schema_rejects_a_place_without_its_resolution() {
+        let schema: serde_json::Value = serde_json::from_str(RECORD_JSON_SCHEMA).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let mut value = serde_json::to_value(sample_with_story()).unwrap();
+        value["places"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("resolved_by");
+        assert!(!validator.is_valid(&value));
     }
 
     #[test]

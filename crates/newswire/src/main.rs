@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use commands::{cluster, eval, extract, feeds, run, state, validate};
+use commands::{cluster, eval, eval_stories, extract, feeds, run, state, validate};
 use tracing::level_filters::LevelFilter;
 
 #[derive(Parser, Debug)]
@@ -92,6 +92,8 @@ enum Command {
     Cluster(cluster::ClusterCommand),
     /// Score the extractor against a corpus with ground truth.
     Eval(eval::EvalArgs),
+    /// Score the story clusterer on an incident-labelled corpus (BCubed, pairwise, articles/s).
+    EvalStories(eval_stories::EvalStoriesArgs),
 }
 
 /// `--log-level`: one level name, nothing else (filters go in RUST_LOG), so a typo is an
@@ -190,6 +192,7 @@ fn main() -> ExitCode {
         Command::State(command) => state::state_command(&command),
         Command::Cluster(command) => runtime.block_on(cluster::cluster_command(&command)),
         Command::Eval(args) => eval::run(&args).map_err(exit::Failure::Usage),
+        Command::EvalStories(args) => eval_stories::run(&args).map_err(exit::Failure::Usage),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -121,4 +121,9 @@ pub trait StateStore: Send {
     /// Forgets a sink's committed position (a sink removed from the config); true if
     /// there was one.
     fn delete_sink_position(&mut self, sink: &str) -> Result<bool, StateError>;
+    /// A value saved whole under `key` by [`StateStore::save_blob`] (the story clusterer's
+    /// state), or `None`.
+    fn load_blob(&self, key: &str) -> Result<Option<Vec<u8>>, StateError>;
+    /// Replaces the value under `key` atomically: a reader sees the old or the new bytes.
+    fn save_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), StateError>;
 }

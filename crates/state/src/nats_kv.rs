@@ -957,6 +957,94 @@ impl StateStore for NatsKvState {
             Ok(existed)
         })
     }
+
+    fn load_blob(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.count_ops(1);
+        let store = self.sinks.clone();
+        let name = blob_key(key);
+        self.call("reading a saved blob", async move {
+            let Some(manifest) = store
+                .get(name.clone())
+                .await
+                .map_err(|e| format!("bucket {} key {name}: {e}", store.name))?
+            else {
+                return Ok(None);
+            };
+            let manifest: BlobManifest = serde_json::from_slice(&manifest).map_err(|e| {
+                format!("bucket {} key {name}: not a blob manifest: {e}", store.name)
+            })?;
+            let mut out = Vec::with_capacity(manifest.len);
+            for i in 0..manifest.chunks {
+                let chunk_key = format!("{name}.{}.{i}", manifest.generation);
+                let chunk = store
+                    .get(chunk_key.clone())
+                    .await
+                    .map_err(|e| format!("bucket {} key {chunk_key}: {e}", store.name))?
+                    .ok_or_else(|| format!("bucket {} key {chunk_key} is missing", store.name))?;
+                out.extend_from_slice(&chunk);
+            }
+            if out.len() != manifest.len {
+                return Err(format!("bucket {} blob {name} is truncated", store.name));
+            }
+            Ok(Some(out))
+        })
+    }
+
+    fn save_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), StateError> {
+        let chunks: Vec<Bytes> = bytes
+            .chunks(BLOB_CHUNK)
+            .map(Bytes::copy_from_slice)
+            .collect();
+        self.count_ops(chunks.len() + 3);
+        let store = self.sinks.clone();
+        let name = blob_key(key);
+        let len = bytes.len();
+        self.call("saving a blob", async move {
+            let previous: Option<BlobManifest> = store
+                .get(name.clone())
+                .await
+                .map_err(|e| format!("bucket {} key {name}: {e}", store.name))?
+                .and_then(|m| serde_json::from_slice(&m).ok());
+            let generation = previous.as_ref().map_or(0, |m| m.generation + 1);
+            let manifest = BlobManifest {
+                generation,
+                chunks: chunks.len(),
+                len,
+            };
+            let puts: Vec<(String, Bytes)> = chunks
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (format!("{name}.{generation}.{i}"), c))
+                .collect();
+            put_all(&store, puts).await?;
+            // The manifest is written last: until then readers see the previous generation.
+            let manifest = manifest.to_json().map_err(|e| e.to_string())?;
+            put_all(&store, vec![(name.clone(), manifest)]).await?;
+            if let Some(old) = previous {
+                let stale = (0..old.chunks)
+                    .map(|i| format!("{name}.{}.{i}", old.generation))
+                    .collect();
+                purge_keys(&store, stale).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Blobs live in the sinks bucket (positions and saved states: small, no `max_age`), split
+/// into chunks below the server's default 1 MiB message limit, under a manifest key that
+/// is written last so a reader never sees half of a new value.
+const BLOB_CHUNK: usize = 512 * 1024;
+
+fn blob_key(key: &str) -> String {
+    format!("blob.{}", encode_key(key))
+}
+
+#[derive(Serialize, Deserialize)]
+struct BlobManifest {
+    generation: u64,
+    chunks: usize,
+    len: usize,
 }
 
 /// The commit's two value types behind one signature, so encoding errors are mapped once.

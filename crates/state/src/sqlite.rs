@@ -74,6 +74,13 @@ CREATE TABLE IF NOT EXISTS sinks (
     name TEXT PRIMARY KEY,
     data TEXT NOT NULL
 );
+-- Added within schema 2: an additional table that older binaries simply ignore, so the
+-- version stays (CREATE IF NOT EXISTS is the migration).
+CREATE TABLE IF NOT EXISTS blobs (
+    key        TEXT PRIMARY KEY,
+    data       BLOB NOT NULL,
+    updated_at INTEGER NOT NULL
+);
 ";
 
 /// [`StateStore`] on one SQLite file.
@@ -559,12 +566,49 @@ impl StateStore for SqliteState {
             .map_err(self.err())?;
         Ok(n > 0)
     }
+
+    fn load_blob(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.conn
+            .query_row("SELECT data FROM blobs WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(self.err())
+    }
+
+    fn save_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO blobs (key, data, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                params![key, bytes, Utc::now().timestamp()],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_blob_is_replaced_whole_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let mut state = SqliteState::open(path.to_str().unwrap()).unwrap();
+            assert_eq!(state.load_blob("stories").unwrap(), None);
+            state.save_blob("stories", b"first").unwrap();
+            state.save_blob("stories", b"second").unwrap();
+        }
+        let state = SqliteState::open(path.to_str().unwrap()).unwrap();
+        assert_eq!(
+            state.load_blob("stories").unwrap().as_deref(),
+            Some(&b"second"[..])
+        );
+    }
 
     fn at(secs: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(secs, 0).single().unwrap_or_default()

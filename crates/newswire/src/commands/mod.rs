@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod eval;
 pub mod eval_corpus;
+pub mod eval_stories;
 pub mod extract;
 pub mod feeds;
 pub mod run;

@@ -6,6 +6,10 @@
 //! sink's new position. A sink failure stops the pipeline before the commit, so a restart
 //! delivers the uncommitted records again (and a JSONL sink first truncates its file back
 //! to the committed position: nothing is doubled).
+//!
+//! Story lines (from the stories stage) go the same way under their own ids; one whose id
+//! is already committed is skipped, so a line re-made after a restart is not doubled. A
+//! story checkpoint is saved right after the commit that covers the items before it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,7 +24,7 @@ use tokio::time::Instant;
 
 use super::claims::Claim;
 use super::context::Context;
-use super::work::{Delivery, PollTicket};
+use super::work::{Delivery, Outbound, PollTicket};
 
 /// Upper bound on records between commits, whatever the sinks say (bounds memory).
 const MAX_BATCH: usize = 1000;
@@ -35,12 +39,17 @@ struct Pending {
     per_feed: HashMap<String, u64>,
     /// `published_at` of the written records, for the delay histogram at commit.
     published: Vec<chrono::DateTime<Utc>>,
+    /// The latest story checkpoint received, saved after the next commit.
+    story_checkpoint: Option<Vec<u8>>,
 }
+
+/// The state key of the story clusterer's checkpoint.
+pub const STORY_STATE_KEY: &str = "stories";
 
 pub async fn run(
     ctx: Arc<Context>,
     mut sinks: Vec<Sink>,
-    mut input: Receiver<Delivery>,
+    mut input: Receiver<Outbound>,
 ) -> anyhow::Result<()> {
     let interval = sinks
         .iter()
@@ -54,8 +63,12 @@ pub async fn run(
         loop {
             tokio::select! {
                 delivery = input.recv() => match delivery {
-                    Some(delivery) => {
-                        write(&ctx, &mut sinks, &mut pending, delivery).await?;
+                    Some(item) => {
+                        match item {
+                            Outbound::Record(delivery) => write(&ctx, &mut sinks, &mut pending, *delivery).await?,
+                            Outbound::StoryLine { id, line } => write_story_line(&ctx, &mut sinks, &mut pending, id, line).await?,
+                            Outbound::StoryCheckpoint(bytes) => pending.story_checkpoint = Some(bytes),
+                        }
                         if deadline.is_none() {
                             deadline = Some(Instant::now() + interval);
                         }
@@ -144,9 +157,34 @@ async fn write(
     Ok(())
 }
 
+/// Writes one story line to every sink, unless a previous run committed it already.
+async fn write_story_line(
+    ctx: &Context,
+    sinks: &mut [Sink],
+    pending: &mut Pending,
+    id: String,
+    line: Vec<u8>,
+) -> anyhow::Result<()> {
+    if ctx.state.is_emitted(&id).await? || pending.emitted.iter().any(|e| e.id == id) {
+        return Ok(());
+    }
+    for sink in sinks.iter_mut() {
+        if let Err(error) = sink.write(&id, &line).await {
+            ctx.health.sink_failed(&format!("{}: {error}", sink.name()));
+            return Err(error).with_context(|| format!("writing {id}"));
+        }
+    }
+    pending.emitted.push(EmittedRecord {
+        id,
+        emitted_at: Utc::now(),
+        near_dup: None,
+    });
+    Ok(())
+}
+
 async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> anyhow::Result<()> {
     if pending.emitted.is_empty() {
-        return Ok(());
+        return save_story_checkpoint(ctx, pending).await;
     }
     let mut positions = Vec::with_capacity(sinks.len());
     for sink in sinks.iter_mut() {
@@ -173,6 +211,18 @@ async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> any
     // delivered save their validators.
     for ticket in pending.tickets.drain(..) {
         ticket.delivered();
+    }
+    save_story_checkpoint(ctx, pending).await
+}
+
+/// Called once everything received before the checkpoint is committed.
+async fn save_story_checkpoint(ctx: &Context, pending: &mut Pending) -> anyhow::Result<()> {
+    if let Some(bytes) = pending.story_checkpoint.take() {
+        ctx.state
+            .call("saving the story clusterer's state", move |s| {
+                s.save_blob(STORY_STATE_KEY, &bytes)
+            })
+            .await?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! scheduler ─feeds─► feed stage (poll + gate) ─articles─► page stage ─pages─► extraction
 //!     ▲                                                                          │
 //!     └──── poll reports (validators saved once a poll's articles are delivered) │
-//!                                       delivery (sinks + commit) ◄─ dedup ◄─records
+//!                   delivery (sinks + commit) ◄─ stories ◄─ dedup ◄─records
 //! ```
 //! Every arrow is a bounded channel (`pipeline.channel_capacity`); poll reports have room
 //! for one report per feed (see [`report_capacity`]), and every poll reserves its slot
@@ -26,6 +26,7 @@ mod record;
 mod schedule;
 mod scheduler;
 mod state;
+mod stories;
 mod work;
 
 use std::sync::Arc;
@@ -125,6 +126,7 @@ pub async fn run(
     let (article_tx, article_rx) = mpsc::channel(capacity);
     let (page_tx, page_rx) = mpsc::channel(capacity);
     let (record_tx, record_rx) = mpsc::channel(capacity);
+    let (dedup_tx, dedup_rx) = mpsc::channel(capacity);
     let (delivery_tx, delivery_rx) = mpsc::channel(capacity);
 
     let sampler = tokio::spawn(sample_queue_depths(vec![
@@ -132,6 +134,7 @@ pub async fn run(
         ("articles", QueueProbe::of(&article_tx)),
         ("pages", QueueProbe::of(&page_tx)),
         ("records", QueueProbe::of(&record_tx)),
+        ("stories", QueueProbe::of(&dedup_tx)),
         ("deliveries", QueueProbe::of(&delivery_tx)),
     ]));
 
@@ -146,7 +149,8 @@ pub async fn run(
         tokio::spawn(feeds::run(Arc::clone(&ctx), feed_rx, article_tx, report_tx)),
         tokio::spawn(pages::run(Arc::clone(&ctx), article_rx, page_tx)),
         tokio::spawn(extract::run(Arc::clone(&ctx), page_rx, record_tx)),
-        tokio::spawn(dedup::run(Arc::clone(&ctx), record_rx, delivery_tx)),
+        tokio::spawn(dedup::run(Arc::clone(&ctx), record_rx, dedup_tx)),
+        tokio::spawn(stories::run(Arc::clone(&ctx), dedup_rx, delivery_tx)),
         tokio::spawn(deliver::run(Arc::clone(&ctx), sinks, delivery_rx)),
     ];
     let names = [
@@ -155,6 +159,7 @@ pub async fn run(
         "page stage",
         "extraction",
         "dedup",
+        "stories",
         "delivery",
     ];
     health.set_running(true);

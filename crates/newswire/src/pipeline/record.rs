@@ -130,6 +130,11 @@ impl<'a> RecordParts<'a> {
                 warnings: article.extraction.warnings,
                 date_source: article.extraction.date_source,
             },
+            // Filled by the stories stage when it runs.
+            story: None,
+            places: Vec::new(),
+            countries: Vec::new(),
+            actors: Vec::new(),
         };
         (record, sketches)
     }

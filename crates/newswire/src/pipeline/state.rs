@@ -45,7 +45,7 @@ impl StateHandle {
         Self { commands }
     }
 
-    async fn call<T, F>(&self, what: &'static str, f: F) -> anyhow::Result<T>
+    pub(super) async fn call<T, F>(&self, what: &'static str, f: F) -> anyhow::Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn StateStore) -> Result<T, newswire_state::StateError> + Send + 'static,

@@ -224,6 +224,22 @@ impl Delivery {
     }
 }
 
+/// What the delivery stage receives, in order: records, and from the stories stage the
+/// story lines and the clusterer's checkpoints (see `stories.rs`).
+#[derive(Debug)]
+pub enum Outbound {
+    Record(Box<Delivery>),
+    /// A `newswire.story/1` line, delivered and committed like a record under `id`
+    /// (`story:<story id>:<article count>`, unique per line and the same when re-sent).
+    StoryLine {
+        id: String,
+        line: Vec<u8>,
+    },
+    /// The clusterer's saved state, covering every item sent before it: stored once
+    /// those are committed, so a restart resumes from delivered work only.
+    StoryCheckpoint(Vec<u8>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
