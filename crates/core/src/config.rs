@@ -431,24 +431,38 @@ impl Config {
                 start..start
             })
         };
+        // Plain range checks: (wrong, section, key, message).
         let fetch = &self.fetch;
-        if fetch.concurrency == 0 {
-            at(
-                key("fetch", "concurrency"),
-                "fetch.concurrency must be at least 1".into(),
-            );
-        }
-        if fetch.per_host_concurrency == 0 {
-            at(
-                key("fetch", "per_host_concurrency"),
-                "fetch.per_host_concurrency must be at least 1".into(),
-            );
-        }
-        if fetch.max_entries_per_poll == 0 {
-            at(
-                key("fetch", "max_entries_per_poll"),
-                "fetch.max_entries_per_poll must be at least 1".into(),
-            );
+        let range_checks = [
+            (fetch.concurrency == 0, "fetch", "concurrency", "fetch.concurrency must be at least 1".to_string()),
+            (fetch.per_host_concurrency == 0, "fetch", "per_host_concurrency", "fetch.per_host_concurrency must be at least 1".into()),
+            (fetch.max_entries_per_poll == 0, "fetch", "max_entries_per_poll", "fetch.max_entries_per_poll must be at least 1".into()),
+            (fetch.max_body_bytes == 0, "fetch", "max_body_bytes", "fetch.max_body_bytes must be positive".into()),
+            (self.pipeline.channel_capacity == 0, "pipeline", "channel_capacity", "pipeline.channel_capacity must be at least 1".into()),
+            (
+                self.pipeline.extract_workers > MAX_EXTRACT_WORKERS,
+                "pipeline",
+                "extract_workers",
+                format!("pipeline.extract_workers = {} is more than {MAX_EXTRACT_WORKERS} (0 = one per core)", self.pipeline.extract_workers),
+            ),
+            (
+                // Unrelated texts are about 32 bits apart: beyond that everything matches.
+                self.dedup.max_hamming_distance > 32,
+                "dedup",
+                "max_hamming_distance",
+                format!("dedup.max_hamming_distance = {} would mark unrelated articles as duplicates (use 0..=32; default 20)", self.dedup.max_hamming_distance),
+            ),
+            (
+                self.state.retention.0.is_zero(),
+                "state",
+                "retention",
+                "state.retention must be positive: with 0 every article would be emitted again on every poll".into(),
+            ),
+        ];
+        for (wrong, section, name, message) in range_checks {
+            if wrong {
+                at(key(section, name), message);
+            }
         }
         if fetch.min_interval > fetch.max_interval {
             at(
@@ -459,12 +473,6 @@ impl Config {
                 ),
             );
         }
-        if fetch.max_body_bytes == 0 {
-            at(
-                key("fetch", "max_body_bytes"),
-                "fetch.max_body_bytes must be positive".into(),
-            );
-        }
         if let Some(listen) = &self.metrics.listen
             && listen.parse::<std::net::SocketAddr>().is_err()
         {
@@ -473,37 +481,6 @@ impl Config {
                 format!(
                     "metrics.listen {listen:?} is not an address:port (e.g. \"127.0.0.1:9464\")"
                 ),
-            );
-        }
-        if self.pipeline.channel_capacity == 0 {
-            at(
-                key("pipeline", "channel_capacity"),
-                "pipeline.channel_capacity must be at least 1".into(),
-            );
-        }
-        if self.pipeline.extract_workers > MAX_EXTRACT_WORKERS {
-            at(
-                key("pipeline", "extract_workers"),
-                format!(
-                    "pipeline.extract_workers = {} is more than {MAX_EXTRACT_WORKERS} (0 = one per core)",
-                    self.pipeline.extract_workers
-                ),
-            );
-        }
-        if self.dedup.max_hamming_distance > 32 {
-            // Unrelated texts are about 32 bits apart: beyond that everything matches.
-            at(
-                key("dedup", "max_hamming_distance"),
-                format!(
-                    "dedup.max_hamming_distance = {} would mark unrelated articles as duplicates (use 0..=32; default 20)",
-                    self.dedup.max_hamming_distance
-                ),
-            );
-        }
-        if self.state.retention.0.is_zero() {
-            at(
-                key("state", "retention"),
-                "state.retention must be positive: with 0 every article would be emitted again on every poll".into(),
             );
         }
         let namespace = &self.state.namespace;
