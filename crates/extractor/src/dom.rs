@@ -416,6 +416,8 @@ pub fn build(html: &Html) -> Dom<'_> {
 const DEADLINE_STRIDE: usize = 4096;
 
 /// [`build`] that gives up (`None`) once `deadline` has passed.
+// Long on purpose: one iterative pass over the tree (no recursion, so deep pages cannot
+// overflow the stack) whose per-node cases share the open-element stack.
 pub fn build_until(html: &Html, deadline: Option<std::time::Instant>) -> Option<Dom<'_>> {
     let mut dom = Dom {
         nodes: Vec::with_capacity(4096),

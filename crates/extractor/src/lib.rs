@@ -390,6 +390,8 @@ fn json_ld_body_preferred(ld_body: &str, dom_text: &str) -> bool {
     overlap.precision.unwrap_or(0.0) >= 0.8
 }
 
+// Long on purpose: the metadata precedence (JSON-LD, meta, microdata, feed hints) reads
+// top to bottom, one field after another, which is what a reader of the rule wants to see.
 fn metadata(
     page: &dom::Dom<'_>,
     ld: &meta::JsonLdArticle,

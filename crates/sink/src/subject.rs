@@ -414,8 +414,7 @@ mod tests {
 
         use super::*;
         use crate::nats::NatsSink;
-        use newswire_core::config::{SinkConfig, SinkKind};
-        use toml::Spanned;
+        use newswire_core::config::NatsSinkConfig;
 
         const SERVER: &str = "127.0.0.1:4222";
 
@@ -446,14 +445,15 @@ mod tests {
             format!("{prefix}_{}_{nanos}", std::process::id())
         }
 
-        fn config(stream: &str, subject: &str) -> SinkConfig {
-            let mut config = SinkConfig::stdout();
-            config.kind = Spanned::new(0..0, SinkKind::Nats);
-            config.url = Some(format!("nats://{SERVER}"));
-            config.stream = Some(stream.to_string());
-            config.subject = Some(subject.to_string());
-            config.flush_records = Some(16);
-            config
+        fn config(stream: &str, subject: &str) -> NatsSinkConfig {
+            NatsSinkConfig {
+                name: None,
+                url: format!("nats://{SERVER}"),
+                stream: Some(stream.to_string()),
+                subject: Some(subject.to_string()),
+                flush_records: Some(16),
+                flush_interval: None,
+            }
         }
 
         fn record(i: usize) -> (String, Vec<u8>) {
@@ -487,7 +487,9 @@ mod tests {
             let stream = unique("NWTEST_SUBJECT");
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             let config = config(&stream, &format!("{prefix}.{{site}}"));
-            let mut sink = NatsSink::open(&config).await.unwrap();
+            let mut sink = NatsSink::open(format!("nats:{stream}"), &config)
+                .await
+                .unwrap();
             for i in 0..10 {
                 let (id, line) = record(i);
                 sink.write(&id, &line).await.unwrap();
@@ -496,7 +498,9 @@ mod tests {
             // Crash between publish and commit: the worker that takes over publishes the
             // same records again, plus new ones.
             drop(sink);
-            let mut sink = NatsSink::open(&config).await.unwrap();
+            let mut sink = NatsSink::open(format!("nats:{stream}"), &config)
+                .await
+                .unwrap();
             for i in 0..15 {
                 let (id, line) = record(i);
                 sink.write(&id, &line).await.unwrap();
@@ -531,9 +535,12 @@ mod tests {
             })
             .await
             .unwrap();
-            let mut sink = NatsSink::open(&config(&stream, &format!("{prefix}.{{site}}")))
-                .await
-                .unwrap();
+            let mut sink = NatsSink::open(
+                format!("nats:{stream}"),
+                &config(&stream, &format!("{prefix}.{{site}}")),
+            )
+            .await
+            .unwrap();
             let (id, line) = record(1); // b.example: not captured
             let outcome = async {
                 sink.write(&id, &line).await?;
@@ -559,10 +566,13 @@ mod tests {
                 discard_new: true,
                 ..StreamOptions::default()
             };
-            let mut sink =
-                NatsSink::open_with_stream(&config(&stream, template.as_str()), &options)
-                    .await
-                    .unwrap();
+            let mut sink = NatsSink::open_with_stream(
+                format!("nats:{stream}"),
+                &config(&stream, template.as_str()),
+                &options,
+            )
+            .await
+            .unwrap();
             let outcome = async {
                 for i in 0..40 {
                     let (id, line) = record(i);

@@ -194,6 +194,9 @@ struct Frame {
 }
 
 /// Reads `text`; `None` when the first element is not a feed root.
+// Long on purpose: one loop over quick-xml's events with the element stack, namespace
+// scopes and xml:base in local variables; split into helpers, each would need all of
+// that state passed in, and the order of the match arms is the reading order.
 pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
     let mut reader = quick_xml::NsReader::from_str(text);
     {
