@@ -410,3 +410,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn atom_under_an_older_namespace_uri() {
+    // The pre-1.0 Atom drafts used other namespace URIs (`http://purl.org/pie/`,
+    // `http://purl.org/echo/`, …); the elements mean the same.
+    let feed = show("atom_under_an_older_namespace_uri.xml");
+    assert_eq!(feed.title.as_deref(), Some("Polder Post"));
+    assert_eq!(link(&feed.link), Some("https://polder.example/"));
+    assert_eq!(feed.language.as_deref(), Some("nl"));
+    let entry = &feed.entries[0];
+    assert_eq!(entry.title.as_deref(), Some("Dijk versterkt"));
+    assert_eq!(link(&entry.link), Some("https://polder.example/dijk"));
+    assert_eq!(entry.id.as_deref(), Some("tag:polder.example,2026:dijk"));
+    assert_eq!(entry.authors, ["Joost Veld"]);
+    assert_eq!(
+        date(entry.published).as_deref(),
+        Some("2026-03-02T09:00:00Z")
+    );
+    assert_eq!(
+        entry.summary.as_deref(),
+        Some("De dijk bij de haven is versterkt.")
+    );
+}
