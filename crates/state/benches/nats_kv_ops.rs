@@ -9,7 +9,10 @@ use std::time::Duration;
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use newswire_core::delivery::SinkPosition;
-use newswire_state::{EmittedRecord, FeedState, NatsKvOptions, NatsKvState, StateStore};
+use newswire_core::fingerprint::{Fingerprint, MinHash, Simhash};
+use newswire_state::{
+    EmittedRecord, FeedState, IndexEntry, NatsKvOptions, NatsKvState, StateStore,
+};
 
 const INDEX_SIZE: u64 = 100_000;
 
@@ -21,12 +24,25 @@ fn spread(i: u64) -> u64 {
 }
 
 fn record(i: u64) -> EmittedRecord {
+    let id = format!("{:032x}", spread(i ^ 0xabcdef));
     EmittedRecord {
-        id: format!("{:032x}", spread(i ^ 0xabcdef)),
-        simhash: spread(i),
-        index_simhash: true,
+        near_dup: Some(IndexEntry {
+            fingerprint: Fingerprint {
+                simhash: Simhash(spread(i)),
+                minhash: MinHash::of(&id),
+            },
+            published_at: None,
+        }),
+        id,
         emitted_at: Utc::now(),
     }
+}
+
+fn simhash_of(record: &EmittedRecord) -> Simhash {
+    record
+        .near_dup
+        .as_ref()
+        .map_or(Simhash(0), |entry| entry.fingerprint.simhash)
 }
 
 fn benches(c: &mut Criterion) {
@@ -57,7 +73,7 @@ fn benches(c: &mut Criterion) {
     let batch: Vec<_> = (INDEX_SIZE..INDEX_SIZE + 100).map(record).collect();
     for r in &batch {
         let _ = state.is_emitted(&r.id);
-        let _ = state.near_duplicate(r.simhash, 10);
+        let _ = state.near_duplicates(simhash_of(r), 10);
     }
     let position = SinkPosition {
         sink: "nats:NEWSWIRE".into(),
@@ -80,10 +96,10 @@ fn benches(c: &mut Criterion) {
     c.bench_function("kv feed_state (1 read)", |b| {
         b.iter(|| state.feed_state("https://bench.example/rss"))
     });
-    c.bench_function("kv near_duplicate miss, d=10, 100k replica", |b| {
+    c.bench_function("kv near_duplicates miss, d=10, 100k replica", |b| {
         b.iter(|| {
             probe += 1;
-            state.near_duplicate(spread(probe + 1_000_000_000), 10)
+            state.near_duplicates(Simhash(spread(probe + 1_000_000_000)), 10)
         })
     });
     let mut next = 2 * INDEX_SIZE;
