@@ -148,6 +148,10 @@ struct Indexed {
 #[derive(Debug, Default)]
 struct SimhashIndex {
     entries: HashMap<String, Indexed>,
+    /// Ids this store pruned, with the revision they had: the watch may still deliver the
+    /// `Put` that created them after the prune, which must not bring them back. An id
+    /// leaves this map when the watch delivers its purge.
+    pruned: HashMap<String, u64>,
     loaded: bool,
 }
 
@@ -497,7 +501,12 @@ fn apply_entry(index: &Mutex<SimhashIndex>, entry: &kv::Entry) {
     };
     match entry.operation {
         kv::Operation::Put => {
-            if let Ok(stored) = serde_json::from_slice::<StoredSimhash>(&entry.value) {
+            if let Ok(stored) = serde_json::from_slice::<StoredSimhash>(&entry.value)
+                && index
+                    .pruned
+                    .get(&stored.id)
+                    .is_none_or(|pruned| *pruned < entry.revision)
+            {
                 index.entries.insert(
                     stored.id,
                     Indexed {
@@ -513,6 +522,7 @@ fn apply_entry(index: &Mutex<SimhashIndex>, entry: &kv::Entry) {
         kv::Operation::Delete | kv::Operation::Purge => {
             if let Some(id) = decode_key(&entry.key) {
                 index.entries.remove(&id);
+                index.pruned.remove(&id);
             }
         }
     }
@@ -848,7 +858,9 @@ impl StateStore for NatsKvState {
                 .map(|(_, (.., id))| id)
                 .collect();
             for id in &doomed {
-                index.entries.remove(id);
+                if let Some(entry) = index.entries.remove(id) {
+                    index.pruned.insert(id.clone(), entry.revision);
+                }
             }
             doomed
         };
