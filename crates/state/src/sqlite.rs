@@ -759,7 +759,7 @@ mod tests {
     fn candidates_are_capped_closest_first() {
         let mut state = SqliteState::open(IN_MEMORY).unwrap();
         let records: Vec<_> = (0..MAX_CANDIDATES as u64 + 10)
-            .map(|i| record(&format!("r{i}"), i % 2 << 40 | (i << 1) & 0b110, 100))
+            .map(|i| record(&format!("r{i}"), ((i % 2) << 40) | ((i << 1) & 0b110), 100))
             .collect();
         state.commit(&records, &[]).unwrap();
         let found = state.near_duplicates(Simhash(0), 6).unwrap();
