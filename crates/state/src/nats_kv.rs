@@ -618,25 +618,42 @@ async fn purge_keys(store: &kv::Store, keys: Vec<String>) -> Result<(), String> 
     Ok(())
 }
 
-impl StateStore for NatsKvState {
-    fn feed_state(&self, feed_url: &str) -> Result<Option<FeedState>, StateError> {
+impl NatsKvState {
+    /// Reads the JSON value under `name` in `store` (one KV read); `what` names it in
+    /// errors.
+    fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &kv::Store,
+        name: &str,
+        what: &str,
+    ) -> Result<Option<T>, StateError> {
         self.count_ops(1);
-        let store = self.feeds.clone();
-        let key = encode_key(feed_url);
-        let bytes = self.call("reading feed state", async move {
+        let store = store.clone();
+        let key = encode_key(name);
+        let bytes = self.call(&format!("reading {what}"), async move {
             store
                 .get(key.clone())
                 .await
                 .map_err(|e| format!("bucket {} key {key}: {e}", store.name))
         })?;
-        let Some(bytes) = bytes else {
+        bytes
+            .map(|bytes| {
+                serde_json::from_slice(&bytes).map_err(|e| StateError::Storage {
+                    path: self.url.clone(),
+                    message: format!("{what} is not readable: {e}"),
+                })
+            })
+            .transpose()
+    }
+}
+
+impl StateStore for NatsKvState {
+    fn feed_state(&self, feed_url: &str) -> Result<Option<FeedState>, StateError> {
+        let Some(stored): Option<StoredFeed> =
+            self.read_json(&self.feeds, feed_url, &format!("feed state of {feed_url}"))?
+        else {
             return Ok(None);
         };
-        let stored: StoredFeed =
-            serde_json::from_slice(&bytes).map_err(|e| StateError::Storage {
-                path: self.url.clone(),
-                message: format!("feed state of {feed_url} is not readable: {e}"),
-            })?;
         Ok(Some(FeedState {
             etag: stored.etag,
             last_modified: stored.last_modified,
@@ -723,23 +740,11 @@ impl StateStore for NatsKvState {
     }
 
     fn sink_position(&self, sink: &str) -> Result<Option<SinkPosition>, StateError> {
-        self.count_ops(1);
-        let store = self.sinks.clone();
-        let key = encode_key(sink);
-        let bytes = self.call("reading a sink position", async move {
-            store
-                .get(key.clone())
-                .await
-                .map_err(|e| format!("bucket {} key {key}: {e}", store.name))
-        })?;
-        let Some(bytes) = bytes else {
+        let Some(stored): Option<StoredSink> =
+            self.read_json(&self.sinks, sink, &format!("position of sink {sink}"))?
+        else {
             return Ok(None);
         };
-        let stored: StoredSink =
-            serde_json::from_slice(&bytes).map_err(|e| StateError::Storage {
-                path: self.url.clone(),
-                message: format!("position of sink {sink} is not readable: {e}"),
-            })?;
         Ok(Some(SinkPosition {
             sink: sink.to_string(),
             data: stored.data,
