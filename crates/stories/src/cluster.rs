@@ -14,7 +14,6 @@ use chrono::{DateTime, TimeZone, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use crate::members::{Member, mean_similarity, push_member, text_years};
 use crate::features::{SparseVec, Weights, add_truncate, dots, specific_norm, term_counts, weigh};
 use crate::places::{Mentions, Place, PlaceMention, find_mentions};
 use crate::text::{tokens, within_one_edit};
@@ -44,13 +43,8 @@ pub struct Config {
     pub sure_threshold: f32,
     /// Cosine an article needs with the story's first article (against drift).
     pub seed_threshold: f32,
-    /// Mean similarity a report needs with the story's kept reports ([`crate::members`]).
-    /// 0 turns the check off.
-    #[serde(default)]
-    pub member_threshold: f32,
-    /// Taken off a report's similarity to a kept report when both date things and share no year.
-    #[serde(default)]
-    pub year_penalty: f32,
+    /// Texts' years must overlap with the story's (undated articles).
+    pub year_rule: bool,
     /// Two candidate stories within this score of each other are a tie, broken by place/actor overlap.
     pub tie_margin: f32,
     /// A story line is emitted at most once per this many seconds per story.
@@ -86,8 +80,7 @@ impl Default for Config {
             generic_threshold: 0.05,
             tie_margin: 0.02,
             seed_threshold: 0.10,
-            member_threshold: 0.0,
-            year_penalty: 0.0,
+            year_rule: false,
             story_line_interval_secs: 300,
             combined_threshold: 0.0,
             specific_weight: 0.0,
@@ -196,9 +189,9 @@ struct Story {
     /// The first article's vector: a report must resemble it too, so the story cannot drift.
     #[serde(default)]
     seed: SparseVec,
-    /// Fingerprints of its first and latest reports (names, places, figures, years).
+    /// Incident years of its articles (publication year, or for undated ones the year the text names most).
     #[serde(default)]
-    members: Vec<Member>,
+    years: Vec<u16>,
     /// Key of the story this one was merged into (its id is `merged_into`).
     #[serde(default)]
     merged_key: Option<u64>,
@@ -408,10 +401,9 @@ impl Clusterer {
             .map(|d| chrono::Datelike::year(&d) as u16)
             .map(|y| vec![y])
             .unwrap_or_else(|| text_years(&title_toks, &body_toks));
-        let member = Member::new(&vec, &year);
         let (key, score) = match copy_of {
             Some(k) => (k, 1.0),
-            None => match self.best_story(&vec, &mentions, t, &member) {
+            None => match self.best_story(&vec, &mentions, t, &year) {
                 Some((k, s)) => (k, s),
                 None => (self.open_story(article), 0.0),
             },
@@ -421,7 +413,11 @@ impl Clusterer {
         let actors = mentions.actors.clone();
         self.join(key, article, &vec, mentions, t);
         if let Some(story) = self.state.stories.get_mut(&key) {
-            push_member(&mut story.members, member);
+            for y in year {
+                if !story.years.contains(&y) && story.years.len() < 16 {
+                    story.years.push(y);
+                }
+            }
         }
         self.remember(article.id, key);
         if self.config.merge_threshold > 0.0 {
@@ -469,7 +465,7 @@ impl Clusterer {
         vec: &SparseVec,
         mentions: &Mentions,
         t: Option<i64>,
-        member: &Member,
+        years: &[u16],
     ) -> Option<(u64, f32)> {
         let cfg = &self.config;
         let mut query: Vec<(u32, f32)> = vec.clone();
@@ -485,7 +481,11 @@ impl Clusterer {
                 let Some(story) = self.state.stories.get(&key) else {
                     continue;
                 };
-                if story.merged_into.is_some() || !in_window(story, t, cfg) {
+                let year_conflict = cfg.year_rule
+                    && !years.is_empty()
+                    && !story.years.is_empty()
+                    && !years.iter().any(|y| story.years.contains(y));
+                if story.merged_into.is_some() || year_conflict || !in_window(story, t, cfg) {
                     continue;
                 }
                 let (dot, spec_dot) = dots(vec, &story.centroid);
@@ -533,16 +533,7 @@ impl Clusterer {
                 {
                     continue;
                 }
-                // Ranked by the mean similarity to its reports when that check is on.
-                let mut rank = cos;
-                if cfg.member_threshold > 0.0 {
-                    let m = mean_similarity(&story.members, member, cfg.year_penalty);
-                    if cos < cfg.sure_threshold && m < cfg.member_threshold {
-                        continue;
-                    }
-                    rank = if cos >= cfg.sure_threshold { 2.0 + cos } else { m };
-                }
-                scored.push((key, rank, spec_cos));
+                scored.push((key, cos, spec_cos));
             }
         }
         let best = scored.iter().map(|e| e.1).fold(f32::MIN, f32::max);
@@ -710,7 +701,7 @@ impl Clusterer {
             dirty: true,
             last_emitted: None,
             merged_into: None,
-            members: Vec::new(),
+            years: Vec::new(),
             seed: Vec::new(),
             merged_key: None,
         };
@@ -889,7 +880,6 @@ impl Clusterer {
         for st in s.stories.values() {
             total += st.id.capacity() + st.title.capacity();
             total += (st.centroid.capacity() + st.seed.capacity()) * 8 + st.posted.capacity() * 4;
-            total += st.members.iter().map(Member::bytes).sum::<usize>();
             total += st
                 .sources
                 .iter()
@@ -922,6 +912,55 @@ impl Clusterer {
         total += self.index.bytes();
         total
     }
+}
+
+/// The years an undated text dates something with ("November 12, 2011", "Sat Nov 12 2011",
+/// "9 September 2013"): a report and its story must share one, or it is another incident of the
+/// same kind (last year's final, the previous earthquake). A bare four-digit number is not
+/// enough: reports mention past years ("the worst since 1998") and figures.
+fn text_years(title: &[crate::text::Token<'_>], body: &[crate::text::Token<'_>]) -> Vec<u16> {
+    let mut years: Vec<u16> = Vec::new();
+    for toks in [title, body] {
+        for (i, t) in toks.iter().enumerate() {
+            if !(t.numeric && t.text.len() == 4) {
+                continue;
+            }
+            let Ok(y) = t.text.parse::<u16>() else {
+                continue;
+            };
+            let near_month = toks[i.saturating_sub(3)..i]
+                .iter()
+                .chain(toks.iter().skip(i + 1).take(2))
+                .any(|w| is_month(w.text));
+            if near_month && (1900..=2099).contains(&y) && !years.contains(&y) && years.len() < 16 {
+                years.push(y);
+            }
+        }
+    }
+    years
+}
+
+/// An English month name or its usual abbreviation ("Sep", "Sept").
+fn is_month(word: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let w = word.trim_end_matches('.').to_ascii_lowercase();
+    w.len() >= 3
+        && MONTHS
+            .iter()
+            .any(|m| *m == w || (m.starts_with(&w) && w.len() <= 4))
 }
 
 fn in_window(story: &Story, t: Option<i64>, cfg: &Config) -> bool {

@@ -10,7 +10,6 @@ pub mod cluster;
 pub mod eval;
 pub mod features;
 pub mod gazetteer;
-pub mod members;
 pub mod places;
 pub mod text;
 
