@@ -280,6 +280,21 @@ impl Default for StreamOptions {
 }
 
 impl StreamOptions {
+    /// The options a `[[sink]] type = "nats"` table sets (defaults for the rest).
+    pub fn from_config(config: &newswire_core::config::NatsSinkConfig) -> StreamOptions {
+        let defaults = StreamOptions::default();
+        StreamOptions {
+            subjects: config.subjects.clone().unwrap_or_default(),
+            max_age: config.max_age.map(|d| d.0),
+            max_bytes: config.max_bytes.and_then(|b| i64::try_from(b).ok()),
+            replicas: config.replicas.unwrap_or(defaults.replicas),
+            duplicate_window: config
+                .duplicate_window
+                .map_or(defaults.duplicate_window, |d| d.0),
+            discard_new: config.discard == Some(newswire_core::config::Discard::New),
+        }
+    }
+
     /// The JetStream config for stream `name` publishing through `template`.
     pub fn stream_config(
         &self,
@@ -452,7 +467,7 @@ mod tests {
                 stream: Some(stream.to_string()),
                 subject: Some(subject.to_string()),
                 flush_records: Some(16),
-                flush_interval: None,
+                ..NatsSinkConfig::default()
             }
         }
 
