@@ -110,7 +110,7 @@ mod tests {
         gate.close(3);
         assert!(!gate.begin(3), "closed: no new poll");
         assert_eq!(gate.in_flight(3), 2, "the running polls go on");
-        let mut ended = gate.ended();
+        let ended = gate.ended();
         gate.end(3);
         assert!(ended.has_changed().unwrap_or(false));
         assert!(gate.busy(3));

@@ -195,6 +195,36 @@ impl NatsSink {
     }
 }
 
+/// Test helpers shared by the sink's tests against a real server.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Deletes a test stream when dropped, so a failed assertion leaves nothing behind.
+    pub(crate) struct StreamGuard(pub String);
+
+    impl Drop for StreamGuard {
+        fn drop(&mut self) {
+            let name = self.0.clone();
+            // Its own thread and runtime: a drop cannot await, and may run inside one.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    if let Ok(client) = async_nats::connect("127.0.0.1:4222").await {
+                        let _ = async_nats::jetstream::new(client)
+                            .delete_stream(&name)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! These talk to a real server on 127.0.0.1:4222 and skip (with a message) without one.
@@ -251,6 +281,7 @@ mod tests {
             return;
         }
         let stream = unique("NEWSWIRE_TEST");
+        let _guard = super::test_support::StreamGuard(stream.clone());
         let subject = format!("test.{}", stream.to_lowercase());
         let config = config(&stream, &subject);
         let name = newswire_core::config::SinkConfig::Nats(config.clone()).state_name();
@@ -293,7 +324,6 @@ mod tests {
                 .map(|v| v.to_string());
             ids.push(id.unwrap_or_default());
         }
-        js.delete_stream(&stream).await.unwrap();
         assert_eq!(stored, 4);
         assert_eq!(ids, ["id-0", "id-1", "id-2", "id-3"]);
     }
