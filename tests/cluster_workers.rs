@@ -77,7 +77,13 @@ impl Names {
     }
 }
 
-fn config_for(dir: &Path, names: &Names, feeds: &[String], worker: &str) -> PathBuf {
+fn config_for(
+    dir: &Path,
+    names: &Names,
+    feeds: &[String],
+    worker: &str,
+    metrics_port: u16,
+) -> PathBuf {
     let Names {
         namespace,
         stream,
@@ -90,7 +96,8 @@ fn config_for(dir: &Path, names: &Names, feeds: &[String], worker: &str) -> Path
          [cluster]\nnats_url = \"nats://{NATS}\"\nshards = {SHARDS}\nlease_ttl = \"{LEASE_TTL_SECS}s\"\n\
          namespace = \"{namespace}\"\nworker_id = \"{worker}\"\n\n\
          [[sink]]\ntype = \"nats\"\nurl = \"nats://{NATS}\"\nstream = \"{stream}\"\nsubject = \"{subject}\"\n\
-         flush_records = 16\nflush_interval = \"200ms\"\nduplicate_window = \"10m\"\n\n"
+         flush_records = 16\nflush_interval = \"200ms\"\nduplicate_window = \"10m\"\n\n\
+         [metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n\n"
     );
     for url in feeds {
         text.push_str(&format!(
@@ -222,9 +229,11 @@ fn workers_share_feeds_take_over_and_rebalance() {
         feeds.push(server.url(&format!("/feed{f}.xml")));
         first.insert(server.url(&path), f);
     }
+    let ports: Vec<u16> = (0..4).map(|_| common::free_port()).collect();
     let configs: Vec<PathBuf> = ["w1", "w2", "w3", "w4"]
         .iter()
-        .map(|w| config_for(dir.path(), &names, &feeds, w))
+        .zip(&ports)
+        .map(|(w, port)| config_for(dir.path(), &names, &feeds, w, *port))
         .collect();
     let mut workers: Vec<Worker> = ["w1", "w2", "w3"]
         .iter()
@@ -373,6 +382,39 @@ fn workers_share_feeds_take_over_and_rebalance() {
         })
         .unwrap_or(0);
     assert!(w4_feeds > 0, "the added worker polled nothing");
+
+    // The cluster and KV metrics of the live workers; KV operations per article.
+    let (mut kv_ops, mut emitted, mut polls, mut takeovers) = (0.0, 0.0, 0.0, 0.0);
+    for i in [0, 2, 3] {
+        let (_, text) = common::http_get(ports[i], "/metrics").expect("metrics endpoint");
+        for name in [
+            "newswire_cluster_shards_held",
+            "newswire_cluster_workers_alive",
+            "newswire_cluster_kv_op_seconds",
+            "newswire_kv_op_seconds",
+            "newswire_kv_operations_total",
+        ] {
+            assert!(text.contains(name), "worker {i}: no {name} in\n{text}");
+        }
+        let value = |series: &str| common::metric_value(&text, series).unwrap_or(0.0);
+        kv_ops += value("newswire_kv_operations_total");
+        emitted += value(&format!(
+            "newswire_records_emitted_total{{sink=\"nats:{}\"}}",
+            names.stream
+        ));
+        polls += ["ok", "not_modified", "failed"]
+            .iter()
+            .map(|s| value(&format!("newswire_feed_polls_total{{status=\"{s}\"}}")))
+            .sum::<f64>();
+        takeovers += value("newswire_cluster_takeovers_total");
+    }
+    assert!(emitted > 0.0 && kv_ops > 0.0);
+    eprintln!(
+        "KV state operations (live workers): {kv_ops} for {emitted} records and {polls} polls: \
+         {:.1} per record ({:.1} per poll); takeovers counted: {takeovers}",
+        kv_ops / emitted,
+        kv_ops / polls.max(1.0)
+    );
 
     // SIGTERM: each remaining worker drains, releases its leases and exits 0.
     for (i, w) in workers.iter_mut().enumerate() {

@@ -24,7 +24,14 @@
 //! KV operations per call: `feed_state`, `save_feed_state`, `is_emitted`, `sink_position`:
 //! one each. `near_duplicate`: none. `commit`: one put per position, then one put per
 //! record plus one per indexed simhash, sent concurrently (one round trip per batch).
-//! So a new article costs one read (`is_emitted`) and one or two writes.
+//! So a new article costs one read (`is_emitted`) and one or two writes. Every operation
+//! is counted in `newswire_kv_operations_total` (and [`NatsKvState::kv_operations`]); each
+//! call's time goes to `newswire_kv_op_seconds{op}`.
+//!
+//! Files: this one opens the store and runs calls; `store.rs` is the [`StateStore`](crate::StateStore)
+//! implementation (and saved blobs), `index.rs` the simhash replica, `keys.rs` key
+//! escaping and batched writes. Connecting and creating buckets is `newswire_core::nats`,
+//! shared with the leases and the NATS sink.
 //!
 //! Atomicity: KV has no multi-key transaction. `commit` writes the sink positions first
 //! and the ids after them, so a crash in between re-emits records (at least once, and a
