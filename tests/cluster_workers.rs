@@ -144,7 +144,8 @@ async fn stream_records(stream: &str) -> Vec<(String, String, String)> {
     };
     let Ok(consumer) = handle
         .create_consumer(jetstream::consumer::pull::Config {
-            ack_policy: jetstream::consumer::AckPolicy::None,
+            // Never acked: each read makes a new consumer, dropped after 5 s idle.
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
             inactive_threshold: Duration::from_secs(5),
             ..Default::default()
         })

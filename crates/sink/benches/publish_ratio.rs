@@ -20,8 +20,13 @@ const NATS: &str = "127.0.0.1:4222";
 
 /// A record of typical size (about 4 KB: a 600-word text plus metadata).
 fn record(i: usize) -> (String, Vec<u8>) {
-    let id = format!("{:032x}", (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835));
-    let words: Vec<String> = (0..600).map(|w| format!("word{}", (w * 7 + i) % 997)).collect();
+    let id = format!(
+        "{:032x}",
+        (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+    );
+    let words: Vec<String> = (0..600)
+        .map(|w| format!("word{}", (w * 7 + i) % 997))
+        .collect();
     let value = serde_json::json!({
         "schema": "newswire.record/1",
         "id": id,
@@ -44,7 +49,12 @@ fn cpu_time() -> Duration {
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }

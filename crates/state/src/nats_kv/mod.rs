@@ -103,7 +103,7 @@ impl NatsKvOptions {
     }
 }
 
-/// [`StateStore`] on JetStream KV (see the module doc).
+/// [`StateStore`](crate::StateStore) on JetStream KV (see the module doc).
 pub struct NatsKvState {
     /// `Some` until drop; shut down in the background so dropping never blocks or panics.
     runtime: Option<tokio::runtime::Runtime>,
