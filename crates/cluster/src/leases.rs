@@ -9,9 +9,12 @@
 //!    whose revision moved belongs to someone else now and is dropped at once; a lease that
 //!    could not be renewed for `lease_ttl - renew period` (NATS unreachable) is dropped
 //!    before it can expire, so two workers never both believe they hold a shard;
-//! 3. computes its fair share `ceil(shards / alive)`. Above it, it releases the surplus
-//!    (deleting with the expected revision), which lets a newly started worker in without
-//!    restarting anybody. Below it, it reads every lease and claims free shards with
+//! 3. computes its fair share `ceil(shards / alive)`. Above it, it releases the surplus,
+//!    which lets a newly started worker in without restarting anybody: each surplus shard
+//!    is closed in the [`ShardGate`] (no new poll starts), its lease is kept and renewed
+//!    while polls of it are still in flight, and deleted (with the expected revision) the
+//!    moment the last one has committed, so the next holder never polls a feed this
+//!    worker is still polling. Below it, it reads every lease and claims free shards with
 //!    create-if-absent, starting at an offset derived from its id so that workers starting
 //!    together do not all race for shard 0.
 //!
@@ -19,26 +22,34 @@
 //! the others' fair share grows, and they claim the shards on their next tick, so a shard
 //! is taken over within `lease_ttl` plus one renew period. The held set is published on a
 //! `watch` channel; a shard leaves it before its lease is released and joins it only after
-//! the claim succeeded.
+//! the claim succeeded. On shutdown the caller drains its pipeline first (with
+//! [`LeaseHandle::claim_stopper`] so no shard is taken meanwhile), then cancels the token:
+//! every lease is deleted at once.
 //!
 //! Metrics: `newswire_cluster_shards_held` and `newswire_cluster_workers_alive` (gauges),
 //! `newswire_cluster_lease_renew_failures_total`, `newswire_cluster_takeovers_total`
 //! (counters), `newswire_cluster_kv_op_seconds{op}` (histogram).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, kv};
 use bytes::Bytes;
 use futures_util::{StreamExt, future::join_all};
 use newswire_core::cluster_config::ClusterConfig;
+use newswire_core::nats::{connect, open_bucket};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::connect::{connect, open_bucket};
 use crate::{
-    ClusterError, Heartbeat, LeaseValue, lease_key, leases_bucket, now_millis, workers_bucket,
+    ClusterError, Heartbeat, LeaseValue, ShardGate, lease_key, leases_bucket, now_millis,
+    workers_bucket,
 };
+
+/// Longest wait for a released shard's polls to finish; past it the lease is deleted
+/// anyway (a poll stuck this long is a fault, and holding the shard would starve it).
+const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 
 /// Starts lease workers. See the module doc.
 pub struct Leases;
@@ -47,6 +58,8 @@ pub struct Leases;
 pub struct LeaseHandle {
     worker_id: String,
     held: watch::Receiver<BTreeSet<u32>>,
+    gate: Arc<ShardGate>,
+    claiming: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -70,14 +83,33 @@ impl Leases {
         if let Some(problem) = problems.first() {
             return Err(ClusterError::Config(problem.message.clone()));
         }
-        let client = connect(&config.connection()).await?;
+        let client =
+            connect(&config.connection())
+                .await
+                .map_err(|message| ClusterError::Connect {
+                    url: config.nats_url.clone(),
+                    message,
+                })?;
         let js = jetstream::new(client);
         let ttl = config.lease_ttl.0;
         let replicas = config.replicas;
-        let leases = open_bucket(&js, &leases_bucket(&config.namespace), ttl, replicas).await?;
-        let workers = open_bucket(&js, &workers_bucket(&config.namespace), ttl, replicas).await?;
+        let open = |name: String| {
+            let js = js.clone();
+            async move {
+                open_bucket(&js, &name, ttl, replicas)
+                    .await
+                    .map_err(|message| ClusterError::Bucket {
+                        bucket: name.clone(),
+                        message,
+                    })
+            }
+        };
+        let leases = open(leases_bucket(&config.namespace)).await?;
+        let workers = open(workers_bucket(&config.namespace)).await?;
         let worker_id = config.worker_id();
         let (tx, held) = watch::channel(BTreeSet::new());
+        let gate = Arc::new(ShardGate::default());
+        let claiming = CancellationToken::new();
         let worker = Worker {
             id: worker_id.clone(),
             shards: config.shards,
@@ -87,13 +119,18 @@ impl Leases {
             leases,
             workers,
             held: BTreeMap::new(),
+            draining: BTreeMap::new(),
             last_owner: HashMap::new(),
             tx,
+            gate: gate.clone(),
+            claiming: claiming.clone(),
         };
         let task = tokio::spawn(worker.run(shutdown));
         Ok(LeaseHandle {
             worker_id,
             held,
+            gate,
+            claiming,
             task,
         })
     }
@@ -107,6 +144,17 @@ impl LeaseHandle {
     /// The shards this worker holds now, updated as they change.
     pub fn held(&self) -> watch::Receiver<BTreeSet<u32>> {
         self.held.clone()
+    }
+
+    /// The gate every poll must pass (see [`ShardGate`]).
+    pub fn gate(&self) -> Arc<ShardGate> {
+        self.gate.clone()
+    }
+
+    /// Cancelling this token stops claiming shards and rebalancing (renewals go on):
+    /// for a worker that starts draining before it stops.
+    pub fn claim_stopper(&self) -> CancellationToken {
+        self.claiming.clone()
     }
 
     /// Waits for the task to finish (after the shutdown token was cancelled, once every
@@ -131,6 +179,13 @@ struct Held {
     renewed_at: Instant,
 }
 
+/// A lease being given up: closed in the gate, kept until its polls are over.
+#[derive(Debug, Clone)]
+struct Draining {
+    held: Held,
+    since: Instant,
+}
+
 struct Worker {
     id: String,
     shards: u32,
@@ -140,9 +195,14 @@ struct Worker {
     leases: kv::Store,
     workers: kv::Store,
     held: BTreeMap<u32, Held>,
+    /// Released shards whose polls are still in flight (not in `held`, not claimable).
+    draining: BTreeMap<u32, Draining>,
     /// Holder seen at the last full read of the leases, to count takeovers.
     last_owner: HashMap<u32, String>,
     tx: watch::Sender<BTreeSet<u32>>,
+    gate: Arc<ShardGate>,
+    /// Cancelled by [`LeaseHandle::claim_stopper`].
+    claiming: CancellationToken,
 }
 
 /// Times a KV operation into `newswire_cluster_kv_op_seconds{op}`.
@@ -158,10 +218,16 @@ impl Worker {
     async fn run(mut self, shutdown: CancellationToken) {
         let mut ticker = tokio::time::interval(self.renew_every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ended = self.gate.ended();
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = ticker.tick() => self.tick().await,
+                changed = ended.changed(), if !self.draining.is_empty() => {
+                    if changed.is_ok() {
+                        self.release_drained().await;
+                    }
+                }
             }
         }
         self.release_all().await;
@@ -202,6 +268,11 @@ impl Worker {
         };
         metrics::gauge!("newswire_cluster_workers_alive").set(alive as f64);
         self.renew().await;
+        self.release_drained().await;
+        if self.claiming.is_cancelled() {
+            self.publish();
+            return;
+        }
         let fair = self.shards.div_ceil(alive as u32) as usize;
         if self.held.len() > fair {
             self.release_surplus(self.held.len() - fair).await;
@@ -237,7 +308,11 @@ impl Worker {
     }
 
     async fn renew(&mut self) {
-        let renewals = self.held.iter().map(|(shard, held)| {
+        let leases = self
+            .held
+            .iter()
+            .chain(self.draining.iter().map(|(shard, d)| (shard, &d.held)));
+        let renewals = leases.map(|(shard, held)| {
             let value = self.lease_value(held.since);
             let store = self.leases.clone();
             let (shard, revision) = (*shard, held.revision);
@@ -251,7 +326,11 @@ impl Worker {
         for (shard, result) in results {
             match result {
                 Ok(revision) => {
-                    if let Some(held) = self.held.get_mut(&shard) {
+                    let held = match self.held.get_mut(&shard) {
+                        Some(held) => Some(held),
+                        None => self.draining.get_mut(&shard).map(|d| &mut d.held),
+                    };
+                    if let Some(held) = held {
                         held.revision = revision;
                         held.renewed_at = Instant::now();
                     }
@@ -262,10 +341,13 @@ impl Worker {
                     let stale = self
                         .held
                         .get(&shard)
+                        .or(self.draining.get(&shard).map(|d| &d.held))
                         .is_some_and(|h| h.renewed_at.elapsed() >= give_up_after);
                     if lost || stale {
                         tracing::warn!(worker = %self.id, shard, error = %e, "cluster: lease lost");
+                        self.gate.close(shard);
                         self.held.remove(&shard);
+                        self.draining.remove(&shard);
                     } else {
                         tracing::warn!(worker = %self.id, shard, error = %e, "cluster: lease renewal failed; retrying");
                     }
@@ -274,20 +356,45 @@ impl Worker {
         }
     }
 
+    /// Gives up `count` shards: out of the held set and closed in the gate at once, the
+    /// leases deleted once their polls in flight are over ([`Worker::release_drained`]).
     async fn release_surplus(&mut self, count: usize) {
         // The most recently claimed shards go first: the older ones have warm caches.
         let mut by_age: Vec<(i64, u32)> = self.held.iter().map(|(s, h)| (h.since, *s)).collect();
         by_age.sort_unstable_by(|a, b| b.cmp(a));
         let surplus: Vec<u32> = by_age.into_iter().take(count).map(|(_, s)| s).collect();
-        let mut released = Vec::new();
         for shard in &surplus {
             if let Some(held) = self.held.remove(shard) {
-                released.push((*shard, held.revision));
+                self.gate.close(*shard);
+                self.draining.insert(
+                    *shard,
+                    Draining {
+                        held,
+                        since: Instant::now(),
+                    },
+                );
             }
         }
         // Out of the held set before the lease goes.
         self.publish();
-        for (shard, revision) in released {
+        tracing::info!(worker = %self.id, released = ?surplus, "cluster: releasing surplus shards once their polls are over");
+        self.release_drained().await;
+    }
+
+    /// Deletes the leases of draining shards with no poll in flight any more.
+    async fn release_drained(&mut self) {
+        let ready: Vec<(u32, u64)> = self
+            .draining
+            .iter()
+            .filter(|(shard, d)| !self.gate.busy(**shard) || d.since.elapsed() >= DRAIN_LIMIT)
+            .map(|(shard, d)| (*shard, d.held.revision))
+            .collect();
+        for (shard, revision) in ready {
+            if let Some(d) = self.draining.remove(&shard)
+                && self.gate.busy(shard)
+            {
+                tracing::warn!(worker = %self.id, shard, waited = ?d.since.elapsed(), "cluster: polls of a released shard still running; releasing it anyway");
+            }
             if let Err(e) = timed(
                 "release",
                 self.leases
@@ -297,8 +404,8 @@ impl Worker {
             {
                 tracing::debug!(worker = %self.id, shard, error = %e, "cluster: release failed; the lease will lapse");
             }
+            tracing::debug!(worker = %self.id, shard, "cluster: released shard after its polls ended");
         }
-        tracing::info!(worker = %self.id, released = ?surplus, "cluster: released surplus shards");
     }
 
     async fn claim(&mut self, wanted: usize) {
@@ -317,7 +424,9 @@ impl Worker {
                     let owner = serde_json::from_slice::<LeaseValue>(&entry.value)
                         .map(|v| v.worker)
                         .unwrap_or_default();
-                    if owner == self.id && !self.held.contains_key(&shard) {
+                    if self.draining.contains_key(&shard) {
+                        // Being given up: not ours to take back.
+                    } else if owner == self.id && !self.held.contains_key(&shard) {
                         // Ours from before (a lease we stopped renewing): adopt it.
                         free.push((shard, Some(entry.revision)));
                     } else {
@@ -372,6 +481,7 @@ impl Worker {
                             renewed_at: Instant::now(),
                         },
                     );
+                    self.gate.open(shard);
                     claimed += 1;
                 }
                 // Another worker was faster: fine, it is held.
@@ -382,9 +492,19 @@ impl Worker {
         }
     }
 
+    /// On shutdown, once the caller's pipeline has drained: every lease goes at once.
     async fn release_all(&mut self) {
-        let held: Vec<(u32, u64)> = self.held.iter().map(|(s, h)| (*s, h.revision)).collect();
+        let held: Vec<(u32, u64)> = self
+            .held
+            .iter()
+            .chain(self.draining.iter().map(|(s, d)| (s, &d.held)))
+            .map(|(s, h)| (*s, h.revision))
+            .collect();
+        for (shard, _) in &held {
+            self.gate.close(*shard);
+        }
         self.held.clear();
+        self.draining.clear();
         self.publish();
         let deletes = held.iter().map(|(shard, revision)| {
             timed(

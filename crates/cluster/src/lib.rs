@@ -3,6 +3,8 @@
 //! - [`shard_of`]: which shard a feed belongs to (a stable hash of its URL);
 //! - [`Leases`]: claims, renews, rebalances and releases shards through JetStream KV
 //!   leases, and publishes the set of shards this worker holds;
+//! - [`ShardGate`]: lets a poll start only in a held shard, and lets a shard go only
+//!   once its polls in flight are over (so no feed is polled by two workers at once);
 //! - [`cluster_status`]: the workers alive, the shards each holds and lease ages.
 //!
 //! The scheduler polls only the feeds whose shard is in the held set:
@@ -14,18 +16,19 @@
 //! let leases = Leases::start(&config, shutdown.clone()).await?;
 //! let mut held = leases.held();
 //! let mine = |url: &str| held.borrow().contains(&shard_of(url, config.shards));
-//! // … poll feeds for which `mine(url)`; `held.changed().await` when the set moves.
+//! // … schedule feeds for which `mine(url)`; `held.changed().await` when the set moves;
+//! // start each poll only if `leases.gate().begin(shard)`, and `end(shard)` once committed.
 //! shutdown.cancel();
 //! leases.stopped().await; // leases released
 //! # Ok(()) }
 //! ```
 
-mod connect;
+mod gate;
 mod leases;
 mod shard;
 mod status;
 
-pub use connect::connect;
+pub use gate::ShardGate;
 pub use leases::{LeaseHandle, Leases};
 pub use shard::{feeds_per_shard, shard_of};
 pub use status::{ClusterStatus, ShardStatus, WorkerStatus, cluster_status};
@@ -33,7 +36,7 @@ pub use status::{ClusterStatus, ShardStatus, WorkerStatus, cluster_status};
 /// Everything that can go wrong talking to the cluster; messages name the server or bucket.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    #[error("cluster: cannot connect to {url}: {message}")]
+    #[error("cluster: {url}: {message}")]
     Connect { url: String, message: String },
     #[error("cluster: bucket {bucket}: {message}")]
     Bucket { bucket: String, message: String },

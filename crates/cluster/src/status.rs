@@ -7,9 +7,9 @@ use std::fmt;
 use async_nats::jetstream;
 use futures_util::{StreamExt, future::join_all};
 use newswire_core::cluster_config::ClusterConfig;
+use newswire_core::nats::{connect, existing_bucket};
 use serde::Serialize;
 
-use crate::connect::{connect, existing_bucket};
 use crate::{
     ClusterError, Heartbeat, LeaseValue, lease_key, leases_bucket, now_millis, workers_bucket,
 };
@@ -50,14 +50,30 @@ pub async fn cluster_status(
     config: &ClusterConfig,
     feed_urls: &[String],
 ) -> Result<ClusterStatus, ClusterError> {
-    let client = connect(&config.connection()).await?;
+    let client = connect(&config.connection())
+        .await
+        .map_err(|message| ClusterError::Connect {
+            url: config.nats_url.clone(),
+            message,
+        })?;
     let js = jetstream::new(client);
+    let open_existing = |name: String| {
+        let js = js.clone();
+        async move {
+            existing_bucket(&js, &name)
+                .await
+                .map_err(|message| ClusterError::Bucket {
+                    bucket: name.clone(),
+                    message,
+                })
+        }
+    };
     let now = now_millis();
     let per_shard = crate::feeds_per_shard(feed_urls.iter().map(String::as_str), config.shards);
 
     let mut leases = Vec::new();
     let mut holdings: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    let lease_store = existing_bucket(&js, &leases_bucket(&config.namespace)).await?;
+    let lease_store = open_existing(leases_bucket(&config.namespace)).await?;
     let reads = (0..config.shards).map(|shard| {
         let store = lease_store.clone();
         async move {
@@ -85,7 +101,7 @@ pub async fn cluster_status(
     }
 
     let mut workers = Vec::new();
-    if let Some(store) = existing_bucket(&js, &workers_bucket(&config.namespace)).await? {
+    if let Some(store) = open_existing(workers_bucket(&config.namespace)).await? {
         let fail = |e: String| ClusterError::Bucket {
             bucket: store.name.clone(),
             message: e,

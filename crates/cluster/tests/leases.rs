@@ -51,12 +51,31 @@ fn namespace(test: &str) -> String {
     format!("nwtest_{test}_{}_{nanos}", std::process::id())
 }
 
-async fn delete_buckets(namespace: &str) {
-    if let Ok(client) = async_nats::connect(NATS).await {
-        let js = async_nats::jetstream::new(client);
-        for bucket in [leases_bucket(namespace), workers_bucket(namespace)] {
-            let _ = js.delete_stream(format!("KV_{bucket}")).await;
-        }
+/// Deletes a namespace's lease and worker buckets when dropped, also after a failed
+/// assertion.
+struct Buckets(String);
+
+impl Drop for Buckets {
+    fn drop(&mut self) {
+        let namespace = self.0.clone();
+        // Its own thread and runtime: a drop cannot await, and runs inside the test's.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(client) = async_nats::connect(NATS).await {
+                    let js = async_nats::jetstream::new(client);
+                    for bucket in [leases_bucket(&namespace), workers_bucket(&namespace)] {
+                        let _ = js.delete_key_value(&bucket).await;
+                    }
+                }
+            });
+        })
+        .join();
     }
 }
 
@@ -98,6 +117,7 @@ async fn three_workers_share_shards_and_take_over_a_dead_one() {
         return;
     }
     let ns = namespace("takeover");
+    let _buckets = Buckets(ns.clone());
     let stop = CancellationToken::new();
     let a = Leases::start(&config(&ns, "worker-a"), stop.clone())
         .await
@@ -144,7 +164,6 @@ async fn three_workers_share_shards_and_take_over_a_dead_one() {
     stop.cancel();
     a.stopped().await;
     b.stopped().await;
-    delete_buckets(&ns).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,6 +172,7 @@ async fn a_late_worker_gets_a_fair_share_and_a_stopping_one_hands_back() {
         return;
     }
     let ns = namespace("rebalance");
+    let _buckets = Buckets(ns.clone());
     let stop_ab = CancellationToken::new();
     let a = Leases::start(&config(&ns, "worker-a"), stop_ab.clone())
         .await
@@ -196,7 +216,6 @@ async fn a_late_worker_gets_a_fair_share_and_a_stopping_one_hands_back() {
     let status = cluster_status(&config(&ns, "reader"), &[]).await.unwrap();
     assert!(status.workers.is_empty(), "{status}");
     assert_eq!(status.unheld().len(), 64, "{status}");
-    delete_buckets(&ns).await;
 }
 
 #[tokio::test]
@@ -216,4 +235,54 @@ async fn an_unreachable_server_is_named() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shard_given_up_keeps_its_lease_until_its_polls_end() {
+    if !nats_is_up("a_shard_given_up_keeps_its_lease_until_its_polls_end") {
+        return;
+    }
+    let ns = namespace("drain");
+    let _buckets = Buckets(ns.clone());
+    let stop = CancellationToken::new();
+    let a = Leases::start(&config(&ns, "worker-a"), stop.clone())
+        .await
+        .unwrap();
+    wait_for(&[&a], Duration::from_secs(20), "all shards", |s| {
+        s[0].len() == 64
+    })
+    .await;
+    // A poll is in flight in every shard.
+    let gate = a.gate();
+    assert!((0..64).all(|shard| gate.begin(shard)));
+
+    let b = Leases::start(&config(&ns, "worker-b"), stop.clone())
+        .await
+        .unwrap();
+    // a gives up its surplus at once (no new poll may start there)…
+    wait_for(&[&a], TTL * 2, "surplus given up", |s| s[0].len() == 32).await;
+    assert!((0..64).any(|shard| !gate.begin(shard)));
+    // …but keeps the leases while the polls run: b gets nothing for two renewals.
+    tokio::time::sleep(TTL * 2 / 3).await;
+    assert!(
+        b.held().borrow().is_empty(),
+        "b took a shard with a poll in flight"
+    );
+    let status = cluster_status(&config(&ns, "reader"), &[]).await.unwrap();
+    assert_eq!(status.unheld().len(), 0, "{status}");
+
+    // The polls end: the leases go, b claims them.
+    for shard in 0..64 {
+        while gate.busy(shard) {
+            gate.end(shard);
+        }
+    }
+    let handed = wait_for(&[&a, &b], TTL * 2, "hand over after the drain", |s| {
+        fair_partition(s, 32)
+    })
+    .await;
+    println!("drained shards handed over {handed:?} after their polls ended");
+    stop.cancel();
+    a.stopped().await;
+    b.stopped().await;
 }

@@ -23,7 +23,8 @@ mod sink;
 pub use lenient::{line_of, value_line};
 use lenient::{line_start, read_array, read_section, read_value};
 pub use sink::{
-    Compression, JsonlSinkConfig, NatsSinkConfig, SinkConfig, SinkKind, StdoutSinkConfig,
+    Compression, DEFAULT_NATS_SUBJECT, Discard, JsonlSinkConfig, NatsSinkConfig, SinkConfig,
+    SinkKind, StdoutSinkConfig,
 };
 
 /// A duration written the human way in the config: `"250ms"`, `"10m"`, `"6h"`, `"90d"`.

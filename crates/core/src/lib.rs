@@ -7,7 +7,9 @@
 //! - [`canonical`]: URL canonicalisation (tracking parameters, AMP variants, fragments…);
 //! - [`ids`]: the one rule for record ids (canonical link, else guid, else the entry's words);
 //! - [`fingerprint`]: text normalisation, content hashes, simhash and MinHash sketches;
-//! - [`near_dup`]: the near-duplicate rule (eligibility, candidates, confirmation, direction).
+//! - [`near_dup`]: the near-duplicate rule (eligibility, candidates, confirmation, direction);
+//! - `nats` (feature `nats`): connecting to NATS and opening KV buckets, for the crates
+//!   that talk to JetStream.
 //!
 //! ```
 //! use newswire_core::ids::{IdSources, record_id};
@@ -23,6 +25,8 @@ pub mod dates;
 pub mod delivery;
 pub mod fingerprint;
 pub mod ids;
+#[cfg(feature = "nats")]
+pub mod nats;
 pub mod near_dup;
 pub mod record;
 

@@ -1,16 +1,24 @@
 //! The NATS JetStream sink: each record is published with its id as `Nats-Msg-Id`, and a
-//! flush waits for every publish acknowledgement.
+//! flush waits for every publish acknowledgement; a record counts as delivered (and its
+//! id is committed) only after its ack. At most `flush_records` (≤ 4,096) publishes wait
+//! for their acks at a time. The client reconnects on its own; publishes made while it
+//! is away fail with a timeout, the delivery stage reports it, and the records are sent
+//! again (same message ids) once it is back.
 //!
-//! Exactly-once comes from JetStream, not from us: a record sent again after a crash
-//! carries the same message id, and the stream drops it if it arrives within the stream's
-//! duplicate window. Streams this sink creates get a window of [`DUPLICATE_WINDOW`], long
-//! enough to cover a restart after an operator fixes a failure; an existing stream keeps
-//! its own settings.
+//! Exactly-once comes from JetStream, not from us: a record sent again after a crash, or
+//! by the worker that took a dead one's shards over, carries the same message id (the
+//! record id, a hash of the canonical URL, the same on every worker), and the stream drops
+//! it if it arrives within the stream's duplicate window. Streams this sink creates take
+//! the table's stream options (`subjects`, `max_age`, `max_bytes`, `replicas`,
+//! `duplicate_window`, `discard`; window [`DUPLICATE_WINDOW`] by default, long enough to
+//! cover a restart after an operator fixes a failure); an existing stream keeps its own
+//! settings.
 
 use std::time::Duration;
 
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use bytes::Bytes;
+use newswire_core::cluster_config::NatsConnection;
 use newswire_core::config::NatsSinkConfig;
 
 use crate::SinkError;
@@ -19,14 +27,13 @@ use crate::subject::{StreamOptions, SubjectTemplate, describe_publish_error};
 /// Stream used when the config names none.
 pub const DEFAULT_STREAM: &str = "NEWSWIRE";
 /// Subject used when the config names none.
-pub const DEFAULT_SUBJECT: &str = "newswire.records";
+pub const DEFAULT_SUBJECT: &str = newswire_core::config::DEFAULT_NATS_SUBJECT;
 /// Duplicate window of streams created by the sink.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
 /// Default: wait for acknowledgements after this many records…
 pub const DEFAULT_FLUSH_RECORDS: usize = 256;
 /// …or after this long, whichever comes first.
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most publishes awaiting an ack between two flushes. async-nats holds a permit per
 /// unacknowledged publish (5,000 by default) and makes the next publish wait for one, so
 /// a batch larger than that would wait forever for its own flush.
@@ -60,11 +67,11 @@ impl std::fmt::Debug for NatsSink {
 }
 
 impl NatsSink {
-    /// Connects to `config.url` and makes sure the stream exists (creating it to capture
-    /// `config.subject` when missing).
+    /// Connects to `config.url` and makes sure the stream exists (creating it with the
+    /// config's stream options, capturing `config.subject`, when missing).
     /// `name` is the sink's state name (`SinkConfig::state_name`).
     pub async fn open(name: String, config: &NatsSinkConfig) -> Result<NatsSink, SinkError> {
-        NatsSink::open_with_stream(name, config, &StreamOptions::default()).await
+        NatsSink::open_with_stream(name, config, &StreamOptions::from_config(config)).await
     }
 
     /// As [`NatsSink::open`], creating an absent stream with `options`.
@@ -90,11 +97,13 @@ impl NatsSink {
             sink: name.clone(),
             message,
         };
-        let client = async_nats::ConnectOptions::new()
-            .connection_timeout(CONNECT_TIMEOUT)
-            .connect(url.as_str())
+        let connection = NatsConnection {
+            nats_url: url.clone(),
+            ..NatsConnection::default()
+        };
+        let client = newswire_core::nats::connect(&connection)
             .await
-            .map_err(|e| nats_error(format!("cannot connect to {url}: {e}")))?;
+            .map_err(nats_error)?;
         let jetstream = jetstream::new(client.clone());
         jetstream
             .get_or_create_stream(options.stream_config(&stream, &subject))
@@ -186,6 +195,36 @@ impl NatsSink {
     }
 }
 
+/// Test helpers shared by the sink's tests against a real server.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Deletes a test stream when dropped, so a failed assertion leaves nothing behind.
+    pub(crate) struct StreamGuard(pub String);
+
+    impl Drop for StreamGuard {
+        fn drop(&mut self) {
+            let name = self.0.clone();
+            // Its own thread and runtime: a drop cannot await, and may run inside one.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    if let Ok(client) = async_nats::connect("127.0.0.1:4222").await {
+                        let _ = async_nats::jetstream::new(client)
+                            .delete_stream(&name)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! These talk to a real server on 127.0.0.1:4222 and skip (with a message) without one.
@@ -232,7 +271,7 @@ mod tests {
             stream: Some(stream.to_string()),
             subject: Some(subject.to_string()),
             flush_records: Some(3),
-            flush_interval: None,
+            ..NatsSinkConfig::default()
         }
     }
 
@@ -242,6 +281,7 @@ mod tests {
             return;
         }
         let stream = unique("NEWSWIRE_TEST");
+        let _guard = super::test_support::StreamGuard(stream.clone());
         let subject = format!("test.{}", stream.to_lowercase());
         let config = config(&stream, &subject);
         let name = newswire_core::config::SinkConfig::Nats(config.clone()).state_name();
@@ -284,7 +324,6 @@ mod tests {
                 .map(|v| v.to_string());
             ids.push(id.unwrap_or_default());
         }
-        js.delete_stream(&stream).await.unwrap();
         assert_eq!(stored, 4);
         assert_eq!(ids, ["id-0", "id-1", "id-2", "id-3"]);
     }

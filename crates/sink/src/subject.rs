@@ -280,6 +280,21 @@ impl Default for StreamOptions {
 }
 
 impl StreamOptions {
+    /// The options a `[[sink]] type = "nats"` table sets (defaults for the rest).
+    pub fn from_config(config: &newswire_core::config::NatsSinkConfig) -> StreamOptions {
+        let defaults = StreamOptions::default();
+        StreamOptions {
+            subjects: config.subjects.clone().unwrap_or_default(),
+            max_age: config.max_age.map(|d| d.0),
+            max_bytes: config.max_bytes.and_then(|b| i64::try_from(b).ok()),
+            replicas: config.replicas.unwrap_or(defaults.replicas),
+            duplicate_window: config
+                .duplicate_window
+                .map_or(defaults.duplicate_window, |d| d.0),
+            discard_new: config.discard == Some(newswire_core::config::Discard::New),
+        }
+    }
+
     /// The JetStream config for stream `name` publishing through `template`.
     pub fn stream_config(
         &self,
@@ -414,6 +429,7 @@ mod tests {
 
         use super::*;
         use crate::nats::NatsSink;
+        use crate::nats::test_support::StreamGuard;
         use newswire_core::config::NatsSinkConfig;
 
         const SERVER: &str = "127.0.0.1:4222";
@@ -452,7 +468,7 @@ mod tests {
                 stream: Some(stream.to_string()),
                 subject: Some(subject.to_string()),
                 flush_records: Some(16),
-                flush_interval: None,
+                ..NatsSinkConfig::default()
             }
         }
 
@@ -485,6 +501,7 @@ mod tests {
                 return;
             }
             let stream = unique("NWTEST_SUBJECT");
+            let _guard = StreamGuard(stream.clone());
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             let config = config(&stream, &format!("{prefix}.{{site}}"));
             let mut sink = NatsSink::open(format!("nats:{stream}"), &config)
@@ -513,10 +530,47 @@ mod tests {
             let info = handle.info().await.unwrap().clone();
             let a = stored_per_subject(&stream, &format!("{prefix}.a_example")).await;
             let b = stored_per_subject(&stream, &format!("{prefix}.b_example")).await;
-            js.delete_stream(&stream).await.unwrap();
             assert_eq!(info.state.messages, 15, "each record once");
             assert_eq!(info.config.subjects, vec![format!("{prefix}.*")]);
             assert_eq!((a, b), (8, 7));
+        }
+
+        #[tokio::test]
+        async fn a_created_stream_takes_the_configured_options() {
+            if !server_is_up("a_created_stream_takes_the_configured_options") {
+                return;
+            }
+            let stream = unique("NWTEST_OPTIONS");
+            let _guard = StreamGuard(stream.clone());
+            let prefix = format!("nwtest.{}", stream.to_lowercase());
+            let mut config = config(&stream, &format!("{prefix}.{{site}}.{{lang}}"));
+            use newswire_core::config::{Discard, HumanDuration};
+            config.subjects = Some(vec![format!("{prefix}.>")]);
+            config.max_age = Some(HumanDuration(Duration::from_secs(3600)));
+            config.max_bytes = Some(1_048_576);
+            config.duplicate_window = Some(HumanDuration(Duration::from_secs(120)));
+            config.discard = Some(Discard::New);
+            let mut sink = NatsSink::open(format!("nats:{stream}"), &config)
+                .await
+                .unwrap();
+            let (id, line) = record(0);
+            sink.write(&id, &line).await.unwrap();
+            sink.flush().await.unwrap();
+            let js = jetstream::new(async_nats::connect(SERVER).await.unwrap());
+            let info = js
+                .get_stream(&stream)
+                .await
+                .unwrap()
+                .info()
+                .await
+                .unwrap()
+                .clone();
+            assert_eq!(info.config.subjects, vec![format!("{prefix}.>")]);
+            assert_eq!(info.config.max_age, Duration::from_secs(3600));
+            assert_eq!(info.config.max_bytes, 1_048_576);
+            assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
+            assert_eq!(info.config.discard, jetstream::stream::DiscardPolicy::New);
+            assert_eq!(info.state.messages, 1);
         }
 
         #[tokio::test]
@@ -525,6 +579,7 @@ mod tests {
                 return;
             }
             let stream = unique("NWTEST_UNBOUND");
+            let _guard = StreamGuard(stream.clone());
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             // The stream exists and captures only `<prefix>.a_example`.
             let js = jetstream::new(async_nats::connect(SERVER).await.unwrap());
@@ -547,7 +602,6 @@ mod tests {
                 sink.flush().await
             }
             .await;
-            js.delete_stream(&stream).await.unwrap();
             let err = outcome.unwrap_err().to_string();
             assert!(err.contains(&stream), "{err}");
             assert!(err.contains(&format!("{prefix}.b_example")), "{err}");
@@ -559,6 +613,7 @@ mod tests {
                 return;
             }
             let stream = unique("NWTEST_FULL");
+            let _guard = StreamGuard(stream.clone());
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             let template = SubjectTemplate::parse(&format!("{prefix}.{{site}}")).unwrap();
             let options = StreamOptions {
@@ -581,8 +636,6 @@ mod tests {
                 sink.flush().await
             }
             .await;
-            let js = jetstream::new(async_nats::connect(SERVER).await.unwrap());
-            js.delete_stream(&stream).await.unwrap();
             let err = outcome.unwrap_err().to_string();
             assert!(err.contains(&stream) && err.contains("full"), "{err}");
             assert!(err.contains(&prefix), "{err}");

@@ -7,12 +7,21 @@
 //! feeds whose shard this worker holds, again whenever the held set or the configured
 //! list changes. So a gained shard's feeds are polled at once (a takeover), a lost
 //! shard's feeds are not polled again here, and a reload keeps both rules.
+//!
+//! The list alone cannot stop a feed from being polled twice while a shard changes hands
+//! (the scheduler may dispatch a feed before it sees the new list, and a poll in flight
+//! may still be committing). So every poll also passes the leases' [`ShardGate`]
+//! ([`ClusterGate`]): it starts only while the shard is held, and a shard given up to
+//! rebalance keeps its lease until its last poll has committed. On shutdown the worker
+//! stops claiming, drains, and only then deletes its leases (`run.rs`).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use newswire_cluster::{ClusterStatus, LeaseHandle, Leases, cluster_status, shard_of};
+use std::sync::Arc;
+
+use newswire_cluster::{ClusterStatus, LeaseHandle, Leases, ShardGate, cluster_status, shard_of};
 use newswire_core::cluster_config::ClusterConfig;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -20,20 +29,58 @@ use tokio_util::sync::CancellationToken;
 use crate::config_file::{Overrides, load_config};
 use crate::exit::Failure;
 use crate::feed_list::feed_specs;
-use crate::pipeline::FeedSpec;
+use crate::pipeline::{FeedSpec, PollGate};
 
-/// Starts the leases and returns the feed list the scheduler should see, with the lease
-/// handle (cancel `stop` and await [`LeaseHandle::stopped`] to release the leases).
-/// Waits up to one renewal period for the first claims, so that the first schedule
-/// starts from the state's due times instead of treating every feed as gained.
+/// The pipeline's [`PollGate`] in cluster mode: a feed's poll passes its shard's gate.
+pub struct ClusterGate {
+    gate: Arc<ShardGate>,
+    shards: u32,
+}
+
+impl PollGate for ClusterGate {
+    fn begin(&self, feed_key: &str) -> bool {
+        self.gate.begin(shard_of(feed_key, self.shards))
+    }
+
+    fn end(&self, feed_key: &str) {
+        self.gate.end(shard_of(feed_key, self.shards));
+    }
+}
+
+/// What [`shard_feeds`] gives the run.
+pub struct Sharded {
+    /// The feeds of the shards held, for the scheduler.
+    pub feeds: watch::Receiver<Vec<FeedSpec>>,
+    /// For the pipeline's [`crate::pipeline::Controls::gate`].
+    pub gate: Arc<dyn PollGate>,
+    /// Cancel the `stop` token given to [`shard_feeds`], then await
+    /// [`LeaseHandle::stopped`]: the leases are released.
+    pub leases: LeaseHandle,
+}
+
+/// Starts the leases and returns the feed list the scheduler should see, the poll gate
+/// and the lease handle. Waits up to one renewal period for the first claims, so that
+/// the first schedule starts from the state's due times instead of treating every feed
+/// as gained. Once `draining` is cancelled (the pipeline's shutdown) no shard is claimed
+/// or released any more; `stop` (after the drain) releases every lease.
 pub async fn shard_feeds(
     cluster: &ClusterConfig,
     mut configured: watch::Receiver<Vec<FeedSpec>>,
+    draining: CancellationToken,
     stop: CancellationToken,
-) -> Result<(watch::Receiver<Vec<FeedSpec>>, LeaseHandle), Failure> {
+) -> Result<Sharded, Failure> {
     let leases = Leases::start(cluster, stop.clone())
         .await
         .map_err(|e| Failure::Runtime(e.into()))?;
+    let claim_stopper = leases.claim_stopper();
+    tokio::spawn(async move {
+        draining.cancelled().await;
+        claim_stopper.cancel();
+    });
+    let gate = Arc::new(ClusterGate {
+        gate: leases.gate(),
+        shards: cluster.shards,
+    });
     let mut held = leases.held();
     let _ = tokio::time::timeout(cluster.renew_interval(), held.changed()).await;
     let shards = cluster.shards;
@@ -70,7 +117,11 @@ pub async fn shard_feeds(
             }
         }
     });
-    Ok((rx, leases))
+    Ok(Sharded {
+        feeds: rx,
+        gate,
+        leases,
+    })
 }
 
 /// Flags of `newswire cluster status`.

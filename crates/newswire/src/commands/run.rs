@@ -143,13 +143,18 @@ async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result
     // The leases outlive the pipeline's drain, so no other worker polls a feed while a
     // poll of ours is still in flight; they are released once it has finished.
     let lease_stop = CancellationToken::new();
-    let (feeds_rx, leases) = match &config.cluster {
+    let (feeds_rx, gate, leases) = match &config.cluster {
         Some(cluster) => {
-            let (rx, leases) =
-                super::cluster::shard_feeds(cluster, feeds_rx, lease_stop.clone()).await?;
-            (rx, Some(leases))
+            let sharded = super::cluster::shard_feeds(
+                cluster,
+                feeds_rx,
+                shutdown.clone(),
+                lease_stop.clone(),
+            )
+            .await?;
+            (sharded.feeds, Some(sharded.gate), Some(sharded.leases))
         }
-        None => (feeds_rx, None),
+        None => (feeds_rx, None, None),
     };
     spawn_signal_handler(
         shutdown.clone(),
@@ -179,6 +184,7 @@ async fn run_loaded(args: &RunArgs, config: Config, stats: Arc<Stats>) -> Result
             stats: Arc::clone(&stats),
             health,
             started: Some(started_tx),
+            gate,
         },
     )
     .await;

@@ -43,6 +43,7 @@ use crate::metrics::Health;
 
 pub use crate::telemetry::Stats;
 pub use record::page_record;
+pub use scheduler::PollGate;
 pub use state::StateHandle;
 pub use work::FeedSpec;
 
@@ -77,6 +78,8 @@ pub struct Controls {
     pub health: Arc<Health>,
     /// Fired once every stage runs (systemd READY=1).
     pub started: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Cluster mode: may a due feed be polled now (see [`PollGate`]).
+    pub gate: Option<Arc<dyn PollGate>>,
 }
 
 /// Runs the pipeline until the pass is done (`once`) or `shutdown` is cancelled.
@@ -92,6 +95,7 @@ pub async fn run(
         stats,
         health,
         started,
+        gate,
     } = controls;
     let state = StateHandle::new(store);
     let probe_state = state.clone();
@@ -145,6 +149,7 @@ pub async fn run(
             once,
             feed_tx,
             report_rx,
+            gate,
         )),
         tokio::spawn(feeds::run(Arc::clone(&ctx), feed_rx, article_tx, report_tx)),
         tokio::spawn(pages::run(Arc::clone(&ctx), article_rx, page_tx)),

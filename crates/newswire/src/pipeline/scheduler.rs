@@ -10,6 +10,9 @@
 //! the scheduler applies the difference. Added feeds are polled at once, removed feeds are
 //! dropped from the schedule (a poll in flight finishes, but is not rescheduled), changed
 //! feeds keep their due time, brought forward when the new interval is shorter.
+//!
+//! In cluster mode a [`PollGate`] has the last word at the moment a feed falls due, and
+//! hears when its poll is over, so that a shard changes hands only between polls.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +29,19 @@ use super::work::{FeedSpec, PollOutcome, PollReport};
 
 /// How often a daemon prunes its state.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// A due feed the gate refused is asked about again after this long (its shard may come
+/// back before the feed list says it left).
+const GATE_RETRY: Duration = Duration::from_secs(1);
+
+/// Whether this process may poll a feed now (cluster mode: its shard is held), and when a
+/// poll it allowed is over (its report recorded, articles committed), so that the shard's
+/// lease is released only between polls (`newswire_cluster::ShardGate`).
+pub trait PollGate: Send + Sync {
+    /// True lets the poll of `feed_key` start (and counts it in flight).
+    fn begin(&self, feed_key: &str) -> bool;
+    /// The poll of `feed_key` that `begin` allowed is over.
+    fn end(&self, feed_key: &str);
+}
 
 /// Runs until every report is in (`--once`) or until shutdown and then every report is in.
 pub async fn run(
@@ -34,7 +50,9 @@ pub async fn run(
     once: bool,
     out: Sender<Arc<FeedSpec>>,
     mut reports: Receiver<PollReport>,
+    gate: Option<Arc<dyn PollGate>>,
 ) -> anyhow::Result<()> {
+    let allowed = |feed: &FeedSpec| gate.as_ref().is_none_or(|g| g.begin(feed.key()));
     let mut out = Some(out);
     let mut schedule = Schedule::new(&ctx.config.fetch);
     let mut due: HashMap<String, (Instant, Arc<FeedSpec>)> = HashMap::new();
@@ -52,6 +70,9 @@ pub async fn run(
     if once {
         if let Some(sender) = out.take() {
             for feed in ordered {
+                if !allowed(&feed) {
+                    continue;
+                }
                 tokio::select! {
                     biased;
                     _ = ctx.shutdown.cancelled() => {
@@ -79,7 +100,11 @@ pub async fn run(
         tokio::select! {
             report = reports.recv() => match report {
                 Some(report) => {
-                    let wait = record_poll(&ctx, &mut schedule, &report).await?;
+                    let recorded = record_poll(&ctx, &mut schedule, &report).await;
+                    if let Some(gate) = &gate {
+                        gate.end(report.feed.key());
+                    }
+                    let wait = recorded?;
                     if out.is_some() && !ctx.shutdown.is_cancelled() {
                         // Rescheduled as configured now: a reload may have changed or removed it.
                         match current.get(report.feed.key()) {
@@ -112,7 +137,12 @@ pub async fn run(
                 let now = Instant::now();
                 let ready: Vec<String> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(k, _)| k.clone()).collect();
                 for key in ready {
-                    if let (Some((_, feed)), Some(sender)) = (due.remove(&key), out.as_ref())
+                    let Some((_, feed)) = due.remove(&key) else { continue };
+                    if !allowed(&feed) {
+                        due.insert(key, (now + GATE_RETRY, feed));
+                        continue;
+                    }
+                    if let Some(sender) = out.as_ref()
                         && sender.send(feed).await.is_err()
                     {
                         return Ok(());
