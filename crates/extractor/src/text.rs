@@ -302,6 +302,18 @@ const DATE_LINE_LABELS: &[&str] = &[
 /// the article: a short date line ("Updated …", "Veröffentlicht am …"), an advertising
 /// label. (Anywhere else such a line may be prose.)
 pub fn is_leading_furniture(line: &str) -> bool {
+    // A bare numeric date line ("2031年5月3日 10時04分", "03.05.2031 10:04").
+    let bare_date = line.chars().all(|c| {
+        c.is_ascii_digit()
+            || is_space(c)
+            || matches!(
+                c,
+                '.' | '/' | '-' | ':' | ',' | '年' | '月' | '日' | '時' | '分' | '秒'
+            )
+    });
+    if bare_date && line.chars().filter(char::is_ascii_digit).count() >= 6 {
+        return true;
+    }
     // Short, and carrying a date's worth of digits (a year, or day, month and time).
     if line.chars().count() > 70 || line.chars().filter(char::is_ascii_digit).count() < 4 {
         return false;
@@ -356,6 +368,8 @@ mod tests {
         assert!(is_leading_furniture("Veröffentlicht am 03.05.2031"));
         assert!(is_leading_furniture("Mis à jour le 3 mai 2031"));
         assert!(is_leading_furniture("更新日：2031年5月3日"));
+        assert!(is_leading_furniture("2031年5月3日 10時04分"));
+        assert!(!is_leading_furniture("2031"));
         assert!(!is_leading_furniture(
             "Updated figures show the river rose 3 metres overnight, officials said."
         ));
