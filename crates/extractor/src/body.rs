@@ -12,7 +12,7 @@
 //! When furniture rules leave too little text (some sites put the whole article in a box
 //! whose class says "sidebar" or "promo"), the search is repeated without them.
 
-use crate::dom::{Dom, Drop, Kind, Layout, has_word};
+use crate::dom::{Dom, Drop, Kind, Layout};
 use crate::text::{content_chars, is_boilerplate_line, is_leading_furniture, push_collapsed};
 
 /// The rendered body.
@@ -498,111 +498,6 @@ fn render(
     r.out
 }
 
-/// Class words of a standfirst (lead, dek, intro, summary) block.
-const LEAD_CLASS_WORDS: &[&str] = &[
-    "lead",
-    "lede",
-    "dek",
-    "intro",
-    "standfirst",
-    "teaser",
-    "summary",
-    "subtitle",
-    "subhead",
-    "excerpt",
-    "abstract",
-    "description",
-    "deck",
-    "kicker-text",
-];
-
-/// Most text that may sit between the headline and the container for the blocks there to
-/// count as a standfirst rather than other content.
-const LEAD_ZONE_CHARS: usize = 1500;
-
-/// The standfirst: paragraphs written between the page's headline (`<h1>`/`<h2>`) and the
-/// article container. Readability and trafilatura keep such a lead paragraph as part of the
-/// article; the container search misses it when the page sets it apart (in the page header,
-/// or in a box of its own). Returns the paragraphs in order, or nothing when no headline
-/// sits close above the container.
-fn standfirst(dom: &Dom<'_>, first_part: usize, strict: bool) -> Vec<String> {
-    let nodes = &dom.nodes;
-    // (block index, text pieces in reverse order, link chars)
-    let mut blocks: Vec<(usize, Vec<&str>, usize)> = Vec::new();
-    let mut zone_chars = 0usize;
-    let mut i = first_part;
-    let mut found_headline = false;
-    'walk: while i > 0 {
-        i -= 1;
-        let Kind::Text(text) = nodes[i].kind else {
-            continue;
-        };
-        let chars = content_chars(text);
-        if chars == 0 {
-            continue;
-        }
-        let mut block = usize::MAX;
-        let mut in_link = false;
-        let mut p = nodes[i].parent;
-        while p != usize::MAX {
-            if let Kind::Element(el) = &nodes[p].kind {
-                if matches!(el.name, "h1" | "h2") {
-                    found_headline = true;
-                    break 'walk;
-                }
-                if dropped(el.drop, strict) && !(el.name == "header" && el.drop == Drop::Always) {
-                    continue 'walk;
-                }
-                if block == usize::MAX && el.layout == Layout::Block {
-                    block = p;
-                }
-                in_link |= el.is_link;
-            }
-            p = nodes[p].parent;
-        }
-        zone_chars += chars;
-        if zone_chars > LEAD_ZONE_CHARS {
-            return Vec::new();
-        }
-        match blocks.last_mut() {
-            Some((b, pieces, links)) if *b == block => {
-                pieces.push(text);
-                if in_link {
-                    *links += chars;
-                }
-            }
-            _ => blocks.push((block, vec![text], if in_link { chars } else { 0 })),
-        }
-    }
-    if !found_headline {
-        return Vec::new();
-    }
-    blocks
-        .into_iter()
-        .rev()
-        .filter_map(|(block, pieces, link_chars)| {
-            let mut line = String::new();
-            for piece in pieces.iter().rev() {
-                push_collapsed(&mut line, piece);
-            }
-            let line = line.trim().to_owned();
-            let chars = content_chars(&line);
-            let lead_class = match &nodes.get(block)?.kind {
-                Kind::Element(el) => has_word(&el.class_id, LEAD_CLASS_WORDS),
-                Kind::Text(_) => false,
-            };
-            let sentence = line.ends_with(['.', '!', '?', '"', '”', '。', '」', '…']);
-            let keep = chars >= 50
-                && link_chars * 4 < chars
-                && (sentence || lead_class)
-                && !is_boilerplate_line(&line)
-                && !is_leading_furniture(&line);
-            keep.then_some(line)
-        })
-        .take(2)
-        .collect()
-}
-
 /// Finds and renders the article body. `max_bytes` bounds the text returned.
 pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
     let mut best = Body::default();
@@ -626,19 +521,7 @@ pub fn extract_body(dom: &Dom<'_>, max_bytes: usize) -> Body {
         }
         let parts = repeated_sections(dom, &stats, top, strict)
             .unwrap_or_else(|| article_parts(dom, &stats, top, strict));
-        let mut text = render(dom, &stats, &parts, strict, max_bytes);
-        if let Some(&first) = parts.iter().min() {
-            let lead = standfirst(dom, first, strict);
-            let lead_len: usize = lead.iter().map(|l| l.len() + 2).sum();
-            if !lead.is_empty() && text.len() + lead_len <= max_bytes {
-                let mut with_lead = lead.join("\n\n");
-                if !text.is_empty() {
-                    with_lead.push_str("\n\n");
-                    with_lead.push_str(&text);
-                }
-                text = with_lead;
-            }
-        }
+        let text = render(dom, &stats, &parts, strict, max_bytes);
         let enough = content_chars(&text) >= 250;
         if text.len() > best.text.len() {
             best = Body {
@@ -682,23 +565,7 @@ mod tests {
         that the board would publish every submission it received on its website.</p>";
 
     #[test]
-    fn standfirst_between_headline_and_body_is_kept() {
-        let html = format!(
-            "<html><body><header><h1>Ferry timetable under review</h1>\
-             <div class=\"story-intro\">Islanders have lost their evening boat, and the board \
-             now promises to listen.</div></header>\
-             <div class=\"story-body\">{PROSE}</div></body></html>"
-        );
-        let text = body_of(&html);
-        assert!(
-            text.starts_with("Islanders have lost their evening boat"),
-            "{text}"
-        );
-        assert!(text.contains("The harbour board met on Monday"));
-    }
-
-    #[test]
-    fn text_above_the_body_without_a_headline_is_not_a_standfirst() {
+    fn text_in_a_box_above_the_body_is_left_out() {
         let html = format!(
             "<html><body><div class=\"box\"><p>Elsewhere on this site: a long story about the \
              bakery that reopened after the flood last winter.</p></div>\
