@@ -13,7 +13,7 @@
 //! whose class says "sidebar" or "promo"), the search is repeated without them.
 
 use crate::dom::{Dom, Drop, Kind, Layout};
-use crate::text::{content_chars, is_boilerplate_line, push_collapsed};
+use crate::text::{content_chars, is_boilerplate_line, is_leading_furniture, push_collapsed};
 
 /// The rendered body.
 #[derive(Debug, Default)]
@@ -409,7 +409,12 @@ impl Renderer<'_> {
         if !line.is_empty() {
             let chars = content_chars(line);
             let mostly_links = chars > 0 && self.line_link_chars * 10 > chars * 7 && chars < 200;
-            if !mostly_links && !is_boilerplate_line(line) && self.out.len() < self.max_bytes {
+            let leading = self.out.is_empty() && is_leading_furniture(line);
+            if !mostly_links
+                && !leading
+                && !is_boilerplate_line(line)
+                && self.out.len() < self.max_bytes
+            {
                 if !self.out.is_empty() {
                     self.out.push_str("\n\n");
                 }
@@ -540,4 +545,64 @@ pub fn render_all(dom: &Dom<'_>, max_bytes: usize) -> String {
         .filter(|&i| dom.nodes[i].parent == usize::MAX)
         .collect();
     render(dom, &stats, &roots, false, max_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(html: &str) -> String {
+        let parsed = scraper::Html::parse_document(html);
+        let dom = crate::dom::build(&parsed);
+        extract_body(&dom, 1 << 20).text
+    }
+
+    const PROSE: &str = "<p>The harbour board met on Monday to discuss the new ferry timetable, \
+        which residents have criticised for weeks, and agreed to review it in spring.</p>\
+        <p>Several members said the earlier departures suited commuters, while others argued \
+        that families on the islands had lost their only evening connection to the town.</p>\
+        <p>A final decision is expected after a public consultation, the chair said, adding \
+        that the board would publish every submission it received on its website.</p>";
+
+    #[test]
+    fn text_in_a_box_above_the_body_is_left_out() {
+        let html = format!(
+            "<html><body><div class=\"box\"><p>Elsewhere on this site: a long story about the \
+             bakery that reopened after the flood last winter.</p></div>\
+             <div class=\"story-body\">{PROSE}</div></body></html>"
+        );
+        let text = body_of(&html);
+        assert!(!text.contains("bakery"), "{text}");
+        assert!(
+            text.starts_with("The harbour board met on Monday"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn date_line_opening_the_body_is_dropped() {
+        let html = format!(
+            "<html><body><div class=\"story-body\"><p>Updated 14 March 2031, 09:12</p>{PROSE}\
+             </div></body></html>"
+        );
+        let text = body_of(&html);
+        assert!(
+            text.starts_with("The harbour board met on Monday"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn advertising_label_in_another_language_is_dropped() {
+        let html = format!(
+            "<html><body><div class=\"story-body\"><p>Anzeige</p>{PROSE}<p>Werbung</p>\
+             <p>Lesen Sie auch:</p></div></body></html>"
+        );
+        let text = body_of(&html);
+        assert!(
+            !text.contains("Anzeige") && !text.contains("Werbung"),
+            "{text}"
+        );
+        assert!(!text.contains("Lesen Sie auch"), "{text}");
+    }
 }

@@ -114,6 +114,57 @@ const BOILERPLATE_LINES: &[&str] = &[
     "publicité",
     "читайте также",
     "реклама",
+    // German, French, Spanish, Italian, Dutch, Polish, Japanese, Chinese: the same kinds of
+    // furniture (advertising labels, "read also", sharing, printing, comments).
+    "werbung",
+    "lesen sie auch",
+    "auch interessant",
+    "artikel teilen",
+    "teilen",
+    "drucken",
+    "kommentare",
+    "zum artikel",
+    "mehr zum thema:",
+    "lire la suite",
+    "à lire aussi",
+    "a lire aussi",
+    "partager",
+    "imprimer",
+    "commentaires",
+    "sur le même sujet",
+    "lea también",
+    "leer más",
+    "compartir",
+    "imprimir",
+    "comentarios",
+    "noticias relacionadas",
+    "continua a leggere",
+    "condividi",
+    "stampa",
+    "commenti",
+    "articoli correlati",
+    "advertentie",
+    "lees ook",
+    "lees meer",
+    "delen",
+    "reacties",
+    "reklama",
+    "czytaj także",
+    "czytaj też",
+    "czytaj więcej",
+    "udostępnij",
+    "komentarze",
+    "pr",
+    "広告",
+    "関連記事",
+    "関連リンク",
+    "続きを読む",
+    "印刷",
+    "シェア",
+    "相关新闻",
+    "相关阅读",
+    "广告",
+    "分享",
 ];
 
 /// Phrases that mark a short block as an appeal, a sign-up box, a consent notice or a
@@ -154,6 +205,26 @@ const BOILERPLATE_MARKERS: &[&str] = &[
     "picture alliance",
     "this article was originally published",
     "skip to ",
+    // German, French, Spanish, Italian, Dutch, Polish, Japanese, Chinese.
+    "alle rechte vorbehalten",
+    "melden sie sich für",
+    "abonnieren sie",
+    "jetzt abonnieren",
+    "tous droits réservés",
+    "abonnez-vous",
+    "inscrivez-vous",
+    "todos los derechos reservados",
+    "suscríbete",
+    "tutti i diritti riservati",
+    "iscriviti alla",
+    "alle rechten voorbehouden",
+    "wszelkie prawa zastrzeżone",
+    "無断転載",
+    "無断複製",
+    "転載禁止",
+    "版权所有",
+    "版權所有",
+    "未经授权",
 ];
 
 /// Whether `line` (one paragraph of output) is page furniture.
@@ -200,6 +271,58 @@ pub fn is_boilerplate_line(line: &str) -> bool {
     false
 }
 
+/// Labels that open a date line ("Updated 3 May 2021, 10:04"), in the languages above.
+const DATE_LINE_LABELS: &[&str] = &[
+    "updated",
+    "last updated",
+    "published",
+    "posted",
+    "first published",
+    "aktualisiert",
+    "veröffentlicht",
+    "stand:",
+    "mis à jour",
+    "publié",
+    "actualizado",
+    "publicado",
+    "aggiornato",
+    "pubblicato",
+    "bijgewerkt",
+    "gepubliceerd",
+    "zaktualizowano",
+    "opublikowano",
+    "更新",
+    "公開",
+    "配信",
+    "发布",
+    "發佈",
+];
+
+/// Whether `line`, met before any body text was written, is page furniture that sits above
+/// the article: a short date line ("Updated …", "Veröffentlicht am …"), an advertising
+/// label. (Anywhere else such a line may be prose.)
+pub fn is_leading_furniture(line: &str) -> bool {
+    // A bare numeric date line ("2031年5月3日 10時04分", "03.05.2031 10:04").
+    let bare_date = line.chars().all(|c| {
+        c.is_ascii_digit()
+            || is_space(c)
+            || matches!(
+                c,
+                '.' | '/' | '-' | ':' | ',' | '年' | '月' | '日' | '時' | '分' | '秒'
+            )
+    });
+    if bare_date && line.chars().filter(char::is_ascii_digit).count() >= 6 {
+        return true;
+    }
+    // Short, and carrying a date's worth of digits (a year, or day, month and time).
+    if line.chars().count() > 70 || line.chars().filter(char::is_ascii_digit).count() < 4 {
+        return false;
+    }
+    let lower = line.to_lowercase();
+    let bare = lower.trim_start_matches(|c: char| !c.is_alphanumeric());
+    DATE_LINE_LABELS.iter().any(|l| bare.starts_with(l))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +336,45 @@ mod tests {
         assert!(!is_boilerplate_line(
             "The ministry said it would publish the figures in its weekly newsletter, which \
              analysts read closely for hints about the budget and about next year's spending plans."
+        ));
+    }
+
+    #[test]
+    fn furniture_phrases_are_recognised_in_many_languages() {
+        for line in [
+            "Werbung",
+            "Lesen Sie auch:",
+            "À lire aussi",
+            "Lea también",
+            "Leggi anche",
+            "Lees ook",
+            "Czytaj także",
+            "[PR]",
+            "関連記事",
+            "© 2031 Ein Verlag. Alle Rechte vorbehalten.",
+            "3 時間前 無断転載禁止",
+            "Tous droits réservés",
+        ] {
+            assert!(is_boilerplate_line(line), "{line}");
+        }
+        assert!(!is_boilerplate_line(
+            "Die Stadt will die Rechte der Mieter stärken, sagte die Senatorin am Montag."
+        ));
+    }
+
+    #[test]
+    fn date_lines_above_the_article_are_furniture() {
+        assert!(is_leading_furniture("Updated on May 3, 2031 at 10:04 a.m."));
+        assert!(is_leading_furniture("Veröffentlicht am 03.05.2031"));
+        assert!(is_leading_furniture("Mis à jour le 3 mai 2031"));
+        assert!(is_leading_furniture("更新日：2031年5月3日"));
+        assert!(is_leading_furniture("2031年5月3日 10時04分"));
+        assert!(!is_leading_furniture("2031"));
+        assert!(!is_leading_furniture(
+            "Updated figures show the river rose 3 metres overnight, officials said."
+        ));
+        assert!(!is_leading_furniture(
+            "Published reports say the 2031 budget will be cut by a third, the minister said."
         ));
     }
 
