@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -51,6 +52,9 @@ pub struct FixtureServer {
     /// Extra response header lines per path (e.g. `Retry-After: 3600`).
     headers: Arc<Mutex<HashMap<String, String>>>,
     pub requests: Arc<Mutex<Vec<SeenRequest>>>,
+    /// Slow (`put_slow`) requests being answered now, and the most at once.
+    slow_in_flight: Arc<AtomicUsize>,
+    slow_in_flight_peak: Arc<AtomicUsize>,
 }
 
 impl FixtureServer {
@@ -63,6 +67,8 @@ impl FixtureServer {
             delays: Default::default(),
             headers: Default::default(),
             requests: Default::default(),
+            slow_in_flight: Default::default(),
+            slow_in_flight_peak: Default::default(),
         };
         let shared = server.clone();
         thread::spawn(move || {
@@ -106,6 +112,11 @@ impl FixtureServer {
     /// Stops serving `path` (404 from now on).
     pub fn remove(&self, path: &str) {
         self.resources.lock().unwrap().remove(path);
+    }
+
+    /// The most `put_slow` requests this server was answering at the same time.
+    pub fn slow_in_flight_peak(&self) -> usize {
+        self.slow_in_flight_peak.load(Ordering::SeqCst)
     }
 
     pub fn requests_for(&self, path: &str) -> Vec<SeenRequest> {
@@ -193,7 +204,10 @@ impl FixtureServer {
             status,
         });
         if let Some(delay) = delay {
+            let now = self.slow_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.slow_in_flight_peak.fetch_max(now, Ordering::SeqCst);
             thread::sleep(delay);
+            self.slow_in_flight.fetch_sub(1, Ordering::SeqCst);
         }
         let reason = match status {
             200 => "OK",

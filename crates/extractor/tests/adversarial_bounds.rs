@@ -2,57 +2,18 @@
 //! stays within a fixed multiple of the guard's input limit (6 MiB) and finishes in seconds.
 //!
 //! `pathological.rs` checks what these pages produce (warnings, truncation); this file checks
-//! what they cost. A counting global allocator records the peak heap growth during one
-//! `extract` call (the input itself is built before and not counted); the cases run one at
-//! a time so that each peak is its own. The time bounds are generous ceilings for a debug
+//! what they cost. A counting global allocator (`newswire-test-support`) records the peak
+//! heap growth during one `extract` call (the input itself is built before and not
+//! counted); the cases run one at a time so that each peak is its own. The time bounds are generous ceilings for a debug
 //! build on a loaded 2-core machine: they catch quadratic behaviour (minutes), they are not
 //! speed targets (the benchmark measures speed). Measured values are printed with
 //! `--nocapture`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use newswire_extractor::{Article, FeedHints, Limits, extract};
-
-struct CountingAllocator;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(pointer, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let moved = unsafe { System.realloc(pointer, layout, new_size) };
-        if !moved.is_null() {
-            if new_size >= layout.size() {
-                let grown = new_size - layout.size();
-                let now = CURRENT.fetch_add(grown, Ordering::Relaxed) + grown;
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
-        }
-        moved
-    }
-}
+use newswire_test_support::{CountingAllocator, HeapMeter};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -66,12 +27,11 @@ const TIME_BOUND: Duration = Duration::from_secs(30);
 /// Extracts `html` alone, and returns the article, the peak heap growth and the time.
 fn measured(case: &str, html: &str) -> (Article, usize, Duration) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let base = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let meter = HeapMeter::start();
     let started = Instant::now();
     let article = extract(html, None, &FeedHints::default());
     let took = started.elapsed();
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let peak = meter.peak_growth();
     println!(
         "{case}: input {:.1} MiB, peak heap growth {:.1} MiB, {:.2} s",
         html.len() as f64 / MIB as f64,

@@ -3,58 +3,20 @@
 //! laughs"), a 100,000-entry feed, invalid UTF-8 in every field, a 1 MiB attribute.
 //!
 //! The network-level cases (slow drips, bombs, redirect loops, a 20,000-entry feed over
-//! HTTP) are in the workspace's `tests/fetcher_adversarial.rs` and in
+//! HTTP) are in `adversarial.rs` next to this file and in
 //! `compression_bombs.rs`; the flat entity repetition and quadratic text shapes are in
-//! `src/feed/hostile_tests.rs`. A counting global allocator records the peak heap growth
-//! of each case (the input is built before and not counted); cases run one at a time.
+//! `src/feed/hostile_tests.rs`. A counting global allocator (`newswire-test-support`)
+//! records the peak heap growth of each case (the input is built before and not counted);
+//! cases run one at a time.
 //! Time bounds are generous ceilings for a debug build on a loaded 2-core machine.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use newswire_fetcher::charset::{self, DocumentKind};
 use newswire_fetcher::{FetchError, ParsedFeed, parse_feed};
+use newswire_test_support::{CountingAllocator, HeapMeter};
 use url::Url;
-
-struct CountingAllocator;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(pointer, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let moved = unsafe { System.realloc(pointer, layout, new_size) };
-        if !moved.is_null() {
-            if new_size >= layout.size() {
-                let grown = new_size - layout.size();
-                let now = CURRENT.fetch_add(grown, Ordering::Relaxed) + grown;
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
-        }
-        moved
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -71,12 +33,11 @@ fn base() -> Url {
 /// Runs `work` alone; returns its result, the peak heap growth and prints both.
 fn measured<T>(case: &str, input_bytes: usize, work: impl FnOnce() -> T) -> (T, usize) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let base = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let meter = HeapMeter::start();
     let started = Instant::now();
     let result = work();
     let took = started.elapsed();
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let peak = meter.peak_growth();
     println!(
         "{case}: input {:.2} MiB, peak heap growth {:.1} MiB, {:.2} s",
         input_bytes as f64 / MIB as f64,
