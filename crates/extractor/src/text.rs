@@ -235,7 +235,11 @@ pub fn is_boilerplate_line(line: &str) -> bool {
     }
     let lower = line.to_lowercase();
     let bare = lower.trim_matches(|c: char| !c.is_alphanumeric() && c != ':');
-    if len <= 220 && BOILERPLATE_LINES.contains(&bare) {
+    // "Lesen Sie auch:" and "Lesen Sie auch" are one label.
+    if len <= 220
+        && (BOILERPLATE_LINES.contains(&bare)
+            || BOILERPLATE_LINES.contains(&bare.trim_end_matches(':')))
+    {
         return true;
     }
     let markers = BOILERPLATE_MARKERS
