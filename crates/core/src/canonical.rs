@@ -102,7 +102,21 @@ fn percent_decode(component: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Applies the path rules until none applies: one pass can uncover another AMP segment
+/// (`/story/amp//amp`), and canonicalising must be idempotent (the id is a hash of it).
+/// Every rule shortens the path, so this ends.
 fn canonical_path(path: &str) -> String {
+    let mut current = path.to_string();
+    loop {
+        let next = canonical_path_once(&current);
+        if next == current {
+            return next;
+        }
+        current = next;
+    }
+}
+
+fn canonical_path_once(path: &str) -> String {
     let mut path = path.to_string();
     if let Some(stripped) = path.strip_prefix("/amp/") {
         path = format!("/{stripped}");
@@ -219,6 +233,24 @@ mod tests {
             canon("file:///tmp/amp/a.html?utm_source=rss&id=2"),
             "file:///tmp/amp/a.html?id=2"
         );
+    }
+
+    #[test]
+    fn amp_segments_uncovered_by_one_rule_are_removed_too() {
+        assert_eq!(
+            canon("https://n.example/story/amp//amp/"),
+            "https://n.example/story"
+        );
+        assert_eq!(
+            canon("https://n.example/amp/amp/story"),
+            "https://n.example/story"
+        );
+        // Found by the `canonical_url` fuzz target: the first pass left `/amp` at the end.
+        let found =
+            "https:h/@@pttps/@@@@@p@@///&//s:h/@@pttps/@@@@@p@@///&///amp//////amp//////////";
+        let once = canonicalize(&Url::parse(found).unwrap());
+        assert_eq!(canonicalize(&once), once);
+        assert!(!once.path().ends_with("/amp"), "{once}");
     }
 
     proptest! {

@@ -57,7 +57,8 @@ pub struct Mentions {
     pub actors: Vec<String>,
 }
 
-const MONTHS: &[&str] = &[
+/// English month names, lower case.
+pub(crate) const MONTHS: &[&str] = &[
     "january",
     "february",
     "march",

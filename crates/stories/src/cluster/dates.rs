@@ -1,5 +1,6 @@
 //! The years an undated text dates things with.
 
+use crate::places::MONTHS;
 use crate::text::Token;
 
 /// The years an undated text dates something with ("November 12, 2011", "Sat Nov 12 2011",
@@ -30,20 +31,6 @@ pub(super) fn text_years(title: &[Token<'_>], body: &[Token<'_>]) -> Vec<u16> {
 
 /// An English month name or its usual abbreviation ("Sep", "Sept").
 fn is_month(word: &str) -> bool {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     let w = word.trim_end_matches('.').to_ascii_lowercase();
     w.len() >= 3
         && MONTHS
