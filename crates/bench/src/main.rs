@@ -23,7 +23,7 @@ use clap::Parser;
 use serde::Serialize;
 
 use crate::extract_only::ExtractResult;
-use crate::run::{Mode, RunResult, RunSpec};
+use crate::run::{ExtraSink, Mode, RunResult, RunSpec};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,6 +68,14 @@ struct Args {
     /// over at most this long (and at most 5 min), so it bounds the time to deliver.
     #[arg(long, default_value = "60s")]
     daemon_interval: String,
+    /// Sinks to compare, comma-separated (`jsonl`, `nats`): each mode is run once per sink,
+    /// that sink written beside stdout (records are counted on stdout). `nats` publishes to
+    /// a stream of its own on `--nats-url`, deleted afterwards. Empty: stdout only.
+    #[arg(long, value_delimiter = ',')]
+    sinks: Vec<String>,
+    /// The NATS server for `--sinks nats`.
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
     /// Daemon: give up when no record arrived for this long.
     #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
     stall_timeout: Duration,
@@ -89,10 +97,13 @@ struct Report {
 
 #[derive(Debug, Default, Serialize)]
 struct Ratios {
-    /// Pipeline CPU per article / extractor CPU per page (1 thread), per mode.
-    cpu_per_article: Vec<(Mode, f64)>,
-    /// Pipeline articles/s / extractor pages/s on 2 threads, per mode.
-    throughput: Vec<(Mode, f64)>,
+    /// Pipeline CPU per article / extractor CPU per page (1 thread), per run.
+    cpu_per_article: Vec<(String, f64)>,
+    /// Pipeline articles/s / extractor pages/s on 2 threads, per run.
+    throughput: Vec<(String, f64)>,
+    /// Pipeline articles/s with the NATS sink / with the JSONL sink, per mode
+    /// (`--sinks jsonl,nats`).
+    nats_over_jsonl: Vec<(Mode, f64)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -167,6 +178,7 @@ fn main() -> anyhow::Result<()> {
         let spec = RunSpec {
             binary: &binary,
             mode: Mode::Soak,
+            extra_sink: None,
             origin: &origin,
             feeds: args.feeds,
             expected: u64::MAX,
@@ -180,7 +192,26 @@ fn main() -> anyhow::Result<()> {
         soak = Some(soak_summary(&result));
         runs.push(result);
     } else {
-        for mode in &args.modes {
+        let mut sinks = vec![None];
+        if !args.sinks.is_empty() {
+            sinks = args
+                .sinks
+                .iter()
+                .map(|name| match name.as_str() {
+                    "jsonl" => Ok(Some(ExtraSink::Jsonl)),
+                    "nats" => Ok(Some(ExtraSink::Nats {
+                        url: args.nats_url.clone(),
+                        stream: format!("NWBENCH_{}", std::process::id()),
+                    })),
+                    other => bail!("unknown sink {other:?} in --sinks (jsonl, nats)"),
+                })
+                .collect::<anyhow::Result<_>>()?;
+        }
+        for (mode, extra_sink) in args
+            .modes
+            .iter()
+            .flat_map(|mode| sinks.iter().map(move |sink| (mode, sink)))
+        {
             let mode = match mode.as_str() {
                 "once" => Mode::Once,
                 "daemon" => Mode::Daemon,
@@ -189,6 +220,7 @@ fn main() -> anyhow::Result<()> {
             let spec = RunSpec {
                 binary: &binary,
                 mode,
+                extra_sink: extra_sink.clone(),
                 origin: &origin,
                 feeds: args.feeds,
                 expected: u64::from(args.feeds) * args.articles,
@@ -201,11 +233,16 @@ fn main() -> anyhow::Result<()> {
                 retention: &args.retention,
                 sample_every: Duration::from_secs(1),
             };
-            eprintln!("pipeline: {mode:?}…");
-            let result = run::run(&spec, &probe::own_cpu_s)?;
+            eprintln!("pipeline: {}…", label(mode, extra_sink.as_ref()));
+            let result = run::run(&spec, &probe::own_cpu_s);
+            if let Some(ExtraSink::Nats { url, stream }) = extra_sink {
+                runtime.block_on(delete_stream(url, stream));
+            }
+            let result = result?;
             if result.records < result.expected {
                 eprintln!(
-                    "warning: {mode:?} run delivered {} of {} records (logs: {})",
+                    "warning: {} run delivered {} of {} records (logs: {})",
+                    label(mode, extra_sink.as_ref()),
                     result.records,
                     result.expected,
                     result.logs.display()
@@ -252,20 +289,57 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A run's name in the report: its mode, and the sink beside stdout.
+fn label(mode: Mode, extra_sink: Option<&ExtraSink>) -> String {
+    let mode = format!("{mode:?}").to_lowercase();
+    match extra_sink {
+        Some(sink) => format!("{mode}+{}", sink.label()),
+        None => mode,
+    }
+}
+
+/// Deletes the stream a `--sinks nats` run published to (a warning when it cannot).
+async fn delete_stream(url: &str, stream: &str) {
+    let deleted = match async_nats::connect(url).await {
+        Ok(client) => async_nats::jetstream::new(client)
+            .delete_stream(stream)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = deleted {
+        eprintln!("warning: could not delete stream {stream} on {url}: {e}");
+    }
+}
+
 fn ratios(runs: &[RunResult], extractor: &[ExtractResult]) -> Ratios {
     let one = extractor.iter().find(|e| e.threads == 1);
     let two = extractor.iter().find(|e| e.threads == 2);
     let mut ratios = Ratios::default();
     for run in runs.iter().filter(|r| r.mode != Mode::Soak) {
+        let name = label(run.mode, run.extra_sink.as_ref());
         if let Some(one) = one {
             ratios
                 .cpu_per_article
-                .push((run.mode, run.cpu_ms_per_article / one.cpu_ms_per_page));
+                .push((name.clone(), run.cpu_ms_per_article / one.cpu_ms_per_page));
         }
         if let Some(two) = two {
             ratios
                 .throughput
-                .push((run.mode, run.articles_per_s / two.pages_per_s));
+                .push((name, run.articles_per_s / two.pages_per_s));
+        }
+        let with = |label: &str| {
+            runs.iter().find(|r| {
+                r.mode == run.mode && r.extra_sink.as_ref().map(ExtraSink::label) == Some(label)
+            })
+        };
+        if run.extra_sink == Some(ExtraSink::Jsonl)
+            && let Some(nats) = with("nats")
+        {
+            ratios
+                .nats_over_jsonl
+                .push((run.mode, nats.articles_per_s / run.articles_per_s));
         }
     }
     ratios
@@ -320,7 +394,7 @@ fn print_table(report: &Report) {
     );
     println!();
     println!(
-        "{:<8} {:>9} {:>9} {:>10} {:>9} {:>7} {:>9} {:>11} {:>7}",
+        "{:<14} {:>9} {:>9} {:>10} {:>9} {:>7} {:>9} {:>11} {:>7}",
         "run",
         "records",
         "wall s",
@@ -333,8 +407,8 @@ fn print_table(report: &Report) {
     );
     for run in &report.runs {
         println!(
-            "{:<8} {:>9} {:>9.1} {:>10.0} {:>9.3} {:>7.2} {:>9.1} {:>11.1} {:>7}",
-            format!("{:?}", run.mode).to_lowercase(),
+            "{:<14} {:>9} {:>9.1} {:>10.0} {:>9.3} {:>7.2} {:>9.1} {:>11.1} {:>7}",
+            label(run.mode, run.extra_sink.as_ref()),
             run.records,
             run.delivered_s,
             run.articles_per_s,
@@ -346,7 +420,7 @@ fn print_table(report: &Report) {
         );
     }
     for run in &report.runs {
-        let mode = format!("{:?}", run.mode).to_lowercase();
+        let mode = label(run.mode, run.extra_sink.as_ref());
         println!();
         println!(
             "{mode}: user {:.1} s, system {:.1} s, state {:.1} MiB{}",
@@ -395,11 +469,16 @@ fn print_table(report: &Report) {
             );
         }
         println!();
-        for (mode, ratio) in &report.ratios.cpu_per_article {
-            println!("CPU per article, pipeline ({mode:?}) / extractor: {ratio:.2}×");
+        for (run, ratio) in &report.ratios.cpu_per_article {
+            println!("CPU per article, pipeline ({run}) / extractor: {ratio:.2}×");
         }
-        for (mode, ratio) in &report.ratios.throughput {
-            println!("throughput, pipeline ({mode:?}) / extractor on 2 threads: {ratio:.2}");
+        for (run, ratio) in &report.ratios.throughput {
+            println!("throughput, pipeline ({run}) / extractor on 2 threads: {ratio:.2}");
+        }
+        for (mode, ratio) in &report.ratios.nats_over_jsonl {
+            println!(
+                "throughput, pipeline ({mode:?}) with NATS sink / with JSONL sink: {ratio:.2}"
+            );
         }
     }
     if let Some(soak) = &report.soak {

@@ -28,9 +28,40 @@ pub enum Mode {
     Soak,
 }
 
+/// A sink the run writes to besides stdout (where records are counted), to compare what
+/// delivery costs the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtraSink {
+    /// A JSONL file in the run's temporary directory (fsync per batch).
+    Jsonl,
+    /// A JetStream stream (publish acks awaited per batch) on the local NATS server.
+    Nats { url: String, stream: String },
+}
+
+impl ExtraSink {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ExtraSink::Jsonl => "jsonl",
+            ExtraSink::Nats { .. } => "nats",
+        }
+    }
+
+    fn config(&self) -> String {
+        match self {
+            ExtraSink::Jsonl => "[[sink]]\ntype = \"jsonl\"\npath = \"records.jsonl\"\n\n".into(),
+            ExtraSink::Nats { url, stream } => format!(
+                "[[sink]]\ntype = \"nats\"\nurl = \"{url}\"\nstream = \"{stream}\"\nsubject = \"{}.{{site}}\"\n\n",
+                stream.to_lowercase()
+            ),
+        }
+    }
+}
+
 pub struct RunSpec<'a> {
     pub binary: &'a Path,
     pub mode: Mode,
+    pub extra_sink: Option<ExtraSink>,
     pub origin: &'a str,
     pub feeds: u32,
     /// Records after which a daemon run is stopped.
@@ -63,6 +94,7 @@ pub struct Sample {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResult {
     pub mode: Mode,
+    pub extra_sink: Option<ExtraSink>,
     pub records: u64,
     pub expected: u64,
     pub wall_s: f64,
@@ -98,8 +130,13 @@ fn write_config(dir: &Path, spec: &RunSpec, metrics: SocketAddr) -> anyhow::Resu
          [fetch]\nconcurrency = 64\nper_host_concurrency = 64\nper_host_min_delay = \"0s\"\n\
          min_interval = \"10s\"\ntimeout = \"30s\"\nrespect_robots_txt = true\n\
          allow_private_networks = [\"127.0.0.1/32\"]\n\n[metrics]\nlisten = \"{metrics}\"\n\n\
-         [[sink]]\ntype = \"stdout\"\n\n",
-        retention = spec.retention
+         [[sink]]\ntype = \"stdout\"\n\n{extra}",
+        retention = spec.retention,
+        extra = spec
+            .extra_sink
+            .as_ref()
+            .map(ExtraSink::config)
+            .unwrap_or_default(),
     );
     for feed in 0..spec.feeds {
         let _ = writeln!(
@@ -284,6 +321,7 @@ pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunRe
     }
     Ok(RunResult {
         mode: spec.mode,
+        extra_sink: spec.extra_sink.clone(),
         records,
         expected: spec.expected,
         wall_s,

@@ -13,13 +13,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use newswire_core::config::{JsonlSinkConfig, NatsSinkConfig, SinkConfig};
-use newswire_sink::Sink;
+use newswire_sink::{Route, Sink};
 
 const NATS: &str = "127.0.0.1:4222";
 
-/// A record of typical size (about 4 KB: a 600-word text plus metadata).
-fn record(i: usize) -> (String, Vec<u8>) {
+/// A record of typical size (about 5 KB: a 600-word text plus metadata): its id, the
+/// serialised line and its site's URL.
+fn record(i: usize) -> (String, Bytes, String) {
     let id = format!(
         "{:032x}",
         (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
@@ -38,7 +40,12 @@ fn record(i: usize) -> (String, Vec<u8>) {
         "text": words.join(" "),
         "word_count": 600,
     });
-    (id, serde_json::to_vec(&value).unwrap_or_default())
+    let site = format!("https://news{}.example/", i % 50);
+    (
+        id,
+        Bytes::from(serde_json::to_vec(&value).unwrap_or_default()),
+        site,
+    )
 }
 
 /// This process's user + system CPU time, from /proc (Linux); zero elsewhere.
@@ -64,11 +71,16 @@ struct Measured {
     cpu_per_record: Duration,
 }
 
-async fn pump(config: &SinkConfig, dir: &Path, records: &[(String, Vec<u8>)]) -> Measured {
+async fn pump(config: &SinkConfig, dir: &Path, records: &[(String, Bytes, String)]) -> Measured {
     let mut sink = Sink::open(config, dir, None).await.expect("open sink");
     let (started, cpu) = (Instant::now(), cpu_time());
-    for (id, line) in records {
-        sink.write(id, line).await.expect("write");
+    for (id, line, site) in records {
+        let route = Route {
+            site_url: Some(site),
+            language: Some("en"),
+            feed_url: None,
+        };
+        sink.write(id, line, &route).await.expect("write");
         if sink.wants_flush() {
             sink.flush().await.expect("flush");
         }
@@ -125,8 +137,8 @@ fn main() {
     }
     let count = env_number("NEWSWIRE_BENCH_RECORDS", 20_000);
     let rounds = env_number("NEWSWIRE_BENCH_ROUNDS", 3).max(1);
-    let records: Vec<(String, Vec<u8>)> = (0..count).map(record).collect();
-    let bytes: usize = records.iter().map(|(_, l)| l.len()).sum();
+    let records: Vec<(String, Bytes, String)> = (0..count).map(record).collect();
+    let bytes: usize = records.iter().map(|(_, l, _)| l.len()).sum();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let mut ratios = Vec::new();
     for round in 0..rounds {

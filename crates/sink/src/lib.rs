@@ -17,7 +17,9 @@
 //! // (`state.commit(&[], &[start])`). A JSONL sink also notes it in a hidden marker file
 //! // until its first commit, so a crash before that commit doubles nothing either way.
 //! let _start = sink.flush().await?;
-//! sink.write("record-id", br#"{"id":"record-id"}"#).await?;
+//! let line = bytes::Bytes::from_static(br#"{"id":"record-id"}"#);
+//! // The route: what a NATS subject template may use (`Route::of(&record)` for a record).
+//! sink.write("record-id", &line, &newswire_sink::Route::default()).await?;
 //! if sink.wants_flush() {
 //!     // `state.commit(&records, &positions)` before anything else happens.
 //!     let _position = sink.flush().await?;
@@ -37,12 +39,14 @@ pub mod subject;
 use std::path::Path;
 use std::time::Duration;
 
+use bytes::Bytes;
 use newswire_core::config::SinkConfig;
 use newswire_core::delivery::SinkPosition;
 
 pub use jsonl::{JsonlPosition, JsonlSink};
 pub use nats::NatsSink;
 pub use stdout::StdoutSink;
+pub use subject::Route;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
@@ -94,15 +98,21 @@ impl Sink {
         }
     }
 
-    /// Appends one record (`line` is the JSON object, without the newline).
-    pub async fn write(&mut self, id: &str, line: &[u8]) -> Result<(), SinkError> {
+    /// Appends one record (`line` is the JSON object, without the newline; shared, not
+    /// copied, by a NATS sink); `route` gives what a subject template may use.
+    pub async fn write(
+        &mut self,
+        id: &str,
+        line: &Bytes,
+        route: &Route<'_>,
+    ) -> Result<(), SinkError> {
         match self {
             Sink::Stdout(s) => {
                 s.write(line);
                 Ok(())
             }
             Sink::Jsonl(s) => s.write(line),
-            Sink::Nats(s) => s.write(id, line).await,
+            Sink::Nats(s) => s.write(id, line.clone(), route).await,
         }
     }
 

@@ -22,7 +22,7 @@ use newswire_core::cluster_config::NatsConnection;
 use newswire_core::config::NatsSinkConfig;
 
 use crate::SinkError;
-use crate::subject::{StreamOptions, SubjectTemplate, describe_publish_error};
+use crate::subject::{Route, StreamOptions, SubjectTemplate, describe_publish_error};
 
 /// Stream used when the config names none.
 pub const DEFAULT_STREAM: &str = "NEWSWIRE";
@@ -132,12 +132,16 @@ impl NatsSink {
         &self.name
     }
 
-    /// Publishes one record with `id` as its message id (the ack is awaited by `flush`).
-    pub async fn write(&mut self, id: &str, line: &[u8]) -> Result<(), SinkError> {
-        let message = PublishMessage::build()
-            .payload(Bytes::copy_from_slice(line))
-            .message_id(id);
-        let subject = self.subject.render_line(line);
+    /// Publishes one record with `id` as its message id on the subject `route` gives
+    /// (the ack is awaited by `flush`).
+    pub async fn write(
+        &mut self,
+        id: &str,
+        line: Bytes,
+        route: &Route<'_>,
+    ) -> Result<(), SinkError> {
+        let message = PublishMessage::build().payload(line).message_id(id);
+        let subject = self.subject.render(route);
         let ack = self
             .jetstream
             .send_publish(subject.clone(), message)
@@ -198,6 +202,55 @@ impl NatsSink {
 /// Test helpers shared by the sink's tests against a real server.
 #[cfg(test)]
 pub(crate) mod test_support {
+    use std::time::Duration;
+
+    use newswire_core::config::NatsSinkConfig;
+
+    pub(crate) const SERVER: &str = "127.0.0.1:4222";
+
+    /// The shared rule of the workspace's service tests (tests/common): with
+    /// NEWSWIRE_REQUIRE_SERVICES=1 a missing server fails `test`, else it is skipped with a
+    /// line on stdout.
+    pub(crate) fn server_is_up(test: &str) -> bool {
+        let up = SERVER
+            .parse()
+            .ok()
+            .and_then(|addr| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()
+            })
+            .is_some();
+        if !up {
+            if std::env::var("NEWSWIRE_REQUIRE_SERVICES").as_deref() == Ok("1") {
+                panic!(
+                    "{test}: NATS JetStream is required (NEWSWIRE_REQUIRE_SERVICES=1) but nothing answers at {SERVER}"
+                );
+            }
+            println!("SKIPPED: {test}: NATS not reachable at {SERVER}");
+        }
+        up
+    }
+
+    /// A stream name no other run uses.
+    pub(crate) fn unique(prefix: &str) -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("{prefix}_{}_{nanos}", std::process::id())
+    }
+
+    /// A sink on the test server publishing to `stream` through `subject`.
+    pub(crate) fn config(stream: &str, subject: &str, flush_records: usize) -> NatsSinkConfig {
+        NatsSinkConfig {
+            name: None,
+            url: format!("nats://{SERVER}"),
+            stream: Some(stream.to_string()),
+            subject: Some(subject.to_string()),
+            flush_records: Some(flush_records),
+            ..NatsSinkConfig::default()
+        }
+    }
+
     /// Deletes a test stream when dropped, so a failed assertion leaves nothing behind.
     pub(crate) struct StreamGuard(pub String);
 
@@ -213,7 +266,7 @@ pub(crate) mod test_support {
                     return;
                 };
                 rt.block_on(async {
-                    if let Ok(client) = async_nats::connect("127.0.0.1:4222").await {
+                    if let Ok(client) = async_nats::connect(SERVER).await {
                         let _ = async_nats::jetstream::new(client)
                             .delete_stream(&name)
                             .await;
@@ -229,67 +282,29 @@ pub(crate) mod test_support {
 mod tests {
     //! These talk to a real server on 127.0.0.1:4222 and skip (with a message) without one.
 
+    use super::test_support::{SERVER, StreamGuard, config, server_is_up, unique};
     use super::*;
     use futures_util::StreamExt;
-    use newswire_core::config::NatsSinkConfig;
 
-    const SERVER: &str = "127.0.0.1:4222";
-
-    fn server_is_up() -> bool {
-        let up = SERVER
-            .parse()
-            .ok()
-            .and_then(|addr| {
-                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()
-            })
-            .is_some();
-        // The shared rule of the workspace's service tests (tests/common): with
-        // NEWSWIRE_REQUIRE_SERVICES=1 a missing server fails the test, else it is skipped
-        // with a line on stdout.
-        if !up {
-            let message = format!("NATS not reachable at {SERVER}");
-            if std::env::var("NEWSWIRE_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
-                panic!("{message} (NEWSWIRE_REQUIRE_SERVICES=1)");
-            }
-            println!("SKIPPED: {message}");
-        }
-        up
-    }
-
-    fn unique(prefix: &str) -> String {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        format!("{prefix}_{}_{nanos}", std::process::id())
-    }
-
-    fn config(stream: &str, subject: &str) -> NatsSinkConfig {
-        NatsSinkConfig {
-            name: None,
-            url: format!("nats://{SERVER}"),
-            stream: Some(stream.to_string()),
-            subject: Some(subject.to_string()),
-            flush_records: Some(3),
-            ..NatsSinkConfig::default()
-        }
+    fn payload(i: usize) -> Bytes {
+        Bytes::from(format!("{{\"n\":{i}}}"))
     }
 
     #[tokio::test]
     async fn publishes_with_message_ids_and_drops_resends() {
-        if !server_is_up() {
+        if !server_is_up("publishes_with_message_ids_and_drops_resends") {
             return;
         }
         let stream = unique("NEWSWIRE_TEST");
-        let _guard = super::test_support::StreamGuard(stream.clone());
+        let _guard = StreamGuard(stream.clone());
         let subject = format!("test.{}", stream.to_lowercase());
-        let config = config(&stream, &subject);
+        let config = config(&stream, &subject, 3);
         let name = newswire_core::config::SinkConfig::Nats(config.clone()).state_name();
         assert_eq!(name, format!("nats:{stream}"));
         let mut sink = NatsSink::open(name.clone(), &config).await.unwrap();
         assert_eq!(sink.name(), name);
         for i in 0..3 {
-            sink.write(&format!("id-{i}"), format!("{{\"n\":{i}}}").as_bytes())
+            sink.write(&format!("id-{i}"), payload(i), &Route::default())
                 .await
                 .unwrap();
         }
@@ -299,7 +314,7 @@ mod tests {
         drop(sink);
         let mut sink = NatsSink::open("nats:test".into(), &config).await.unwrap();
         for i in 1..4 {
-            sink.write(&format!("id-{i}"), format!("{{\"n\":{i}}}").as_bytes())
+            sink.write(&format!("id-{i}"), payload(i), &Route::default())
                 .await
                 .unwrap();
         }
@@ -330,7 +345,7 @@ mod tests {
 
     #[tokio::test]
     async fn unreachable_server_names_the_url() {
-        let mut config = config("NEWSWIRE_UNUSED", "unused");
+        let mut config = config("NEWSWIRE_UNUSED", "unused", 3);
         // Port 1 on loopback: nothing listens there.
         config.url = "nats://127.0.0.1:1".into();
         let err = NatsSink::open("nats:test".into(), &config)

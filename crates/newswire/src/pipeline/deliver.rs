@@ -16,8 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use bytes::Bytes;
 use chrono::Utc;
-use newswire_sink::Sink;
+use newswire_sink::{Route, Sink};
 use newswire_state::{EmittedRecord, IndexEntry};
 use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
@@ -131,9 +132,11 @@ async fn write(
     } = delivery;
     if !suppress {
         let line = serde_json::to_vec(&record)
+            .map(Bytes::from)
             .with_context(|| format!("serialising record {}", record.id))?;
+        let route = Route::of(&record);
         for sink in sinks.iter_mut() {
-            if let Err(error) = sink.write(&record.id, &line).await {
+            if let Err(error) = sink.write(&record.id, &line, &route).await {
                 ctx.health.sink_failed(&format!("{}: {error}", sink.name()));
                 return Err(error)
                     .with_context(|| format!("writing record {} ({})", record.id, record.url));
@@ -165,11 +168,13 @@ async fn write_story_line(
     id: String,
     line: Vec<u8>,
 ) -> anyhow::Result<()> {
+    let line = Bytes::from(line);
     if ctx.state.is_emitted(&id).await? || pending.emitted.iter().any(|e| e.id == id) {
         return Ok(());
     }
     for sink in sinks.iter_mut() {
-        if let Err(error) = sink.write(&id, &line).await {
+        // A story line has no site or language of its own: the template's defaults.
+        if let Err(error) = sink.write(&id, &line, &Route::default()).await {
             ctx.health.sink_failed(&format!("{}: {error}", sink.name()));
             return Err(error).with_context(|| format!("writing {id}"));
         }

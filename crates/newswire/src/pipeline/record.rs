@@ -280,4 +280,17 @@ mod tests {
         assert_eq!(record.guid, None);
         assert_eq!(record.site.url.as_deref(), Some("https://news.example/"));
     }
+
+    #[test]
+    fn a_record_is_routed_by_its_site_else_its_own_address() {
+        use newswire_sink::subject::{Route, SubjectTemplate};
+        let page = url("https://www.wire.example/story/1");
+        let mut record = page_record(&page, Article::default());
+        record.language = Some("de".into());
+        let template = SubjectTemplate::parse("r.{site}.{lang}").unwrap();
+        assert_eq!(template.render(&Route::of(&record)), "r.wire_example.de");
+        record.site.url = None;
+        record.url = "https://other.example/x".into();
+        assert_eq!(template.render(&Route::of(&record)), "r.other_example.de");
+    }
 }
