@@ -4,11 +4,12 @@
 //! Aden, pirates) but rarely their figures (23 pirates, 26 pirates) or the years their texts name
 //! (2008, 2011). A story keeps the union of its reports' figures and years (both capped), which is
 //! what a check against *any* member needs: a report shares a figure with some member exactly when
-//! it shares one with the union. Sharing a figure is evidence for joining; both sides naming figures
-//! and sharing none is evidence against, and so is naming only years the story never names.
+//! it shares one with the union. Sharing a figure or a year is evidence for joining; both sides
+//! naming some and sharing none is evidence against.
 
 use serde::{Deserialize, Serialize};
 
+use super::dates::is_month;
 use crate::text::Token;
 
 /// Figures kept per article and per story, and years per story.
@@ -42,33 +43,52 @@ fn as_year(digits: &str) -> Option<u16> {
         .filter(|y| (1900..=2099).contains(y))
 }
 
-/// The figures and years in a title and body. A figure is kept as written without separators
-/// ("1,200" and "1200" are one figure); "2" or "5" are too common to tell incidents apart.
-pub(super) fn evidence(title: &[Token<'_>], body: &[Token<'_>]) -> Evidence {
+/// The figures and years in a title and body (each with its tokens). A figure is kept as written
+/// without separators ("1,200" and "1200" are one figure); "2" or "5" are too common to tell
+/// incidents apart, and the day of a date or a clock time ("November 11", "19: 04") says when a
+/// report was written, not what happened: two reports of one incident differ there.
+pub(super) fn evidence(parts: [(&str, &[Token<'_>]); 2]) -> Evidence {
     let mut ev = Evidence::default();
-    for t in title.iter().chain(body.iter()).filter(|t| t.numeric) {
-        let digits: String = t
-            .text
-            .trim_end_matches(|c: char| !c.is_ascii_digit())
-            .chars()
-            .filter(|c| *c != ',')
-            .collect();
-        if let Some(y) = as_year(&digits) {
-            if !ev.years.contains(&y) && ev.years.len() < STORY_YEARS {
-                ev.years.push(y);
+    for (text, toks) in parts {
+        for (i, t) in toks.iter().enumerate().filter(|(_, t)| t.numeric) {
+            let digits: String = t
+                .text
+                .trim_end_matches(|c: char| !c.is_ascii_digit())
+                .chars()
+                .filter(|c| *c != ',')
+                .collect();
+            if let Some(y) = as_year(&digits) {
+                if !ev.years.contains(&y) && ev.years.len() < STORY_YEARS {
+                    ev.years.push(y);
+                }
+                continue;
             }
-            continue;
-        }
-        if digits.len() < 2 {
-            continue;
-        }
-        let h = crate::text::term_hash(b'f', &digits, false);
-        let h = ((h >> 32) ^ h) as u32;
-        if !ev.figures.contains(&h) && ev.figures.len() < ARTICLE_FIGURES {
-            ev.figures.push(h);
+            if digits.len() < 2 || is_date_or_time(text, toks, i) {
+                continue;
+            }
+            let h = crate::text::term_hash(b'f', &digits, false);
+            let h = ((h >> 32) ^ h) as u32;
+            if !ev.figures.contains(&h) && ev.figures.len() < ARTICLE_FIGURES {
+                ev.figures.push(h);
+            }
         }
     }
     ev
+}
+
+/// A number next to a month name (a day) or beside a colon (a clock time).
+fn is_date_or_time(text: &str, toks: &[Token<'_>], i: usize) -> bool {
+    let t = &toks[i];
+    let near_month = toks[i.saturating_sub(1)..i]
+        .iter()
+        .chain(toks.get(i + 1))
+        .any(|w| !w.numeric && is_month(w.text));
+    let before = text.get(..t.start).unwrap_or("").trim_end();
+    let after = text
+        .get(t.start + t.text.len()..)
+        .unwrap_or("")
+        .trim_start();
+    near_month || before.ends_with(':') || after.starts_with(':')
 }
 
 impl StoryEvidence {
@@ -109,8 +129,8 @@ fn agreement<T: PartialEq>(a: &[T], b: &[T]) -> f32 {
 }
 
 /// The adjustment to a report's similarity with a story: `figure_weight` for a shared figure (or
-/// minus it for figures that all differ), minus `year_weight` when the report names years and the
-/// story names only others. `years` is false for dated reports: their time window already decides.
+/// minus it for figures that all differ), and likewise `year_weight` for the years named.
+/// `years` is false for dated reports: their time window already decides.
 pub(super) fn adjustment(
     ev: &Evidence,
     story: &StoryEvidence,
@@ -120,7 +140,7 @@ pub(super) fn adjustment(
 ) -> f32 {
     let figures = figure_weight * agreement(&ev.figures, &story.figures);
     let years = if years {
-        year_weight * agreement(&ev.years, &story.years).min(0.0)
+        year_weight * agreement(&ev.years, &story.years)
     } else {
         0.0
     };
@@ -133,16 +153,20 @@ mod tests {
     use crate::text::tokens;
 
     fn ev(text: &str) -> Evidence {
-        evidence(&[], &tokens(text))
+        evidence([("", &[]), (text, &tokens(text))])
     }
 
     #[test]
-    fn figures_exclude_years_and_single_digits() {
+    fn figures_exclude_years_single_digits_days_and_times() {
         let e =
             ev("Navy captures 23 pirates and 3 boats on November 12, 2011, worth 1,200 dollars");
         assert_eq!(e.years, vec![2011]);
-        // 23, 12 and 1200; not 3, not 2011.
-        assert_eq!(e.figures.len(), 3);
+        // 23 and 1200; not 3, not the day 12, not 2011.
+        assert_eq!(e.figures.len(), 2);
+        assert_eq!(
+            e.figures,
+            ev("23 pirates, 1,200 dollars, at 19: 04 on 11 Nov").figures
+        );
         assert_eq!(ev("1200 people").figures, ev("1,200 people").figures);
     }
 
@@ -158,13 +182,14 @@ mod tests {
     }
 
     #[test]
-    fn other_years_count_against_only_undated_reports() {
+    fn years_count_only_for_undated_reports() {
         let mut story = StoryEvidence::default();
         story.add(&ev("It happened in March 2008."));
         let later = ev("It happened in March 2011.");
         assert!(adjustment(&later, &story, 0.0, 0.2, true) < 0.0);
         assert_eq!(adjustment(&later, &story, 0.0, 0.2, false), 0.0);
         let both = ev("Unlike 2008, this time in 2011.");
-        assert_eq!(adjustment(&both, &story, 0.0, 0.2, true), 0.0);
+        assert!(adjustment(&both, &story, 0.0, 0.2, true) > 0.0);
+        assert_eq!(adjustment(&both, &story, 0.0, 0.2, false), 0.0);
     }
 }

@@ -235,7 +235,7 @@ impl Clusterer {
             .map(|d| chrono::Datelike::year(&d) as u16)
             .map(|y| vec![y])
             .unwrap_or_else(|| text_years(&title_toks, &body_toks));
-        let ev = evidence(&title_toks, &body_toks);
+        let ev = evidence([(article.title, &title_toks), (article.text, &body_toks)]);
         let (key, score) = match copy_of {
             Some(k) => (k, 1.0),
             None => match self.best_story(&vec, &mentions, t, &year, &ev) {

@@ -56,7 +56,8 @@ pub struct Config {
     /// none: two incidents of one kind rarely have the same counts.
     #[serde(default)]
     pub figure_weight: f32,
-    /// Subtracted when an undated report names years and the story's reports name only others.
+    /// Added when an undated report names a year the story's reports name, subtracted when both
+    /// name years and share none.
     #[serde(default)]
     pub year_weight: f32,
     pub weights: Weights,
