@@ -499,3 +499,26 @@ fn undated_same_kind_incident_with_other_figures_and_years_opens_its_own_story()
     });
     assert_eq!(a1, b1);
 }
+
+#[test]
+fn a_young_story_needs_a_stronger_match_than_an_established_one() {
+    let strict = Config {
+        young_articles: 1,
+        // Above any cosine plus the figure and year evidence.
+        young_threshold: 2.0,
+        ..Config::default()
+    };
+    let (a1, a2, _) = pirate_reports(strict.clone());
+    assert_ne!(
+        a1, a2,
+        "a one-report story takes nothing below the young threshold"
+    );
+    let (a1, a2, _) = pirate_reports(Config {
+        young_articles: 0,
+        ..strict
+    });
+    assert_eq!(
+        a1, a2,
+        "without the young-story rule the second report joins"
+    );
+}

@@ -379,7 +379,12 @@ impl Clusterer {
                         cfg.year_weight,
                         t.is_none(),
                     );
-                if cos < cfg.sure_threshold && adjusted < cfg.join_threshold {
+                let needed = if story.articles <= cfg.young_articles {
+                    cfg.young_threshold.max(cfg.join_threshold)
+                } else {
+                    cfg.join_threshold
+                };
+                if cos < cfg.sure_threshold && adjusted < needed {
                     continue;
                 }
                 scored.push((key, adjusted, cos));
