@@ -92,7 +92,7 @@ impl Default for Config {
             specific_weight: 0.0,
             generic_weight: 0.0,
             merge_threshold: 0.8,
-            figure_weight: 0.1,
+            figure_weight: 0.05,
             year_weight: 0.2,
             young_threshold: 0.30,
             young_articles: 0,
