@@ -438,3 +438,87 @@ fn two_stories_that_converge_are_merged_and_the_younger_records_merged_into() {
     assert_eq!(survivor.merged_into, None);
     assert_eq!(survivor.article_count, 5);
 }
+
+/// Undated reports, as in an archive: two interceptions of pirates by one navy in one gulf, three
+/// years apart, share their names and places; their figures and the years they name differ.
+fn undated(c: &mut Clusterer, id: &str, title: &str, text: &str) -> String {
+    c.assign(&ArticleIn {
+        id,
+        published_at: None,
+        title,
+        text,
+        language: Some("en"),
+        source: None,
+        duplicate_of: None,
+    })
+    .story
+    .id
+}
+
+fn pirate_reports(config: Config) -> (String, String, String) {
+    let mut c = Clusterer::new(config);
+    background(&mut c, t0());
+    let a1 = undated(
+        &mut c,
+        "navy-a1",
+        "Indian Navy captures 23 pirates in Gulf of Aden",
+        "The Indian Navy captured 23 pirates in the Gulf of Aden on Saturday, December 13, 2008, after \
+         warship INS Mysore answered a distress call from the merchant vessel Gibe. The pirates, 12 \
+         Somali and 11 Yemeni, were handed to the authorities in Mumbai, a navy spokesman said.",
+    );
+    let a2 = undated(
+        &mut c,
+        "navy-a2",
+        "Indian warship foils pirate attack, 23 held in Gulf of Aden",
+        "An Indian Navy warship foiled a pirate attack in the Gulf of Aden and held 23 pirates, the \
+         navy said on December 13, 2008. INS Mysore sent commandos to the merchant ship Gibe; 12 of \
+         the pirates are Somali and 11 Yemeni, the spokesman in Mumbai said.",
+    );
+    let b1 = undated(
+        &mut c,
+        "navy-b1",
+        "INS Sukanya thwarts multi-boat piracy attempt, 26 Somali pirates nabbed",
+        "Patrolling the Gulf of Aden, INS Sukanya intercepted three pirate boats approaching five \
+         merchant vessels on Thursday, November 10, 2011. Marine commandos seized rifles and \
+         ammunition and apprehended 26 Somali pirates, the Western Naval Command in Mumbai said.",
+    );
+    (a1, a2, b1)
+}
+
+#[test]
+fn undated_same_kind_incident_with_other_figures_and_years_opens_its_own_story() {
+    let (a1, a2, b1) = pirate_reports(Config::default());
+    assert_eq!(a1, a2, "two reports of the 2008 interception join");
+    assert_ne!(a1, b1, "the 2011 interception is another incident");
+    // Without the figure and year evidence the names, places and vocabulary make them one story:
+    // the assertion above is the evidence's doing.
+    let (a1, _, b1) = pirate_reports(Config {
+        figure_weight: 0.0,
+        year_weight: 0.0,
+        ..Config::default()
+    });
+    assert_eq!(a1, b1);
+}
+
+#[test]
+fn a_young_story_needs_a_stronger_match_than_an_established_one() {
+    let strict = Config {
+        young_articles: 1,
+        // Above any cosine plus the figure and year evidence.
+        young_threshold: 2.0,
+        ..Config::default()
+    };
+    let (a1, a2, _) = pirate_reports(strict.clone());
+    assert_ne!(
+        a1, a2,
+        "a one-report story takes nothing below the young threshold"
+    );
+    let (a1, a2, _) = pirate_reports(Config {
+        young_articles: 0,
+        ..strict
+    });
+    assert_eq!(
+        a1, a2,
+        "without the young-story rule the second report joins"
+    );
+}

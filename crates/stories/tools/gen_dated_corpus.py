@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a dated, incident-labelled corpus for checking the story clusterer's time window.
 
-Usage: gen_dated_corpus.py OUT_DIR [--incidents N] [--seed S]   (writes OUT_DIR/articles.jsonl)
+Usage: gen_dated_corpus.py OUT_DIR [--incidents N] [--seed S] [--updates]   (writes OUT_DIR/articles.jsonl)
 
 Every incident is one event of a kind (earthquake, factory fire, bank robbery, election, strike…)
 in one place on one day, with its own names and figures. Several outlets report it in different
@@ -122,13 +122,21 @@ def make_incident(kind, place, country, day, rng, actors=None):
     return facts
 
 
-def reports(facts, label, start, rng, n_reports):
+def reports(facts, label, start, rng, n_reports, updates=False):
     kind = KINDS[facts["kind"]]
     out = []
     original = None
     for r in range(n_reports):
         when = start + dt.timedelta(minutes=rng.randint(10, 60 * 36))
         f = dict(facts)
+        if updates:
+            # Later reports revise the figures (a rising toll), as real reports do.
+            if rng.random() < 0.5:
+                f["dead"] = facts["dead"] + rng.randint(1, 6)
+            if rng.random() < 0.5:
+                f["n"] = facts["n"] + rng.randint(1, 50)
+            if rng.random() < 0.3:
+                f["hours"] = facts["hours"] + rng.randint(1, 5)
         if rng.random() < 0.25:
             f["place"] = variant(facts["place"], rng)
         title = rng.choice(kind["titles"]).format(**f)
@@ -151,6 +159,8 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--incidents", type=int, default=400)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--updates", action="store_true",
+                    help="later reports revise an incident's figures (tolls, counts, hours)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     base = dt.datetime(2025, 1, 1, 6, 0, 0)
@@ -166,15 +176,15 @@ def main():
         for p in (p1, p2):
             used.setdefault((kind, p), []).append(day)
         first = make_incident(kind, p1, c1, day, rng)
-        rows += reports(first, f"i{k}", day, rng, rng.randint(2, 9))
+        rows += reports(first, f"i{k}", day, rng, rng.randint(2, 9), args.updates)
         twin = make_incident(kind, p2, c2, day, rng)
-        rows += reports(twin, f"i{k + 1}", day, rng, rng.randint(2, 9))
+        rows += reports(twin, f"i{k + 1}", day, rng, rng.randint(2, 9), args.updates)
         k += 2
         if rng.random() < 0.3:
             later = day + dt.timedelta(days=rng.randint(21, 42))
             used[(kind, p1)].append(later)
             esc = make_incident(kind, p1, c1, later, rng, actors=(first["person"], first["person2"]))
-            rows += reports(esc, f"i{k}", later, rng, rng.randint(2, 7))
+            rows += reports(esc, f"i{k}", later, rng, rng.randint(2, 7), args.updates)
             k += 1
     rows.sort(key=lambda r: r["published_at"])
     os.makedirs(args.out, exist_ok=True)

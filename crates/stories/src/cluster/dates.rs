@@ -30,7 +30,7 @@ pub(super) fn text_years(title: &[Token<'_>], body: &[Token<'_>]) -> Vec<u16> {
 }
 
 /// An English month name or its usual abbreviation ("Sep", "Sept").
-fn is_month(word: &str) -> bool {
+pub(super) fn is_month(word: &str) -> bool {
     let w = word.trim_end_matches('.').to_ascii_lowercase();
     w.len() >= 3
         && MONTHS

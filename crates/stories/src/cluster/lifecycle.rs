@@ -107,6 +107,7 @@ impl Clusterer {
         for st in s.stories.values() {
             total += st.id.capacity() + st.title.capacity();
             total += (st.centroid.capacity() + st.seed.capacity()) * 8 + st.posted.capacity() * 4;
+            total += st.years.capacity() * 2 + st.evidence.bytes();
             total += st
                 .sources
                 .iter()

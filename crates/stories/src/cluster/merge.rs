@@ -81,6 +81,7 @@ impl Clusterer {
                 .sqrt();
             survivor.spec_norm = specific_norm(&survivor.centroid);
             survivor.articles += absorbed.articles;
+            survivor.evidence.absorb(&absorbed.evidence);
             survivor.touched = survivor.touched.max(absorbed.touched);
             survivor.dirty = true;
             survivor.first_seen = match (survivor.first_seen, absorbed.first_seen) {

@@ -9,6 +9,7 @@
 //! is capped, so memory is bounded; the whole state is a serialisable value ([`StoryState`]).
 
 mod dates;
+mod evidence;
 mod index;
 mod lifecycle;
 mod merge;
@@ -24,6 +25,7 @@ use crate::features::{SparseVec, add_truncate, dots, specific_norm, term_counts,
 use crate::places::{Mentions, Place, PlaceMention, find_mentions};
 use crate::text::{tokens, within_one_edit};
 use dates::text_years;
+use evidence::{Evidence, StoryEvidence, adjustment, evidence};
 use index::PostingIndex;
 pub use model::{ArticleIn, Assignment, Config, STORY_SCHEMA, StoryLine, StoryRef};
 
@@ -73,6 +75,9 @@ struct Story {
     /// Key of the story this one was merged into (its id is `merged_into`).
     #[serde(default)]
     merged_key: Option<u64>,
+    /// Figures and years its reports name (evidence for or against a report joining).
+    #[serde(default)]
+    evidence: StoryEvidence,
 }
 
 /// Everything the clusterer remembers; serialise it to keep story ids across restarts.
@@ -230,9 +235,10 @@ impl Clusterer {
             .map(|d| chrono::Datelike::year(&d) as u16)
             .map(|y| vec![y])
             .unwrap_or_else(|| text_years(&title_toks, &body_toks));
+        let ev = evidence([(article.title, &title_toks), (article.text, &body_toks)]);
         let (key, score) = match copy_of {
             Some(k) => (k, 1.0),
-            None => match self.best_story(&vec, &mentions, t, &year) {
+            None => match self.best_story(&vec, &mentions, t, &year, &ev) {
                 Some((k, s)) => (k, s),
                 None => (self.open_story(article), 0.0),
             },
@@ -242,6 +248,7 @@ impl Clusterer {
         let actors = mentions.actors.clone();
         self.join(key, article, &vec, mentions, t);
         if let Some(story) = self.state.stories.get_mut(&key) {
+            story.evidence.add(&ev);
             for y in year {
                 if !story.years.contains(&y) && story.years.len() < 16 {
                     story.years.push(y);
@@ -295,12 +302,14 @@ impl Clusterer {
         mentions: &Mentions,
         t: Option<i64>,
         years: &[u16],
+        ev: &Evidence,
     ) -> Option<(u64, f32)> {
         let cfg = &self.config;
         let mut query: Vec<(u32, f32)> = vec.clone();
         query.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         let mut seen: FxHashSet<u64> = FxHashSet::default();
         let doc_spec = specific_norm(vec);
+        // (story, score with the figure and year evidence, cosine)
         let mut scored: Vec<(u64, f32, f32)> = Vec::new();
         for &(term, _) in query.iter().take(QUERY_TERMS) {
             for key in self.index.stories(term).take(MAX_POSTING_SCAN) {
@@ -362,7 +371,23 @@ impl Clusterer {
                 {
                     continue;
                 }
-                scored.push((key, cos, spec_cos));
+                let adjusted = cos
+                    + adjustment(
+                        ev,
+                        &story.evidence,
+                        cfg.figure_weight,
+                        cfg.year_weight,
+                        t.is_none(),
+                    );
+                let needed = if story.articles <= cfg.young_articles {
+                    cfg.young_threshold.max(cfg.join_threshold)
+                } else {
+                    cfg.join_threshold
+                };
+                if cos < cfg.sure_threshold && adjusted < needed {
+                    continue;
+                }
+                scored.push((key, adjusted, cos));
             }
         }
         let best = scored.iter().map(|e| e.1).fold(f32::MIN, f32::max);
@@ -374,7 +399,7 @@ impl Clusterer {
                 let ob = overlap(&self.state.stories[&b.0], mentions);
                 oa.cmp(&ob).then(a.1.total_cmp(&b.1)).then(b.0.cmp(&a.0))
             })
-            .map(|e| (e.0, e.1))
+            .map(|e| (e.0, e.2))
     }
 
     /// The live story a (possibly merged) story's articles now belong to.
@@ -413,6 +438,7 @@ impl Clusterer {
             years: Vec::new(),
             seed: Vec::new(),
             merged_key: None,
+            evidence: StoryEvidence::default(),
         };
         self.state.stories.insert(key, Box::new(story));
         key

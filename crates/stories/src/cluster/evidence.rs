@@ -1,0 +1,195 @@
+//! Figures and years a report names: evidence for or against it being the same incident as a story.
+//!
+//! Two incidents of one kind share vocabulary, names and places (the Indian navy, the Gulf of
+//! Aden, pirates) but rarely their figures (23 pirates, 26 pirates) or the years their texts name
+//! (2008, 2011). A story keeps the union of its reports' figures and years (both capped), which is
+//! what a check against *any* member needs: a report shares a figure with some member exactly when
+//! it shares one with the union. Sharing a figure or a year is evidence for joining; both sides
+//! naming some and sharing none is evidence against.
+
+use serde::{Deserialize, Serialize};
+
+use super::dates::is_month;
+use crate::text::Token;
+
+/// Figures kept per article and per story, and years per story.
+const ARTICLE_FIGURES: usize = 16;
+const STORY_FIGURES: usize = 32;
+const STORY_YEARS: usize = 12;
+
+/// What one report names: figures (numbers of two or more digits that are not years) and years.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(super) struct Evidence {
+    pub(super) figures: Vec<u32>,
+    pub(super) years: Vec<u16>,
+}
+
+/// A story's union of its reports' figures and years.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct StoryEvidence {
+    #[serde(default)]
+    pub(super) figures: Vec<u32>,
+    #[serde(default)]
+    pub(super) years: Vec<u16>,
+}
+
+fn as_year(digits: &str) -> Option<u16> {
+    if digits.len() != 4 {
+        return None;
+    }
+    digits
+        .parse::<u16>()
+        .ok()
+        .filter(|y| (1900..=2099).contains(y))
+}
+
+/// The figures and years in a title and body (each with its tokens). A figure is kept as written
+/// without separators ("1,200" and "1200" are one figure); "2" or "5" are too common to tell
+/// incidents apart, and the day of a date or a clock time ("November 11", "19: 04") says when a
+/// report was written, not what happened: two reports of one incident differ there.
+pub(super) fn evidence(parts: [(&str, &[Token<'_>]); 2]) -> Evidence {
+    let mut ev = Evidence::default();
+    for (text, toks) in parts {
+        for (i, t) in toks.iter().enumerate().filter(|(_, t)| t.numeric) {
+            let digits: String = t
+                .text
+                .trim_end_matches(|c: char| !c.is_ascii_digit())
+                .chars()
+                .filter(|c| *c != ',')
+                .collect();
+            if let Some(y) = as_year(&digits) {
+                if !ev.years.contains(&y) && ev.years.len() < STORY_YEARS {
+                    ev.years.push(y);
+                }
+                continue;
+            }
+            if digits.len() < 2 || is_date_or_time(text, toks, i) {
+                continue;
+            }
+            let h = crate::text::term_hash(b'f', &digits, false);
+            let h = ((h >> 32) ^ h) as u32;
+            if !ev.figures.contains(&h) && ev.figures.len() < ARTICLE_FIGURES {
+                ev.figures.push(h);
+            }
+        }
+    }
+    ev
+}
+
+/// A number next to a month name (a day) or beside a colon (a clock time).
+fn is_date_or_time(text: &str, toks: &[Token<'_>], i: usize) -> bool {
+    let t = &toks[i];
+    let near_month = toks[i.saturating_sub(1)..i]
+        .iter()
+        .chain(toks.get(i + 1))
+        .any(|w| !w.numeric && is_month(w.text));
+    let before = text.get(..t.start).unwrap_or("").trim_end();
+    let after = text
+        .get(t.start + t.text.len()..)
+        .unwrap_or("")
+        .trim_start();
+    near_month || before.ends_with(':') || after.starts_with(':')
+}
+
+impl StoryEvidence {
+    pub(super) fn add(&mut self, ev: &Evidence) {
+        for &f in &ev.figures {
+            if !self.figures.contains(&f) && self.figures.len() < STORY_FIGURES {
+                self.figures.push(f);
+            }
+        }
+        for &y in &ev.years {
+            if !self.years.contains(&y) && self.years.len() < STORY_YEARS {
+                self.years.push(y);
+            }
+        }
+    }
+
+    pub(super) fn absorb(&mut self, other: &StoryEvidence) {
+        self.add(&Evidence {
+            figures: other.figures.clone(),
+            years: other.years.clone(),
+        });
+    }
+
+    pub(super) fn bytes(&self) -> usize {
+        self.figures.capacity() * 4 + self.years.capacity() * 2
+    }
+}
+
+/// +1 when the two share an item, −1 when both have items and share none, 0 when one has none.
+fn agreement<T: PartialEq>(a: &[T], b: &[T]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        0.0
+    } else if a.iter().any(|x| b.contains(x)) {
+        1.0
+    } else {
+        -1.0
+    }
+}
+
+/// The adjustment to a report's similarity with a story: `figure_weight` for a shared figure (or
+/// minus it for figures that all differ), and likewise `year_weight` for the years named.
+/// `years` is false for dated reports: their time window already decides.
+pub(super) fn adjustment(
+    ev: &Evidence,
+    story: &StoryEvidence,
+    figure_weight: f32,
+    year_weight: f32,
+    years: bool,
+) -> f32 {
+    let figures = figure_weight * agreement(&ev.figures, &story.figures);
+    let years = if years {
+        year_weight * agreement(&ev.years, &story.years)
+    } else {
+        0.0
+    };
+    figures + years
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tokens;
+
+    fn ev(text: &str) -> Evidence {
+        evidence([("", &[]), (text, &tokens(text))])
+    }
+
+    #[test]
+    fn figures_exclude_years_single_digits_days_and_times() {
+        let e =
+            ev("Navy captures 23 pirates and 3 boats on November 12, 2011, worth 1,200 dollars");
+        assert_eq!(e.years, vec![2011]);
+        // 23 and 1200; not 3, not the day 12, not 2011.
+        assert_eq!(e.figures.len(), 2);
+        assert_eq!(
+            e.figures,
+            ev("23 pirates, 1,200 dollars, at 19: 04 on 11 Nov").figures
+        );
+        assert_eq!(ev("1200 people").figures, ev("1,200 people").figures);
+    }
+
+    #[test]
+    fn a_shared_figure_counts_for_and_disjoint_figures_against() {
+        let mut story = StoryEvidence::default();
+        story.add(&ev("The navy captured 23 pirates in 2008."));
+        let same = adjustment(&ev("23 pirates held"), &story, 0.1, 0.2, true);
+        let other = adjustment(&ev("26 pirates held"), &story, 0.1, 0.2, true);
+        let silent = adjustment(&ev("pirates held"), &story, 0.1, 0.2, true);
+        assert!(same > silent && silent > other);
+        assert_eq!(silent, 0.0);
+    }
+
+    #[test]
+    fn years_count_only_for_undated_reports() {
+        let mut story = StoryEvidence::default();
+        story.add(&ev("It happened in March 2008."));
+        let later = ev("It happened in March 2011.");
+        assert!(adjustment(&later, &story, 0.0, 0.2, true) < 0.0);
+        assert_eq!(adjustment(&later, &story, 0.0, 0.2, false), 0.0);
+        let both = ev("Unlike 2008, this time in 2011.");
+        assert!(adjustment(&both, &story, 0.0, 0.2, true) > 0.0);
+        assert_eq!(adjustment(&both, &story, 0.0, 0.2, false), 0.0);
+    }
+}
