@@ -1,9 +1,14 @@
 //! The NATS JetStream sink: each record is published with its id as `Nats-Msg-Id`, and a
 //! flush waits for every publish acknowledgement; a record counts as delivered (and its
 //! id is committed) only after its ack. At most `flush_records` (≤ 4,096) publishes wait
-//! for their acks at a time. The client reconnects on its own; publishes made while it
-//! is away fail with a timeout, the delivery stage reports it, and the records are sent
-//! again (same message ids) once it is back.
+//! for their acks at a time.
+//!
+//! Outages: the client reconnects on its own. A publish that was not acknowledged because
+//! the server was away (no ack in time, broken connection, no JetStream answering yet) is
+//! kept and published again, same message id, with back-off, for up to
+//! [`PUBLISH_RETRY_FOR`]; only then does the flush fail (and the pipeline stop, to be
+//! restarted from its committed state). A refusal that waiting cannot fix (stream full, a
+//! subject no stream captures, a record over the server's size limit) fails at once.
 //!
 //! Exactly-once comes from JetStream, not from us: a record sent again after a crash, or
 //! by the worker that took a dead one's shards over, carries the same message id (the
@@ -16,7 +21,8 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
+use async_nats::jetstream::context::{PublishAckFuture, PublishError, PublishErrorKind};
+use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
 use newswire_core::cluster_config::NatsConnection;
 use newswire_core::config::NatsSinkConfig;
@@ -38,6 +44,29 @@ pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// unacknowledged publish (5,000 by default) and makes the next publish wait for one, so
 /// a batch larger than that would wait forever for its own flush.
 const MAX_IN_FLIGHT: usize = 4096;
+/// How long a flush keeps publishing unacknowledged records again during an outage.
+pub const PUBLISH_RETRY_FOR: Duration = Duration::from_secs(120);
+/// Wait before the first re-publish; doubled each round up to [`RETRY_DELAY_MAX`].
+const RETRY_DELAY_FIRST: Duration = Duration::from_millis(250);
+const RETRY_DELAY_MAX: Duration = Duration::from_secs(5);
+
+/// A record published (or waiting to be published again) and not yet acknowledged.
+struct Unacked {
+    id: String,
+    subject: String,
+    /// Shared with the caller's line: a re-publish copies nothing.
+    payload: Bytes,
+    /// `None` when the last send or ack failed in a way worth retrying.
+    ack: Option<PublishAckFuture>,
+}
+
+/// Why a publish failed, as far as retrying goes.
+enum Failure {
+    /// The server was away or slow: publish again.
+    Transient(String),
+    /// The server refused the record for a reason waiting will not change.
+    Permanent(String),
+}
 
 /// A JetStream stream as a sink.
 pub struct NatsSink {
@@ -48,9 +77,8 @@ pub struct NatsSink {
     subject: SubjectTemplate,
     client: async_nats::Client,
     jetstream: jetstream::Context,
-    /// Publishes sent and not yet acknowledged (bounded by `flush_records`), with their
-    /// subjects for error messages.
-    in_flight: Vec<(PublishAckFuture, String)>,
+    /// Records sent and not yet acknowledged (bounded by `flush_records`).
+    in_flight: Vec<Unacked>,
     flush_records: usize,
     flush_interval: Duration,
 }
@@ -133,29 +161,87 @@ impl NatsSink {
     }
 
     /// Publishes one record with `id` as its message id on the subject `route` gives
-    /// (the ack is awaited by `flush`).
+    /// (the ack is awaited by `flush`). While the server is away the record is kept and
+    /// sent by `flush`.
     pub async fn write(
         &mut self,
         id: &str,
         line: Bytes,
         route: &Route<'_>,
     ) -> Result<(), SinkError> {
-        let message = PublishMessage::build().payload(line).message_id(id);
-        let subject = self.subject.render(route);
-        let ack = self
-            .jetstream
-            .send_publish(subject.clone(), message)
-            .await
-            .map_err(|e| SinkError::Nats {
-                sink: self.name.clone(),
-                message: format!(
-                    "cannot publish record {id} on {}: {}",
-                    self.url,
-                    describe_publish_error(&self.stream, &subject, &e)
-                ),
-            })?;
-        self.in_flight.push((ack, subject));
+        let mut record = Unacked {
+            id: id.to_string(),
+            subject: self.subject.render(route),
+            payload: line,
+            ack: None,
+        };
+        match self.send(&record, &mut None).await {
+            Ok(ack) => record.ack = Some(ack),
+            Err(Failure::Transient(_)) => {}
+            Err(Failure::Permanent(message)) => {
+                return Err(self.error(format!("cannot publish record {id}: {message}")));
+            }
+        }
+        self.in_flight.push(record);
         Ok(())
+    }
+
+    async fn send(
+        &self,
+        record: &Unacked,
+        stream_answers: &mut Option<bool>,
+    ) -> Result<PublishAckFuture, Failure> {
+        let message = PublishMessage::build()
+            .payload(record.payload.clone())
+            .message_id(&record.id);
+        match self
+            .jetstream
+            .send_publish(record.subject.clone(), message)
+            .await
+        {
+            Ok(ack) => Ok(ack),
+            Err(e) => Err(self.classify(&record.subject, &e, stream_answers).await),
+        }
+    }
+
+    /// Sorts a publish error into worth-retrying or not. "No stream for the subject" is
+    /// also what a restarting server answers before JetStream is back, so it is final only
+    /// when the stream answers (asked once per round: `stream_answers` keeps the answer).
+    async fn classify(
+        &self,
+        subject: &str,
+        error: &PublishError,
+        stream_answers: &mut Option<bool>,
+    ) -> Failure {
+        let message = describe_publish_error(&self.stream, subject, error);
+        match error.kind() {
+            PublishErrorKind::TimedOut
+            | PublishErrorKind::BrokenPipe
+            | PublishErrorKind::MaxAckPending => Failure::Transient(message),
+            PublishErrorKind::StreamNotFound => {
+                let answers = match *stream_answers {
+                    Some(answers) => answers,
+                    None => {
+                        let answers = self.jetstream.get_stream(&self.stream).await.is_ok();
+                        *stream_answers = Some(answers);
+                        answers
+                    }
+                };
+                if answers {
+                    Failure::Permanent(message)
+                } else {
+                    Failure::Transient(message)
+                }
+            }
+            _ => Failure::Permanent(message),
+        }
+    }
+
+    fn error(&self, message: String) -> SinkError {
+        SinkError::Nats {
+            sink: self.name.clone(),
+            message: format!("{message} (server {})", self.url),
+        }
     }
 
     pub fn wants_flush(&self) -> bool {
@@ -166,27 +252,77 @@ impl NatsSink {
         self.flush_interval
     }
 
-    /// Waits until JetStream has acknowledged (stored) every published record.
+    /// Waits until JetStream has acknowledged (stored) every published record, publishing
+    /// again what an outage left unacknowledged (see the module doc).
     pub async fn flush(&mut self) -> Result<(), SinkError> {
-        let mut first_error = None;
         let total = self.in_flight.len();
-        // Await them all even after a failure, so none is left dangling; report the first.
-        for (ack, subject) in self.in_flight.drain(..) {
-            if let Err(e) = ack.await
-                && first_error.is_none()
-            {
-                first_error = Some(describe_publish_error(&self.stream, &subject, &e));
+        let started = tokio::time::Instant::now();
+        let mut delay = RETRY_DELAY_FIRST;
+        let mut pending = std::mem::take(&mut self.in_flight);
+        loop {
+            let mut last_transient = None;
+            let mut permanent = None;
+            let mut stream_answers = None;
+            // Await every ack even after a refusal, so none is left dangling.
+            for record in &mut pending {
+                if record.ack.is_none() {
+                    match self.send(record, &mut stream_answers).await {
+                        Ok(ack) => record.ack = Some(ack),
+                        Err(Failure::Transient(m)) => last_transient = Some(m),
+                        Err(Failure::Permanent(m)) => permanent = permanent.or(Some(m)),
+                    }
+                }
             }
-        }
-        match first_error {
-            None => Ok(()),
-            Some(e) => Err(SinkError::Nats {
-                sink: self.name.clone(),
-                message: format!(
-                    "JetStream did not acknowledge all {total} records at {}: {e}",
-                    self.url
-                ),
-            }),
+            // Awaited together: an ack's timeout starts when it is awaited, so awaiting
+            // them one after another would make an outage cost a timeout per record.
+            let acks = pending
+                .iter_mut()
+                .map(|record| record.ack.take())
+                .map(|ack| async move {
+                    match ack {
+                        Some(ack) => Some(ack.await),
+                        None => None,
+                    }
+                });
+            let outcomes = futures_util::future::join_all(acks).await;
+            for (record, outcome) in pending.iter_mut().zip(outcomes) {
+                match outcome {
+                    None => {}
+                    Some(Ok(_)) => record.id.clear(),
+                    Some(Err(e)) => match self
+                        .classify(&record.subject, &e, &mut stream_answers)
+                        .await
+                    {
+                        Failure::Transient(m) => last_transient = Some(m),
+                        Failure::Permanent(m) => permanent = permanent.or(Some(m)),
+                    },
+                }
+            }
+            // An acknowledged record's id was cleared above.
+            pending.retain(|record| !record.id.is_empty());
+            if let Some(message) = permanent {
+                return Err(self.error(format!(
+                    "JetStream did not acknowledge all {total} records: {message}"
+                )));
+            }
+            let Some(message) = last_transient else {
+                return Ok(());
+            };
+            if started.elapsed() >= PUBLISH_RETRY_FOR {
+                return Err(self.error(format!(
+                    "JetStream did not acknowledge {} of {total} records within {}s: {message}",
+                    pending.len(),
+                    PUBLISH_RETRY_FOR.as_secs()
+                )));
+            }
+            tracing::warn!(
+                sink = %self.name,
+                unacknowledged = pending.len(),
+                retry_in_ms = delay.as_millis() as u64,
+                "NATS did not acknowledge some records ({message}); publishing them again with the same message ids"
+            );
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(RETRY_DELAY_MAX);
         }
     }
 

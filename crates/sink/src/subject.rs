@@ -431,7 +431,9 @@ mod tests {
                 "https://b.example/"
             };
             let id = format!("rec-{i}");
-            let line = Bytes::from(format!(r#"{{"id":"{id}","url":"{site}{i}"}}"#));
+            let line = Bytes::from(format!(
+                r#"{{"id":"{id}","url":"{site}{i}","language":"en","site":{{"url":"{site}"}},"feed":{{"url":"{site}rss"}}}}"#
+            ));
             let route = Route {
                 site_url: Some(site),
                 language: Some("en"),
