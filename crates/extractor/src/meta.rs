@@ -2,7 +2,8 @@
 //!
 //! Precedence, first source that gives a usable value wins:
 //! - title: JSON-LD `headline`/`name` → `og:title` → `twitter:title` → Dublin Core
-//!   `dc.title` → microdata `headline` → `<title>` (site suffix removed) → first `<h1>` → feed;
+//!   `dc.title` → microdata `headline` → `<title>` (site suffix removed) → first `<h1>` → feed,
+//!   with agreement between them deciding first (see `crate::titles`);
 //! - authors: JSON-LD `author` → `<meta name=author>` → `article:author` (when not a URL)
 //!   → `dc.creator` → `parsely-author`/`sailthru.author` → microdata/`rel=author` elements
 //!   → feed;
@@ -285,42 +286,6 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
         }
     }
     None
-}
-
-/// Separators sites put between the headline and their name in `<title>`.
-const TITLE_SEPARATORS: &[&str] = &[
-    " | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : ", " － ", " ｜ ", "｜",
-];
-
-/// Words in a title part; scripts written without spaces count one word per three
-/// characters, so "a long head, a short tail" reads the same in Japanese or Chinese.
-fn title_words(s: &str) -> usize {
-    let spaced = s.split_whitespace().count();
-    let cjk = s
-        .chars()
-        .filter(|c| matches!(*c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF))
-        .count();
-    spaced.max(cjk / 3)
-}
-
-/// Removes a " | Site" (or "Site | ") part from a page title.
-pub fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
-    let title = normalize_space(title);
-    for sep in TITLE_SEPARATORS {
-        if let Some(pos) = title.rfind(sep) {
-            let (head, tail) = (&title[..pos], &title[pos + sep.len()..]);
-            let tail_is_site = site_name.is_some_and(|s| tail.eq_ignore_ascii_case(s.trim()))
-                || (title_words(tail) <= 4 && title_words(head) >= 3);
-            if tail_is_site && !head.trim().is_empty() {
-                return strip_site_suffix(head.trim(), site_name);
-            }
-            let head_is_site = site_name.is_some_and(|s| head.eq_ignore_ascii_case(s.trim()));
-            if head_is_site && !tail.trim().is_empty() {
-                return tail.trim().to_owned();
-            }
-        }
-    }
-    title
 }
 
 /// News agencies and house names that are not people.
@@ -693,22 +658,6 @@ mod tests {
         // Too short to name a day: no day is made up.
         assert_eq!(parse_date("2021-03"), None);
         assert_eq!(parse_date("2021"), None);
-    }
-
-    #[test]
-    fn site_suffixes_are_removed() {
-        assert_eq!(
-            strip_site_suffix("Dam burst floods the valley | The Daily Example", None),
-            "Dam burst floods the valley"
-        );
-        assert_eq!(
-            strip_site_suffix(
-                "Example News - Dam burst floods the valley",
-                Some("Example News")
-            ),
-            "Dam burst floods the valley"
-        );
-        assert_eq!(strip_site_suffix("Short - title", None), "Short - title");
     }
 
     #[test]
