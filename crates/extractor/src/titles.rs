@@ -8,6 +8,8 @@
 //!   and is skipped;
 //! - when the title would come from `<title>` and an `<h1>` is that `<title>` with a part
 //!   cut at a separator ("Headline - Site", "Site: Headline"), the `<h1>` is the headline;
+//! - without metadata, the page's only `<h1>` is preferred to a differently worded
+//!   `<title>` when the two share a word and the `<h1>` is not the site's name;
 //! - when an `<h1>` says the chosen title with other punctuation (curly quotes, a closing
 //!   full stop, entities), the `<h1>`'s visible version is kept.
 //!
@@ -153,18 +155,35 @@ fn rest_after_affix<'t>(title: &'t str, h1: &str) -> Option<&'t str> {
     (at_separator && !trimmed.is_empty()).then_some(trimmed)
 }
 
-/// Whether two titles share at least one word (or, in scripts without spaces, a
-/// character).
+/// Whether two titles share at least one word of four letters or more (shorter ones are
+/// mostly "and", "the", "for") or, in scripts without spaces, a character.
 fn shares_word(a: &str, b: &str) -> bool {
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_alphanumeric() || is_cjk(c))
-            .filter(|w| w.chars().count() >= 3)
+            .filter(|w| w.chars().count() >= 4)
             .map(str::to_lowercase)
             .chain(s.chars().filter(|c| is_cjk(*c)).map(String::from))
             .collect()
     };
     let b = words(b);
     words(a).iter().any(|w| b.contains(w))
+}
+
+/// The page's only `<h1>`, when it reads as this page's headline: not the site's name, and
+/// about the same thing as the `<title>` (a shared word). Sites often word `<title>` for
+/// search engines and the visible headline for readers; the reader's version is preferred.
+fn sole_headline_h1<'h>(
+    h1s: &'h [String],
+    title: Option<&str>,
+    sites: &[String],
+) -> Option<&'h str> {
+    let first = h1s.first()?;
+    if h1s.iter().any(|h| h != first) || names_site(first, sites) || sites.contains(first) {
+        return None;
+    }
+    title
+        .is_none_or(|t| shares_word(first, t))
+        .then_some(first.as_str())
 }
 
 /// Chooses the page's title (see the module documentation).
@@ -228,6 +247,9 @@ pub fn choose_title(sources: &TitleSources<'_>) -> Option<String> {
         None => {
             if let Some(h1) = headline_h1 {
                 return Some(h1);
+            }
+            if let Some(h1) = sole_headline_h1(&h1s, title_element.as_deref(), &sites) {
+                return Some(h1.to_owned());
             }
             title_element
                 .as_deref()
@@ -312,6 +334,35 @@ mod tests {
         assert_eq!(
             choose_title(&sources("Daily Example: 川が氾濫、住民が避難した", &h1s)).as_deref(),
             Some("川が氾濫、住民が避難した")
+        );
+    }
+
+    #[test]
+    fn sole_h1_is_preferred_to_a_differently_worded_title() {
+        let h1s = ["Jury finds the driver guilty in the river crash".to_owned()];
+        assert_eq!(
+            choose_title(&sources(
+                "Driver convicted of river crash : Daily Example",
+                &h1s
+            ))
+            .as_deref(),
+            Some("Jury finds the driver guilty in the river crash")
+        );
+        // An `<h1>` about something else (a section name) is not the headline.
+        let h1s = ["Information and Resources".to_owned()];
+        assert_eq!(
+            choose_title(&sources("Driver convicted: what and why", &h1s)).as_deref(),
+            Some("Driver convicted: what and why")
+        );
+        // Nor is an `<h1>` that is the site's name.
+        let h1s = ["The Example Crash Review".to_owned()];
+        let s = TitleSources {
+            host_label: Some("examplecrashreview".to_owned()),
+            ..sources("Driver convicted of river crash", &h1s)
+        };
+        assert_eq!(
+            choose_title(&s).as_deref(),
+            Some("Driver convicted of river crash")
         );
     }
 
