@@ -179,12 +179,30 @@ fn collect_names(v: &Value, people: &mut Vec<String>, orgs: &mut Vec<String>, de
     }
 }
 
+/// The JSON inside a JSON-LD `<script>`: some pages wrap it in a CDATA section (bare or
+/// commented out for old parsers) or end it with a semicolon.
+pub fn json_ld_json(block: &str) -> &str {
+    let mut s = block.trim();
+    for prefix in ["/*<![CDATA[*/", "//<![CDATA[", "<![CDATA["] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest.trim_start();
+            break;
+        }
+    }
+    for suffix in ["/*]]>*/", "//]]>", "]]>"] {
+        if let Some(rest) = s.strip_suffix(suffix) {
+            s = rest.trim_end();
+            break;
+        }
+    }
+    s.trim_end_matches(';').trim_end()
+}
+
 /// Parses the page's JSON-LD blocks and picks the most article-like object.
 pub fn json_ld_article(blocks: &[String]) -> JsonLdArticle {
     let mut parsed = Vec::new();
     for block in blocks {
-        let trimmed = block.trim().trim_end_matches(';');
-        if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
+        if let Ok(v) = serde_json::from_str::<Value>(json_ld_json(block)) {
             parsed.push(v);
         }
     }
@@ -658,6 +676,18 @@ mod tests {
         // Too short to name a day: no day is made up.
         assert_eq!(parse_date("2021-03"), None);
         assert_eq!(parse_date("2021"), None);
+    }
+
+    #[test]
+    fn json_ld_wrapped_in_cdata_is_read() {
+        for block in [
+            "<![CDATA[ {\"@type\":\"NewsArticle\",\"headline\":\"H\"} ]]>",
+            "//<![CDATA[\n{\"@type\":\"NewsArticle\",\"headline\":\"H\"};\n//]]>",
+            "/*<![CDATA[*/{\"@type\":\"NewsArticle\",\"headline\":\"H\"}/*]]>*/",
+        ] {
+            let article = json_ld_article(&[block.to_owned()]);
+            assert_eq!(article.headline.as_deref(), Some("H"), "{block}");
+        }
     }
 
     #[test]
