@@ -3,9 +3,9 @@
 //!
 //! The metadata order (JSON-LD `headline` → `og:title` → `twitter:title` → Dublin Core →
 //! microdata → `<title>` → `<h1>`) stays the default. Agreement overrides it in three ways:
-//! - a metadata headline that shares no word with the `<title>` or any `<h1>`, when those
-//!   two agree with each other, is a description or a site tag, not this page's title,
-//!   and is skipped;
+//! - a metadata headline that shares less than half of its words with the `<title>` and
+//!   the `<h1>`s, when those two agree with each other, is a description or a site tag,
+//!   not this page's title, and is skipped;
 //! - when the title would come from `<title>` and an `<h1>` is that `<title>` with a part
 //!   cut at a separator ("Headline - Site", "Site: Headline"), the `<h1>` is the headline;
 //! - without metadata, the page's only `<h1>` is preferred to a differently worded
@@ -169,6 +169,21 @@ fn shares_word(a: &str, b: &str) -> bool {
     words(a).iter().any(|w| b.contains(w))
 }
 
+/// Lower-case words of a title; in scripts without spaces, each character.
+fn tokens(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric() || is_cjk(c))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .chain(s.chars().filter(|c| is_cjk(*c)).map(String::from))
+        .collect()
+}
+
+/// How many of `m`'s words occur in one of the `visible` titles.
+fn words_seen(m: &str, visible: &[&str]) -> usize {
+    let seen: Vec<String> = visible.iter().flat_map(|v| tokens(v)).collect();
+    tokens(m).iter().filter(|w| seen.contains(w)).count()
+}
+
 /// The page's only `<h1>`, when it reads as this page's headline: not the site's name, and
 /// about the same thing as the `<title>` (a shared word). Sites often word `<title>` for
 /// search engines and the visible headline for readers; the reader's version is preferred.
@@ -237,9 +252,8 @@ pub fn choose_title(sources: &TitleSources<'_>) -> Option<String> {
         .filter(|m| !m.is_empty())
         .find(|m| {
             visible.is_empty()
-                || visible
-                    .iter()
-                    .any(|v| shares_word(m, v) || key(v).contains(&key(m)))
+                || visible.iter().any(|v| key(v).contains(&key(m)))
+                || words_seen(m, &visible) * 2 >= tokens(m).len()
         });
 
     let chosen = match metadata {
@@ -387,6 +401,12 @@ mod tests {
             ..sources("New Zealand - Wiki", &h1s)
         };
         assert_eq!(choose_title(&s).as_deref(), Some("New Zealand"));
+        let h1s = ["Hermitian matrix".to_owned()];
+        let s = TitleSources {
+            metadata: vec!["matrix equal to its conjugate-transpose".to_owned()],
+            ..sources("Hermitian matrix - Wiki", &h1s)
+        };
+        assert_eq!(choose_title(&s).as_deref(), Some("Hermitian matrix"));
         // A `<title>` that is only an id, with no `<h1>` to agree with, rejects nothing.
         let s = TitleSources {
             metadata: vec!["Storm warning for the coast".to_owned()],
