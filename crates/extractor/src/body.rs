@@ -395,6 +395,14 @@ fn is_link_block(name: &str, s: &Stats) -> bool {
     }
 }
 
+/// Whether a subtree holds most of the container's text outside links: then it is the
+/// article itself (a short article followed by a long list of related links), not a link
+/// box inside it.
+fn holds_most_prose(s: &Stats, root: &Stats) -> bool {
+    let plain = |s: &Stats| s.chars.saturating_sub(s.link_chars);
+    plain(s) * 2 > plain(root)
+}
+
 struct Renderer<'s> {
     out: String,
     line: String,
@@ -464,7 +472,9 @@ fn render(
                     // The headline is metadata, not body text.
                     if dropped(el.drop, strict)
                         || el.name == "h1"
-                        || (i != root && is_link_block(el.name, &r.stats[i]))
+                        || (i != root
+                            && is_link_block(el.name, &r.stats[i])
+                            && !holds_most_prose(&r.stats[i], &r.stats[root]))
                     {
                         i = node.end;
                         continue;
@@ -577,6 +587,27 @@ mod tests {
             text.starts_with("The harbour board met on Monday"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn short_article_followed_by_many_related_links_is_kept() {
+        let links: String = (0..10)
+            .map(|n| {
+                format!(
+                    "<b><a href=\"/r{n}\">Another story about the harbour board and its \
+                     ferry timetable, part {n}</a></b><br>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"wrap\"><div class=\"entry\"><p>The harbour board met \
+             on Monday to discuss the new ferry timetable, which residents have criticised \
+             for weeks.<br><br>It agreed to review it in spring, the chair said, adding that \
+             every submission would be published.<br><br></p><p>{links}</p></div></div>\
+             </body></html>"
+        );
+        let text = body_of(&html);
+        assert!(text.contains("The harbour board met on Monday"), "{text}");
     }
 
     #[test]

@@ -903,7 +903,7 @@ fn json_ld_any_published(blocks: &[String]) -> Option<String> {
         }
     }
     blocks.iter().find_map(|b| {
-        let v: serde_json::Value = serde_json::from_str(b.trim().trim_end_matches(';')).ok()?;
+        let v: serde_json::Value = serde_json::from_str(crate::meta::json_ld_json(b)).ok()?;
         walk(&v, 0)
     })
 }

@@ -70,8 +70,8 @@ pub struct RawMeta {
     pub times: Vec<(String, bool)>,
     /// Text of elements marked `itemprop=author` / `rel=author` (microdata and links).
     pub author_elements: Vec<String>,
-    /// Text of the first `<h1>`.
-    pub h1: Option<String>,
+    /// Texts of the first `<h1>`s (at most `titles::MAX_H1S`), empty ones included.
+    pub h1s: Vec<String>,
     /// `itemprop` values that carry text rather than `content` (headline, datePublished).
     pub itemprops: Vec<(String, String)>,
     /// The page has a `<frameset>` or its body is made of `<iframe>`s only.
@@ -550,7 +550,9 @@ pub fn build_until(html: &Html, deadline: Option<std::time::Instant>) -> Option<
                     if capture.is_none() {
                         let what = match name {
                             "title" if dom.meta.title.is_none() => Some(Capture::Title),
-                            "h1" if dom.meta.h1.is_none() => Some(Capture::H1),
+                            "h1" if dom.meta.h1s.len() < crate::titles::MAX_H1S => {
+                                Some(Capture::H1)
+                            }
                             "script" if json_ld => Some(Capture::JsonLd),
                             _ if itemprop.is_some_and(|p| p.eq_ignore_ascii_case("author"))
                                 || rel.is_some_and(|r| r.eq_ignore_ascii_case("author")) =>
@@ -633,7 +635,7 @@ pub fn build_until(html: &Html, deadline: Option<std::time::Instant>) -> Option<
                     {
                         match what {
                             Capture::Title => dom.meta.title = Some(buf),
-                            Capture::H1 => dom.meta.h1 = Some(buf),
+                            Capture::H1 => dom.meta.h1s.push(buf),
                             Capture::JsonLd => dom.meta.json_ld.push(buf),
                             Capture::Author => dom.meta.author_elements.push(buf),
                             Capture::Itemprop(prop) => dom.meta.itemprops.push((prop, buf)),

@@ -28,6 +28,7 @@ pub mod guard;
 pub mod meta;
 pub mod score;
 mod text;
+mod titles;
 
 use std::time::Instant;
 
@@ -410,21 +411,21 @@ fn metadata(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let title_sources = [
+    let metadata_titles = [
         ld.headline.clone(),
         m(&["og:title"]),
         m(&["twitter:title"]),
         m(&["dc.title", "dcterms.title"]),
         m(&["headline"]).or_else(|| itemprop("headline")),
-        raw.title.clone(),
-        raw.h1.clone(),
-        hints.title.clone(),
     ];
-    let title = title_sources
-        .into_iter()
-        .flatten()
-        .map(|t| meta::strip_site_suffix(&t, site_name.as_deref()))
-        .find(|t| !t.is_empty());
+    let title = titles::choose_title(&titles::TitleSources {
+        metadata: metadata_titles.into_iter().flatten().collect(),
+        title_element: raw.title.as_deref(),
+        h1s: &raw.h1s,
+        site_name: site_name.as_deref(),
+        host_label: url.and_then(Url::host_str).and_then(titles::host_label),
+        feed: hints.title.as_deref(),
+    });
 
     let mut authors = meta::clean_authors(&ld.authors);
     if authors.is_empty() {

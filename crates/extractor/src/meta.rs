@@ -2,7 +2,8 @@
 //!
 //! Precedence, first source that gives a usable value wins:
 //! - title: JSON-LD `headline`/`name` → `og:title` → `twitter:title` → Dublin Core
-//!   `dc.title` → microdata `headline` → `<title>` (site suffix removed) → first `<h1>` → feed;
+//!   `dc.title` → microdata `headline` → `<title>` (site suffix removed) → first `<h1>` → feed,
+//!   with agreement between them deciding first (see `crate::titles`);
 //! - authors: JSON-LD `author` → `<meta name=author>` → `article:author` (when not a URL)
 //!   → `dc.creator` → `parsely-author`/`sailthru.author` → microdata/`rel=author` elements
 //!   → feed;
@@ -178,12 +179,30 @@ fn collect_names(v: &Value, people: &mut Vec<String>, orgs: &mut Vec<String>, de
     }
 }
 
+/// The JSON inside a JSON-LD `<script>`: some pages wrap it in a CDATA section (bare or
+/// commented out for old parsers) or end it with a semicolon.
+pub fn json_ld_json(block: &str) -> &str {
+    let mut s = block.trim();
+    for prefix in ["/*<![CDATA[*/", "//<![CDATA[", "<![CDATA["] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest.trim_start();
+            break;
+        }
+    }
+    for suffix in ["/*]]>*/", "//]]>", "]]>"] {
+        if let Some(rest) = s.strip_suffix(suffix) {
+            s = rest.trim_end();
+            break;
+        }
+    }
+    s.trim_end_matches(';').trim_end()
+}
+
 /// Parses the page's JSON-LD blocks and picks the most article-like object.
 pub fn json_ld_article(blocks: &[String]) -> JsonLdArticle {
     let mut parsed = Vec::new();
     for block in blocks {
-        let trimmed = block.trim().trim_end_matches(';');
-        if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
+        if let Ok(v) = serde_json::from_str::<Value>(json_ld_json(block)) {
             parsed.push(v);
         }
     }
@@ -285,42 +304,6 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
         }
     }
     None
-}
-
-/// Separators sites put between the headline and their name in `<title>`.
-const TITLE_SEPARATORS: &[&str] = &[
-    " | ", " - ", " – ", " — ", " :: ", " · ", " « ", " » ", " / ", " : ", " － ", " ｜ ", "｜",
-];
-
-/// Words in a title part; scripts written without spaces count one word per three
-/// characters, so "a long head, a short tail" reads the same in Japanese or Chinese.
-fn title_words(s: &str) -> usize {
-    let spaced = s.split_whitespace().count();
-    let cjk = s
-        .chars()
-        .filter(|c| matches!(*c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF))
-        .count();
-    spaced.max(cjk / 3)
-}
-
-/// Removes a " | Site" (or "Site | ") part from a page title.
-pub fn strip_site_suffix(title: &str, site_name: Option<&str>) -> String {
-    let title = normalize_space(title);
-    for sep in TITLE_SEPARATORS {
-        if let Some(pos) = title.rfind(sep) {
-            let (head, tail) = (&title[..pos], &title[pos + sep.len()..]);
-            let tail_is_site = site_name.is_some_and(|s| tail.eq_ignore_ascii_case(s.trim()))
-                || (title_words(tail) <= 4 && title_words(head) >= 3);
-            if tail_is_site && !head.trim().is_empty() {
-                return strip_site_suffix(head.trim(), site_name);
-            }
-            let head_is_site = site_name.is_some_and(|s| head.eq_ignore_ascii_case(s.trim()));
-            if head_is_site && !tail.trim().is_empty() {
-                return tail.trim().to_owned();
-            }
-        }
-    }
-    title
 }
 
 /// News agencies and house names that are not people.
@@ -696,19 +679,15 @@ mod tests {
     }
 
     #[test]
-    fn site_suffixes_are_removed() {
-        assert_eq!(
-            strip_site_suffix("Dam burst floods the valley | The Daily Example", None),
-            "Dam burst floods the valley"
-        );
-        assert_eq!(
-            strip_site_suffix(
-                "Example News - Dam burst floods the valley",
-                Some("Example News")
-            ),
-            "Dam burst floods the valley"
-        );
-        assert_eq!(strip_site_suffix("Short - title", None), "Short - title");
+    fn json_ld_wrapped_in_cdata_is_read() {
+        for block in [
+            "<![CDATA[ {\"@type\":\"NewsArticle\",\"headline\":\"H\"} ]]>",
+            "//<![CDATA[\n{\"@type\":\"NewsArticle\",\"headline\":\"H\"};\n//]]>",
+            "/*<![CDATA[*/{\"@type\":\"NewsArticle\",\"headline\":\"H\"}/*]]>*/",
+        ] {
+            let article = json_ld_article(&[block.to_owned()]);
+            assert_eq!(article.headline.as_deref(), Some("H"), "{block}");
+        }
     }
 
     #[test]

@@ -327,6 +327,71 @@ pub fn is_leading_furniture(line: &str) -> bool {
     DATE_LINE_LABELS.iter().any(|l| bare.starts_with(l))
 }
 
+/// Decodes the HTML character references left in text that the HTML parser did not see
+/// (JSON-LD is script text, so `&amp;` and `&#8217;` stay escaped there). Unknown names
+/// are left as written.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest[1..]
+            .char_indices()
+            .take(10)
+            .find(|(_, c)| *c == ';')
+            .map(|(i, _)| i + 1);
+        let decoded = end.and_then(|end| {
+            let name = &rest[1..end];
+            let code = if let Some(hex) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+                u32::from_str_radix(hex, 16).ok()
+            } else if let Some(dec) = name.strip_prefix('#') {
+                dec.parse::<u32>().ok()
+            } else {
+                NAMED_ENTITIES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, c)| *c as u32)
+            };
+            code.and_then(char::from_u32).map(|c| (c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The named references that occur in titles and names.
+const NAMED_ENTITIES: &[(&str, char)] = &[
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("nbsp", '\u{a0}'),
+    ("lsquo", '‘'),
+    ("rsquo", '’'),
+    ("ldquo", '“'),
+    ("rdquo", '”'),
+    ("ndash", '–'),
+    ("mdash", '—'),
+    ("hellip", '…'),
+    ("laquo", '«'),
+    ("raquo", '»'),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,5 +477,16 @@ mod tests {
         assert!(!is_boilerplate_line(
             "The council voted on Tuesday to read more carefully the terms it had agreed last year."
         ));
+    }
+
+    #[test]
+    fn character_references_are_decoded() {
+        assert_eq!(decode_entities("Floods &amp; storms"), "Floods & storms");
+        assert_eq!(decode_entities("won&#8217;t &#x2014; &rsquo;"), "won’t — ’");
+        assert_eq!(
+            decode_entities("AT&T &unknown; & done"),
+            "AT&T &unknown; & done"
+        );
+        assert_eq!(decode_entities("trailing &"), "trailing &");
     }
 }
