@@ -6,11 +6,15 @@
 //! - `simhashes`: the near-duplicate index, one row per indexed original with its simhash,
 //!   its MinHash signature (`minhash`, [`MinHash::to_bytes`]; NULL = not confirmable) and
 //!   publication date, bounded by age and count (`state.retention`, `dedup.max_entries`).
-//!   The simhashes are mirrored in memory (16 bytes per entry: 3.2 MB at the default
-//!   200,000 entries) and the distance filter is a scan of that mirror: copies made by
-//!   another outlet's template sit up to ~20 bits apart, where band indexes would have to
-//!   enumerate thousands of keys per band, while scanning 200,000 words is a fraction of a
-//!   millisecond. Only the rows within the distance are read from the table;
+//!   The index is mirrored in memory and the distance filter is a scan of its simhashes,
+//!   kept apart in one compact array: copies made by another outlet's template sit up to
+//!   ~20 bits apart, where band indexes would have to enumerate thousands of keys per
+//!   band, while scanning 200,000 words is a fraction of a millisecond. At 20 bits about
+//!   0.2 % of unrelated texts fall within the distance, so a full index answers the
+//!   maximum of candidates for every article; their ids, signatures and dates are
+//!   mirrored too (about 360 bytes per entry, ~70 MB at the default 200,000 entries),
+//!   because reading them from the file took one SQLite lookup per candidate and made
+//!   the state thread the pipeline's bottleneck in the load benchmark;
 //! - `sinks`: each sink's committed position.
 //!
 //! Migration from schema 1: the old `simhashes` table (with band columns) is dropped and
@@ -46,9 +50,6 @@ use crate::{
 pub const IN_MEMORY: &str = ":memory:";
 
 const SCHEMA_VERSION: i64 = 2;
-
-/// SQLite's page cache, in KiB (its default is 2 MiB).
-const PAGE_CACHE_KIB: i64 = 32 * 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS feeds (
@@ -95,8 +96,23 @@ pub struct SqliteState {
     file: Option<PathBuf>,
     /// Held for the life of the store; dropping it releases the lock.
     _lock: Option<File>,
-    /// `(simhash, rowid)` of every index row (see the module doc).
-    mirror: Vec<(u64, i64)>,
+    /// Every index row, in insertion order (see the module doc).
+    mirror: Mirror,
+}
+
+/// The near-duplicate index in memory: the simhashes in a compact array for the distance
+/// scan, and beside them (same positions) what a lookup returns.
+#[derive(Default)]
+struct Mirror {
+    simhashes: Vec<u64>,
+    candidates: Vec<Candidate>,
+}
+
+impl Mirror {
+    fn push(&mut self, candidate: Candidate) {
+        self.simhashes.push(candidate.simhash.0);
+        self.candidates.push(candidate);
+    }
 }
 
 impl std::fmt::Debug for SqliteState {
@@ -129,7 +145,7 @@ impl SqliteState {
                 display,
                 file: None,
                 _lock: None,
-                mirror: Vec::new(),
+                mirror: Mirror::default(),
             };
             state.prepare_schema()?;
             state.load_mirror()?;
@@ -149,7 +165,7 @@ impl SqliteState {
             display,
             file: Some(path.to_path_buf()),
             _lock: Some(lock),
-            mirror: Vec::new(),
+            mirror: Mirror::default(),
         };
         state.prepare_schema()?;
         state.load_mirror()?;
@@ -180,7 +196,7 @@ impl SqliteState {
             display,
             file: Some(path.to_path_buf()),
             _lock: None,
-            mirror: Vec::new(),
+            mirror: Mirror::default(),
         })
     }
 
@@ -211,12 +227,6 @@ impl SqliteState {
         }
         self.conn
             .pragma_update(None, "synchronous", "FULL")
-            .map_err(err)?;
-        // Near-duplicate candidates are read by rowid all over the index; with SQLite's
-        // default 2 MiB page cache most of those reads were system calls. A bounded cache
-        // the size of a 100k-article index keeps them in memory.
-        self.conn
-            .pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
             .map_err(err)?;
         self.conn
             .busy_timeout(Duration::from_secs(5))
@@ -252,41 +262,30 @@ impl SqliteState {
     fn load_mirror(&mut self) -> Result<(), StateError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT simhash, rowid FROM simhashes")
+            .prepare_cached(
+                "SELECT id, simhash, minhash, published_at FROM simhashes ORDER BY rowid",
+            )
             .map_err(|e| storage(&self.display, e))?;
         let rows = stmt
             .query_map([], |row| {
-                Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)?))
+                let minhash: Option<Vec<u8>> = row.get(2)?;
+                Ok(Candidate {
+                    id: row.get(0)?,
+                    simhash: Simhash(row.get::<_, i64>(1)? as u64),
+                    // A blob of another length is a signature of another format:
+                    // unconfirmable.
+                    minhash: minhash.as_deref().and_then(MinHash::from_bytes),
+                    published_at: from_millis(row.get(3)?),
+                })
             })
             .map_err(|e| storage(&self.display, e))?;
-        let mirror = rows
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| storage(&self.display, e))?;
+        let mut mirror = Mirror::default();
+        for candidate in rows {
+            mirror.push(candidate.map_err(|e| storage(&self.display, e))?);
+        }
         drop(stmt);
         self.mirror = mirror;
         Ok(())
-    }
-
-    /// The index row `rowid` as a candidate.
-    fn candidate(&self, rowid: i64) -> Result<Option<Candidate>, StateError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, simhash, minhash, published_at FROM simhashes WHERE rowid = ?1",
-            )
-            .map_err(self.err())?;
-        stmt.query_row([rowid], |row| {
-            let minhash: Option<Vec<u8>> = row.get(2)?;
-            Ok(Candidate {
-                id: row.get(0)?,
-                simhash: Simhash(row.get::<_, i64>(1)? as u64),
-                // A blob of another length is a signature of another format: unconfirmable.
-                minhash: minhash.as_deref().and_then(MinHash::from_bytes),
-                published_at: from_millis(row.get(3)?),
-            })
-        })
-        .optional()
-        .map_err(self.err())
     }
 
     fn count(&self, table: &str) -> Result<u64, StateError> {
@@ -428,28 +427,21 @@ impl StateStore for SqliteState {
         simhash: Simhash,
         max_distance: u32,
     ) -> Result<Vec<Candidate>, StateError> {
-        let mut within: Vec<(u32, i64)> = self
+        let mut within: Vec<(u32, usize)> = self
             .mirror
+            .simhashes
             .iter()
-            .map(|(other, rowid)| ((simhash.0 ^ other).count_ones(), *rowid))
+            .enumerate()
+            .map(|(position, other)| ((simhash.0 ^ other).count_ones(), position))
             .filter(|(distance, _)| *distance <= max_distance)
             .collect();
         // Closest first, then oldest entry first.
         within.sort_unstable();
         within.truncate(MAX_CANDIDATES);
-        if within.is_empty() {
-            return Ok(Vec::new());
-        }
-        // One read transaction for all the rows: each statement in autocommit mode opens
-        // its own, with two lock calls on the WAL index, and a full index answers up to
-        // MAX_CANDIDATES rows per article (the largest state cost in the load benchmark).
-        let read = self.conn.unchecked_transaction().map_err(self.err())?;
-        let mut out = Vec::with_capacity(within.len());
-        for (_, rowid) in within {
-            out.extend(self.candidate(rowid)?);
-        }
-        read.finish().map_err(self.err())?;
-        Ok(out)
+        Ok(within
+            .into_iter()
+            .filter_map(|(_, position)| self.mirror.candidates.get(position).cloned())
+            .collect())
     }
 
     fn sink_position(&self, sink: &str) -> Result<Option<SinkPosition>, StateError> {
@@ -505,7 +497,12 @@ impl StateStore for SqliteState {
                         ])
                         .map_err(err)?;
                     if inserted == 1 {
-                        added.push((simhash, tx.last_insert_rowid()));
+                        added.push(Candidate {
+                            id: record.id.clone(),
+                            simhash: entry.fingerprint.simhash,
+                            minhash: Some(entry.fingerprint.minhash.clone()),
+                            published_at: entry.published_at,
+                        });
                     }
                 }
             }
@@ -523,7 +520,9 @@ impl StateStore for SqliteState {
         }
         tx.commit().map_err(err)?;
         // Only a committed index row may be found.
-        self.mirror.extend(added);
+        for candidate in added {
+            self.mirror.push(candidate);
+        }
         Ok(())
     }
 
@@ -827,6 +826,8 @@ mod tests {
             .conn
             .execute_batch("UPDATE simhashes SET minhash = NULL, published_at = NULL")
             .unwrap();
+        // Read back as a store opened on such a file reads it.
+        state.load_mirror().unwrap();
         let found = state.near_duplicates(Simhash(9), 0).unwrap();
         assert_eq!(found[0].minhash, None);
         assert_eq!(found[0].published_at, None);
