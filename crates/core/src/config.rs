@@ -248,7 +248,8 @@ pub const MAX_EXTRACT_WORKERS: usize = 256;
 pub struct PipelineConfig {
     /// Capacity of every channel between stages.
     pub channel_capacity: usize,
-    /// Extraction threads; 0 means one per core; at most [`MAX_EXTRACT_WORKERS`].
+    /// Pages extracted at once; 0 means one per core plus one; at most
+    /// [`MAX_EXTRACT_WORKERS`].
     pub extract_workers: usize,
     /// Wall-clock budget for extracting one page.
     pub extract_timeout: HumanDuration,
@@ -444,7 +445,7 @@ impl Config {
                 self.pipeline.extract_workers > MAX_EXTRACT_WORKERS,
                 "pipeline",
                 "extract_workers",
-                format!("pipeline.extract_workers = {} is more than {MAX_EXTRACT_WORKERS} (0 = one per core)", self.pipeline.extract_workers),
+                format!("pipeline.extract_workers = {} is more than {MAX_EXTRACT_WORKERS} (0 = one per core, plus one)", self.pipeline.extract_workers),
             ),
             (
                 // Unrelated texts are about 32 bits apart: beyond that everything matches.

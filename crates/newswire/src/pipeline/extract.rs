@@ -23,9 +23,12 @@ pub async fn run(
     mut pages: Receiver<PageJob>,
     out: Sender<Delivery>,
 ) -> anyhow::Result<()> {
+    // One more than the cores: a slot also waits on the blocking-pool hand-off and
+    // assembles the record on the async side, which left a core partly idle with one per
+    // core (bench 1,000 × 20: +5 % articles/s at the same CPU per article).
     let workers = match ctx.config.pipeline.extract_workers {
         0 => std::thread::available_parallelism()
-            .map(|n| n.get())
+            .map(|n| n.get() + 1)
             .unwrap_or(2),
         n => n,
     };
