@@ -285,10 +285,10 @@ impl NatsSink {
                     }
                 });
             let outcomes = futures_util::future::join_all(acks).await;
-            for (record, outcome) in pending.iter_mut().zip(outcomes) {
+            let mut unacknowledged = Vec::new();
+            for (record, outcome) in pending.into_iter().zip(outcomes) {
                 match outcome {
-                    None => {}
-                    Some(Ok(_)) => record.id.clear(),
+                    Some(Ok(_)) => continue,
                     Some(Err(e)) => match self
                         .classify(&record.subject, &e, &mut stream_answers)
                         .await
@@ -296,10 +296,11 @@ impl NatsSink {
                         Failure::Transient(m) => last_transient = Some(m),
                         Failure::Permanent(m) => permanent = permanent.or(Some(m)),
                     },
+                    None => {}
                 }
+                unacknowledged.push(record);
             }
-            // An acknowledged record's id was cleared above.
-            pending.retain(|record| !record.id.is_empty());
+            pending = unacknowledged;
             if let Some(message) = permanent {
                 return Err(self.error(format!(
                     "JetStream did not acknowledge all {total} records: {message}"
