@@ -370,36 +370,9 @@ pub fn story_page(title: &str) -> String {
     )
 }
 
-/// Set to `1` (as `.ci/run` does) to make a missing service or data set a test failure.
-pub const REQUIRE_SERVICES_ENV: &str = "NEWSWIRE_REQUIRE_SERVICES";
-
-/// Whether a test can use something the machine may lack (a NATS server, the `../shared`
-/// corpora, `systemd-analyze`). When `available` is false: with
-/// `NEWSWIRE_REQUIRE_SERVICES=1` the test fails naming `missing`; without it the test is
-/// skipped, and says so with a `SKIPPED: <test>: <missing>` line written straight to
-/// stderr (libtest captures the print macros, not the stream itself), so the skip shows
-/// in `cargo test` output instead of passing silently. Callers return when it is false.
-#[track_caller]
-pub fn require(test: &str, missing: &str, available: bool) -> bool {
-    if available {
-        return true;
-    }
-    if std::env::var(REQUIRE_SERVICES_ENV).is_ok_and(|v| v.trim() == "1") {
-        panic!("{test}: {missing} ({REQUIRE_SERVICES_ENV}=1 makes this a failure)");
-    }
-    let line =
-        format!("SKIPPED: {test}: {missing} (set {REQUIRE_SERVICES_ENV}=1 to fail instead)\n");
-    let _ = std::io::stderr().write_all(line.as_bytes());
-    false
-}
-
-/// Whether something accepts TCP connections at `addr` (e.g. "127.0.0.1:4222").
-pub fn reachable(addr: &str) -> bool {
-    addr.parse::<std::net::SocketAddr>()
-        .ok()
-        .and_then(|a| TcpStream::connect_timeout(&a, std::time::Duration::from_millis(500)).ok())
-        .is_some()
-}
+// Re-exported for the test files; each binary includes this module and uses a part of it.
+#[allow(unused_imports)]
+pub use newswire_test_support::services::{REQUIRE_SERVICES_ENV, reachable, require};
 
 /// The environment variable behind `newswire run`'s hidden `--simulated-disk-capacity`:
 /// JSONL sinks act as if their disk held only that many bytes (ENOSPC past it).

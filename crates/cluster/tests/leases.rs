@@ -13,27 +13,8 @@ use newswire_core::cluster_config::ClusterConfig;
 use newswire_core::config::HumanDuration;
 use tokio_util::sync::CancellationToken;
 
-const NATS: &str = "127.0.0.1:4222";
+use newswire_test_support::services::{NATS_ADDR as NATS, nats_is_up};
 const TTL: Duration = Duration::from_secs(3);
-
-fn nats_is_up(test: &str) -> bool {
-    let up = NATS
-        .parse()
-        .ok()
-        .and_then(|addr| {
-            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()
-        })
-        .is_some();
-    if !up {
-        if std::env::var("NEWSWIRE_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!(
-                "{test}: NATS JetStream is required (NEWSWIRE_REQUIRE_SERVICES=1) but nothing answers at {NATS}"
-            );
-        }
-        println!("SKIPPED: {test}: NATS not reachable at {NATS}");
-    }
-    up
-}
 
 fn config(namespace: &str, worker: &str) -> ClusterConfig {
     let mut config = ClusterConfig::new(format!("nats://{NATS}"));

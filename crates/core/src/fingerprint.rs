@@ -146,6 +146,34 @@ impl Simhash {
     pub fn distance(self, other: Simhash) -> u32 {
         (self.0 ^ other.0).count_ones()
     }
+
+    /// Appends `(distance, position)` for every simhash in `others` within `max_distance`
+    /// bits of this one, in position order.
+    pub fn scan_within(self, others: &[u64], max_distance: u32, found: &mut Vec<(u32, usize)>) {
+        scan_within(self.0, others, max_distance, found);
+    }
+}
+
+/// Simhashes compared per block: a block's matches are first counted in one branch-free
+/// loop (which vectorises), and only a block with a match is looked at again.
+const SCAN_BLOCK: usize = 64;
+
+/// [`Simhash::scan_within`]. Compiled also for AVX2 and POPCNT and chosen at run time
+/// (`multiversion`): the baseline x86-64 target has no popcount instruction, and this scan
+/// runs over the whole near-duplicate index (up to 200,000 entries) once per article.
+/// 200,000 entries: 0.45 ms one by one, 0.12 ms so (state_ops bench).
+#[multiversion::multiversion(targets("x86_64+avx2+popcnt", "x86_64+popcnt"))]
+fn scan_within(simhash: u64, others: &[u64], max_distance: u32, found: &mut Vec<(u32, usize)>) {
+    let within = |other: &u64| (simhash ^ other).count_ones() <= max_distance;
+    for (block, chunk) in others.chunks(SCAN_BLOCK).enumerate() {
+        let hits: u32 = chunk.iter().map(|other| u32::from(within(other))).sum();
+        if hits == 0 {
+            continue;
+        }
+        for (i, other) in chunk.iter().enumerate().filter(|(_, other)| within(other)) {
+            found.push(((simhash ^ other).count_ones(), block * SCAN_BLOCK + i));
+        }
+    }
 }
 
 impl fmt::Display for Simhash {
@@ -502,6 +530,35 @@ mod tests {
                 .fold(0u64, |acc, (bit, _)| acc | 1 << bit);
             assert_eq!(packed.finish(), Simhash(plain), "{n} hashes");
             assert_eq!(fast.minima, minima, "{n} hashes");
+        }
+    }
+
+    /// The blocked, dispatched scan finds what comparing one by one finds, in position
+    /// order, at every distance bound and across partial blocks.
+    #[test]
+    fn scan_within_equals_pairwise_distances() {
+        let mut state = 7;
+        let others: Vec<u64> = (0..1000)
+            .map(|i| {
+                let (next, value) = splitmix64(state);
+                state = next;
+                // Every third one close to the probe, so that there is something to find.
+                if i % 3 == 0 { value & 0xff } else { value }
+            })
+            .collect();
+        let probe = Simhash(0x0f);
+        for n in [0, 1, 63, 64, 65, 1000] {
+            for max in [0, 3, 8, 20, 64] {
+                let mut found = Vec::new();
+                probe.scan_within(&others[..n], max, &mut found);
+                let expected: Vec<(u32, usize)> = others[..n]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| (probe.distance(Simhash(*o)), i))
+                    .filter(|(d, _)| *d <= max)
+                    .collect();
+                assert_eq!(found, expected, "{n} simhashes, distance {max}");
+            }
         }
     }
 

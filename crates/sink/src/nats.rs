@@ -339,32 +339,13 @@ impl NatsSink {
 /// Test helpers shared by the sink's tests against a real server.
 #[cfg(test)]
 pub(crate) mod test_support {
-    use std::time::Duration;
-
     use newswire_core::config::NatsSinkConfig;
 
-    pub(crate) const SERVER: &str = "127.0.0.1:4222";
+    pub(crate) use newswire_test_support::services::NATS_ADDR as SERVER;
 
-    /// The shared rule of the workspace's service tests (tests/common): with
-    /// NEWSWIRE_REQUIRE_SERVICES=1 a missing server fails `test`, else it is skipped with a
-    /// line on stdout.
+    /// Whether NATS answers (see `newswire_test_support::services::require`).
     pub(crate) fn server_is_up(test: &str) -> bool {
-        let up = SERVER
-            .parse()
-            .ok()
-            .and_then(|addr| {
-                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()
-            })
-            .is_some();
-        if !up {
-            if std::env::var("NEWSWIRE_REQUIRE_SERVICES").as_deref() == Ok("1") {
-                panic!(
-                    "{test}: NATS JetStream is required (NEWSWIRE_REQUIRE_SERVICES=1) but nothing answers at {SERVER}"
-                );
-            }
-            println!("SKIPPED: {test}: NATS not reachable at {SERVER}");
-        }
-        up
+        newswire_test_support::services::nats_is_up(test)
     }
 
     /// A stream name no other run uses.

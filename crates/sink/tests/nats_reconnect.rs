@@ -20,15 +20,12 @@ fn server_binary() -> Option<PathBuf> {
     let path = std::env::var_os("NATS_SERVER")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server"));
-    if path.is_file() {
-        return Some(path);
-    }
-    let message = format!("nats-server not found at {}", path.display());
-    if std::env::var("NEWSWIRE_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("{message} (NEWSWIRE_REQUIRE_SERVICES=1)");
-    }
-    println!("SKIPPED: a_server_restart_loses_and_doubles_nothing: {message}");
-    None
+    newswire_test_support::services::require(
+        "a_server_restart_loses_and_doubles_nothing",
+        &format!("nats-server not found at {}", path.display()),
+        path.is_file(),
+    )
+    .then_some(path)
 }
 
 /// A private server, killed when dropped.

@@ -427,14 +427,8 @@ impl StateStore for SqliteState {
         simhash: Simhash,
         max_distance: u32,
     ) -> Result<Vec<Candidate>, StateError> {
-        let mut within: Vec<(u32, usize)> = self
-            .mirror
-            .simhashes
-            .iter()
-            .enumerate()
-            .map(|(position, other)| ((simhash.0 ^ other).count_ones(), position))
-            .filter(|(distance, _)| *distance <= max_distance)
-            .collect();
+        let mut within = Vec::new();
+        simhash.scan_within(&self.mirror.simhashes, max_distance, &mut within);
         // Closest first, then oldest entry first.
         within.sort_unstable();
         within.truncate(MAX_CANDIDATES);

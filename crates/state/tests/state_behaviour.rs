@@ -15,7 +15,7 @@ use newswire_state::{
     StateStore,
 };
 
-const NATS: &str = "127.0.0.1:4222";
+use newswire_test_support::services::{NATS_ADDR as NATS, nats_is_up};
 
 fn ago(minutes: i64) -> DateTime<Utc> {
     Utc::now() - chrono::Duration::minutes(minutes)
@@ -239,25 +239,6 @@ fn sqlite_behaves_like_a_state_store() {
     let dir = tempfile::tempdir().unwrap();
     let mut file = SqliteState::open(dir.path().join("state.db")).unwrap();
     behaves_like_a_state_store(&mut file);
-}
-
-fn nats_is_up(test: &str) -> bool {
-    let up = NATS
-        .parse()
-        .ok()
-        .and_then(|addr| {
-            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()
-        })
-        .is_some();
-    if !up {
-        if std::env::var("NEWSWIRE_REQUIRE_SERVICES").as_deref() == Ok("1") {
-            panic!(
-                "{test}: NATS JetStream is required (NEWSWIRE_REQUIRE_SERVICES=1) but nothing answers at {NATS}"
-            );
-        }
-        println!("SKIPPED: {test}: NATS not reachable at {NATS}");
-    }
-    up
 }
 
 /// Deletes the run's buckets even when an assertion fails.

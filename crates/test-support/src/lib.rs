@@ -1,5 +1,6 @@
-//! Dev-only helpers shared by the crates' tests (the one home of the counting allocator that
-//! the adversarial "bound on memory" tests use).
+//! Dev-only helpers shared by the crates' tests: the one home of the counting allocator that
+//! the adversarial "bound on memory" tests use, and of the skip-or-fail rule for tests that
+//! need a service or data set ([`services`]).
 //!
 //! A test binary installs the allocator itself, once:
 //!
@@ -12,6 +13,8 @@
 //! and measures a case with [`HeapMeter`]. The counters are process-wide, so the cases of one
 //! test binary that measure the heap must run one at a time (each file holds its own lock,
 //! std or tokio, for the whole case) for a peak to be the case's own.
+
+pub mod services;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
