@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use common::{FixtureServer, Resource, newswire_bin, reachable, require, rss_feed, story_page};
 use futures_util::StreamExt;
+use newswire_test_support::nats::Cleanup;
 
 const NATS: &str = "127.0.0.1:4222";
 const FEEDS: usize = 60;
@@ -207,10 +208,7 @@ fn workers_share_feeds_take_over_and_rebalance() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let names = Names::new();
-    let _cleanup = ServerObjects {
-        namespace: names.namespace.clone(),
-        stream: names.stream.clone(),
-    };
+    let _cleanup = ServerObjects::new(&names.namespace, &names.stream);
     let server = FixtureServer::start();
     let mut feeds = Vec::new();
     let mut first = BTreeMap::new(); // article URL → feed index
@@ -435,38 +433,31 @@ fn workers_share_feeds_take_over_and_rebalance() {
 /// Deletes the run's buckets (state, leases, workers) and stream, even when an assertion
 /// fails.
 struct ServerObjects {
-    namespace: String,
-    stream: String,
+    state: newswire_state::NatsKvOptions,
+    _cluster: Cleanup,
+}
+
+impl ServerObjects {
+    fn new(namespace: &str, stream: &str) -> ServerObjects {
+        let mut state =
+            newswire_state::NatsKvOptions::new(format!("nats://{NATS}"), Duration::from_secs(60));
+        state.namespace = namespace.to_string();
+        let cluster = Cleanup::buckets([
+            newswire_cluster::leases_bucket(namespace),
+            newswire_cluster::workers_bucket(namespace),
+        ])
+        .and_stream(stream);
+        ServerObjects {
+            state,
+            _cluster: cluster,
+        }
+    }
 }
 
 impl Drop for ServerObjects {
     fn drop(&mut self) {
-        let mut options =
-            newswire_state::NatsKvOptions::new(format!("nats://{NATS}"), Duration::from_secs(60));
-        options.namespace = self.namespace.clone();
-        if let Err(e) = newswire_state::NatsKvState::delete_buckets(&options) {
+        if let Err(e) = newswire_state::NatsKvState::delete_buckets(&self.state) {
             eprintln!("could not delete the state buckets: {e}");
-        }
-        let (namespace, stream) = (self.namespace.clone(), self.stream.clone());
-        let deleted = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let js = jetstream::new(async_nats::connect(NATS).await.ok()?);
-                for bucket in [
-                    newswire_cluster::leases_bucket(&namespace),
-                    newswire_cluster::workers_bucket(&namespace),
-                ] {
-                    let _ = js.delete_key_value(&bucket).await;
-                }
-                js.delete_stream(&stream).await.ok()
-            })
-        })
-        .join();
-        if !matches!(deleted, Ok(Some(_))) {
-            eprintln!("could not delete stream {}", self.stream);
         }
     }
 }

@@ -13,6 +13,7 @@ use newswire_core::cluster_config::ClusterConfig;
 use newswire_core::config::HumanDuration;
 use tokio_util::sync::CancellationToken;
 
+use newswire_test_support::nats::Cleanup;
 use newswire_test_support::services::{NATS_ADDR as NATS, nats_is_up};
 const TTL: Duration = Duration::from_secs(3);
 
@@ -34,30 +35,8 @@ fn namespace(test: &str) -> String {
 
 /// Deletes a namespace's lease and worker buckets when dropped, also after a failed
 /// assertion.
-struct Buckets(String);
-
-impl Drop for Buckets {
-    fn drop(&mut self) {
-        let namespace = self.0.clone();
-        // Its own thread and runtime: a drop cannot await, and runs inside the test's.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(client) = async_nats::connect(NATS).await {
-                    let js = async_nats::jetstream::new(client);
-                    for bucket in [leases_bucket(&namespace), workers_bucket(&namespace)] {
-                        let _ = js.delete_key_value(&bucket).await;
-                    }
-                }
-            });
-        })
-        .join();
-    }
+fn buckets(namespace: &str) -> Cleanup {
+    Cleanup::buckets([leases_bucket(namespace), workers_bucket(namespace)])
 }
 
 fn sets(workers: &[&LeaseHandle]) -> Vec<BTreeSet<u32>> {
@@ -98,7 +77,7 @@ async fn three_workers_share_shards_and_take_over_a_dead_one() {
         return;
     }
     let ns = namespace("takeover");
-    let _buckets = Buckets(ns.clone());
+    let _buckets = buckets(&ns);
     let stop = CancellationToken::new();
     let a = Leases::start(&config(&ns, "worker-a"), stop.clone())
         .await
@@ -153,7 +132,7 @@ async fn a_late_worker_gets_a_fair_share_and_a_stopping_one_hands_back() {
         return;
     }
     let ns = namespace("rebalance");
-    let _buckets = Buckets(ns.clone());
+    let _buckets = buckets(&ns);
     let stop_ab = CancellationToken::new();
     let a = Leases::start(&config(&ns, "worker-a"), stop_ab.clone())
         .await
@@ -224,7 +203,7 @@ async fn a_shard_given_up_keeps_its_lease_until_its_polls_end() {
         return;
     }
     let ns = namespace("drain");
-    let _buckets = Buckets(ns.clone());
+    let _buckets = buckets(&ns);
     let stop = CancellationToken::new();
     let a = Leases::start(&config(&ns, "worker-a"), stop.clone())
         .await

@@ -95,29 +95,6 @@ async fn pump(config: &SinkConfig, dir: &Path, records: &[(String, Bytes, String
     }
 }
 
-/// Deletes the bench's stream when dropped.
-struct StreamGuard(String);
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        let name = self.0.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let client = async_nats::connect(NATS).await.ok()?;
-                async_nats::jetstream::new(client)
-                    .delete_stream(&name)
-                    .await
-                    .ok()
-            })
-        })
-        .join();
-    }
-}
-
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -154,7 +131,7 @@ fn main() {
             simulated_disk_capacity: None,
         });
         let stream = format!("NWBENCH_{}_{round}", std::process::id());
-        let _guard = StreamGuard(stream.clone());
+        let _guard = newswire_test_support::nats::Cleanup::stream(&stream);
         let nats = SinkConfig::Nats(NatsSinkConfig {
             url: format!("nats://{NATS}"),
             stream: Some(stream.clone()),

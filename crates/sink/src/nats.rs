@@ -369,38 +369,14 @@ pub(crate) mod test_support {
         }
     }
 
-    /// Deletes a test stream when dropped, so a failed assertion leaves nothing behind.
-    pub(crate) struct StreamGuard(pub String);
-
-    impl Drop for StreamGuard {
-        fn drop(&mut self) {
-            let name = self.0.clone();
-            // Its own thread and runtime: a drop cannot await, and may run inside one.
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                rt.block_on(async {
-                    if let Ok(client) = async_nats::connect(SERVER).await {
-                        let _ = async_nats::jetstream::new(client)
-                            .delete_stream(&name)
-                            .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+    pub(crate) use newswire_test_support::nats::Cleanup;
 }
 
 #[cfg(test)]
 mod tests {
     //! These talk to a real server on 127.0.0.1:4222 and skip (with a message) without one.
 
-    use super::test_support::{SERVER, StreamGuard, config, server_is_up, unique};
+    use super::test_support::{Cleanup, SERVER, config, server_is_up, unique};
     use super::*;
     use futures_util::StreamExt;
 
@@ -414,7 +390,7 @@ mod tests {
             return;
         }
         let stream = unique("NEWSWIRE_TEST");
-        let _guard = StreamGuard(stream.clone());
+        let _guard = Cleanup::stream(&stream);
         let subject = format!("test.{}", stream.to_lowercase());
         let config = config(&stream, &subject, 3);
         let name = newswire_core::config::SinkConfig::Nats(config.clone()).state_name();

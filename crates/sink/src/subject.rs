@@ -415,7 +415,7 @@ mod tests {
 
         use super::*;
         use crate::nats::NatsSink;
-        use crate::nats::test_support::{SERVER, StreamGuard, server_is_up, unique};
+        use crate::nats::test_support::{Cleanup, SERVER, server_is_up, unique};
         use bytes::Bytes;
         use newswire_core::config::NatsSinkConfig;
 
@@ -458,7 +458,7 @@ mod tests {
                 return;
             }
             let stream = unique("NWTEST_SUBJECT");
-            let _guard = StreamGuard(stream.clone());
+            let _guard = Cleanup::stream(&stream);
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             let config = config(&stream, &format!("{prefix}.{{site}}"));
             let mut sink = NatsSink::open(format!("nats:{stream}"), &config)
@@ -498,7 +498,7 @@ mod tests {
                 return;
             }
             let stream = unique("NWTEST_OPTIONS");
-            let _guard = StreamGuard(stream.clone());
+            let _guard = Cleanup::stream(&stream);
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             let mut config = config(&stream, &format!("{prefix}.{{site}}.{{lang}}"));
             use newswire_core::config::{Discard, HumanDuration};
@@ -536,7 +536,7 @@ mod tests {
                 return;
             }
             let stream = unique("NWTEST_UNBOUND");
-            let _guard = StreamGuard(stream.clone());
+            let _guard = Cleanup::stream(&stream);
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             // The stream exists and captures only `<prefix>.a_example`.
             let js = jetstream::new(async_nats::connect(SERVER).await.unwrap());
@@ -570,7 +570,7 @@ mod tests {
                 return;
             }
             let stream = unique("NWTEST_FULL");
-            let _guard = StreamGuard(stream.clone());
+            let _guard = Cleanup::stream(&stream);
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             let template = SubjectTemplate::parse(&format!("{prefix}.{{site}}")).unwrap();
             let options = StreamOptions {

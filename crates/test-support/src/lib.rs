@@ -1,6 +1,7 @@
 //! Dev-only helpers shared by the crates' tests: the one home of the counting allocator that
 //! the adversarial "bound on memory" tests use, and of the skip-or-fail rule for tests that
-//! need a service or data set ([`services`]).
+//! need a service or data set ([`services`]); with the `nats` feature, the guard that
+//! deletes a test's streams and buckets (`nats::Cleanup`).
 //!
 //! A test binary installs the allocator itself, once:
 //!
@@ -14,6 +15,8 @@
 //! test binary that measure the heap must run one at a time (each file holds its own lock,
 //! std or tokio, for the whole case) for a peak to be the case's own.
 
+#[cfg(feature = "nats")]
+pub mod nats;
 pub mod services;
 
 use std::alloc::{GlobalAlloc, Layout, System};
