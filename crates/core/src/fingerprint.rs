@@ -491,19 +491,23 @@ mod tests {
         assert_eq!(both.minhash, MinHash::of(STORY));
     }
 
-    /// The format is persisted: these values must never change (see the module doc).
-    /// The packed simhash counters and the dispatched MinHash loop give what the plain
-    /// definitions give, over enough hashes to spill the byte counters several times.
-    #[test]
-    fn fast_accumulators_equal_the_plain_definitions() {
-        let mut state = 42;
-        let hashes: Vec<u64> = (0..1000)
+    /// `n` well-spread 64-bit values from `seed`.
+    fn random_hashes(seed: u64, n: usize) -> Vec<u64> {
+        let mut state = seed;
+        (0..n)
             .map(|_| {
                 let (next, value) = splitmix64(state);
                 state = next;
                 value
             })
-            .collect();
+            .collect()
+    }
+
+    /// The packed simhash counters and the dispatched MinHash loop give what the plain
+    /// definitions give, over enough hashes to spill the byte counters several times.
+    #[test]
+    fn fast_accumulators_equal_the_plain_definitions() {
+        let hashes = random_hashes(42, 1000);
         for n in [1, 254, 255, 256, 511, 1000] {
             let mut packed = SimhashAccumulator::default();
             let mut weights = [0i64; 64];
@@ -537,15 +541,9 @@ mod tests {
     /// order, at every distance bound and across partial blocks.
     #[test]
     fn scan_within_equals_pairwise_distances() {
-        let mut state = 7;
-        let others: Vec<u64> = (0..1000)
-            .map(|i| {
-                let (next, value) = splitmix64(state);
-                state = next;
-                // Every third one close to the probe, so that there is something to find.
-                if i % 3 == 0 { value & 0xff } else { value }
-            })
-            .collect();
+        let mut others = random_hashes(7, 1000);
+        // Every third one close to the probe, so that there is something to find.
+        others.iter_mut().step_by(3).for_each(|h| *h &= 0xff);
         let probe = Simhash(0x0f);
         for n in [0, 1, 63, 64, 65, 1000] {
             for max in [0, 3, 8, 20, 64] {
@@ -562,6 +560,7 @@ mod tests {
         }
     }
 
+    /// The format is persisted: these values must never change (see the module doc).
     #[test]
     fn format_is_stable() {
         assert_eq!(Simhash::of(STORY).to_string(), "984601f0d39e634f");
