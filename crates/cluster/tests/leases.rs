@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use newswire_test_support::nats::Cleanup;
 use newswire_test_support::services::{NATS_ADDR as NATS, nats_is_up};
+
 const TTL: Duration = Duration::from_secs(3);
 
 fn config(namespace: &str, worker: &str) -> ClusterConfig {
@@ -33,8 +34,8 @@ fn namespace(test: &str) -> String {
     format!("nwtest_{test}_{}_{nanos}", std::process::id())
 }
 
-/// Deletes a namespace's lease and worker buckets when dropped, also after a failed
-/// assertion.
+/// A guard deleting a namespace's lease and worker buckets when dropped, also after a
+/// failed assertion.
 fn buckets(namespace: &str) -> Cleanup {
     Cleanup::buckets([leases_bucket(namespace), workers_bucket(namespace)])
 }
