@@ -1,10 +1,13 @@
 //! Benchmarks of the state operations on the hot path: the near-duplicate lookup against a
-//! full index (the default bound, 200,000 entries with signatures), the emitted-id check,
+//! full index (the default bound, 200,000 entries with signatures), unfiltered and with the
+//! rule's confirmation applied in the store, the emitted-id check,
 //! and a commit of one batch.
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
+use newswire_core::config::DedupConfig;
 use newswire_core::fingerprint::{Fingerprint, MinHash, Simhash};
+use newswire_core::near_dup::{Candidate, Rule};
 use newswire_state::{EmittedRecord, IndexEntry, SqliteState, StateStore};
 
 const INDEX_SIZE: u64 = 200_000;
@@ -62,6 +65,27 @@ fn benches(c: &mut Criterion) {
             state.near_duplicates(Simhash(spread(probe) ^ 0b1_0001_0001_0001_0001), 20)
         })
     });
+    // What the pipeline asks: only candidates the rule confirms come back (none here).
+    let rule = Rule::from(&DedupConfig::default());
+    let article = MinHash::of("a text that no indexed article resembles in any way at all");
+    let confirmed = |c: &Candidate| {
+        c.minhash
+            .as_ref()
+            .is_some_and(|m| rule.confirms(&article, m).is_some())
+    };
+    c.bench_function(
+        "kept_near_duplicates (confirmed only), d=20, 200k index",
+        |b| {
+            b.iter(|| {
+                probe = (probe + 1) % INDEX_SIZE;
+                state.kept_near_duplicates(
+                    Simhash(spread(probe) ^ 0b1_0001_0001_0001_0001),
+                    20,
+                    &confirmed,
+                )
+            })
+        },
+    );
     c.bench_function("is_emitted, 200k ids", |b| {
         b.iter(|| {
             probe = (probe + 1) % (2 * INDEX_SIZE);

@@ -427,14 +427,25 @@ impl StateStore for SqliteState {
         simhash: Simhash,
         max_distance: u32,
     ) -> Result<Vec<Candidate>, StateError> {
+        self.kept_near_duplicates(simhash, max_distance, &|_| true)
+    }
+
+    fn kept_near_duplicates(
+        &self,
+        simhash: Simhash,
+        max_distance: u32,
+        keep: &dyn Fn(&Candidate) -> bool,
+    ) -> Result<Vec<Candidate>, StateError> {
         let mut within = Vec::new();
         simhash.scan_within(&self.mirror.simhashes, max_distance, &mut within);
         // Closest first, then oldest entry first.
         within.sort_unstable();
-        within.truncate(MAX_CANDIDATES);
         Ok(within
             .into_iter()
-            .filter_map(|(_, position)| self.mirror.candidates.get(position).cloned())
+            .filter_map(|(_, position)| self.mirror.candidates.get(position))
+            .filter(|candidate| keep(candidate))
+            .take(MAX_CANDIDATES)
+            .cloned()
             .collect())
     }
 

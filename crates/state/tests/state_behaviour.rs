@@ -232,6 +232,31 @@ fn behaves_like_a_state_store(store: &mut dyn StateStore) {
     assert_eq!(after.simhashes, keep as u64);
 }
 
+/// A candidate the caller keeps is found even behind more than `MAX_CANDIDATES` closer
+/// neighbours it rejects (a full index of one template's articles), and rejected ones are
+/// not returned.
+fn keeps_before_the_candidate_cap(store: &mut dyn StateStore) {
+    let base = 0x0f0f_f0f0_5555_aaaa_u64;
+    let crowd: Vec<EmittedRecord> = (0..newswire_state::MAX_CANDIDATES as u64 + 44)
+        .map(|i| record(&format!("crowd{i}"), base ^ (i & 1), ago(5)))
+        .collect();
+    store.commit(&crowd, &[]).unwrap();
+    store
+        .commit(&[record("wanted", base ^ 0b1111, ago(5))], &[])
+        .unwrap();
+    let kept = store
+        .kept_near_duplicates(Simhash(base), 8, &|c| c.id == "wanted")
+        .unwrap();
+    assert_eq!(
+        kept.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["wanted"]
+    );
+    // Unfiltered, the cap holds and the closest come first.
+    let all = store.near_duplicates(Simhash(base), 8).unwrap();
+    assert_eq!(all.len(), newswire_state::MAX_CANDIDATES);
+    assert!(all.iter().all(|c| c.id.starts_with("crowd")));
+}
+
 #[test]
 fn sqlite_behaves_like_a_state_store() {
     let mut memory = SqliteState::open(IN_MEMORY).unwrap();
@@ -239,6 +264,7 @@ fn sqlite_behaves_like_a_state_store() {
     let dir = tempfile::tempdir().unwrap();
     let mut file = SqliteState::open(dir.path().join("state.db")).unwrap();
     behaves_like_a_state_store(&mut file);
+    keeps_before_the_candidate_cap(&mut SqliteState::open(IN_MEMORY).unwrap());
 }
 
 /// Deletes the run's buckets even when an assertion fails.
@@ -271,6 +297,7 @@ fn nats_kv_behaves_like_a_state_store() {
     let _cleanup = Buckets(options.clone());
     let mut store = NatsKvState::open(options.clone()).unwrap();
     behaves_like_a_state_store(&mut store);
+    keeps_before_the_candidate_cap(&mut store);
     println!(
         "nats kv: {} KV operations for the behaviour suite",
         store.kv_operations()

@@ -167,7 +167,7 @@ async fn decide(
         candidates.extend(recent.candidates(rule, fingerprint.simhash).cloned());
         candidates.extend(
             ctx.state
-                .near_duplicates(fingerprint.simhash, rule.max_hamming_distance)
+                .confirmed_near_duplicates(*rule, &record.id, fingerprint)
                 .await?,
         );
     }

@@ -8,8 +8,8 @@
 
 use anyhow::{Context, anyhow};
 use newswire_core::delivery::SinkPosition;
-use newswire_core::fingerprint::Simhash;
-use newswire_core::near_dup::Candidate;
+use newswire_core::fingerprint::Fingerprint;
+use newswire_core::near_dup::{Candidate, Rule};
 use newswire_state::{EmittedRecord, FeedState, StateStore};
 use tokio::sync::{mpsc, oneshot};
 
@@ -95,13 +95,24 @@ impl StateHandle {
             .await
     }
 
-    pub async fn near_duplicates(
+    /// The indexed originals `rule` confirms as what `fingerprint`'s article copies
+    /// (article `id` itself excluded), checked on the state thread before anything is copied.
+    pub async fn confirmed_near_duplicates(
         &self,
-        simhash: Simhash,
-        max_distance: u32,
+        rule: Rule,
+        id: &str,
+        fingerprint: &Fingerprint,
     ) -> anyhow::Result<Vec<Candidate>> {
+        let (id, minhash) = (id.to_string(), fingerprint.minhash.clone());
+        let simhash = fingerprint.simhash;
         self.call("looking up near-duplicates", move |s| {
-            s.near_duplicates(simhash, max_distance)
+            let keep = |c: &Candidate| {
+                c.id != id
+                    && c.minhash
+                        .as_ref()
+                        .is_some_and(|m| rule.confirms(&minhash, m).is_some())
+            };
+            s.kept_near_duplicates(simhash, rule.max_hamming_distance, &keep)
         })
         .await
     }

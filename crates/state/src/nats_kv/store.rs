@@ -99,6 +99,15 @@ impl StateStore for NatsKvState {
         simhash: Simhash,
         max_distance: u32,
     ) -> Result<Vec<Candidate>, StateError> {
+        self.kept_near_duplicates(simhash, max_distance, &|_| true)
+    }
+
+    fn kept_near_duplicates(
+        &self,
+        simhash: Simhash,
+        max_distance: u32,
+        keep: &dyn Fn(&Candidate) -> bool,
+    ) -> Result<Vec<Candidate>, StateError> {
         let cutoff = self.retention_cutoff_millis();
         let index = self.index.lock().map_err(|_| StateError::Storage {
             path: self.url.clone(),
@@ -110,17 +119,18 @@ impl StateStore for NatsKvState {
             .filter(|(_, e)| e.at_millis >= cutoff)
             .filter_map(|(id, e)| {
                 let distance = (simhash.0 ^ e.simhash).count_ones();
-                (distance <= max_distance).then(|| {
-                    let candidate = Candidate {
-                        id: id.clone(),
-                        simhash: Simhash(e.simhash),
-                        minhash: e.minhash.clone(),
-                        published_at: e
-                            .published_millis
-                            .and_then(DateTime::<Utc>::from_timestamp_millis),
-                    };
-                    (distance, e.revision, candidate)
-                })
+                if distance > max_distance {
+                    return None;
+                }
+                let candidate = Candidate {
+                    id: id.clone(),
+                    simhash: Simhash(e.simhash),
+                    minhash: e.minhash.clone(),
+                    published_at: e
+                        .published_millis
+                        .and_then(DateTime::<Utc>::from_timestamp_millis),
+                };
+                keep(&candidate).then_some((distance, e.revision, candidate))
             })
             .collect();
         // Closest first; among equals in commit order (KV revision), as SQLite's rowid order.
