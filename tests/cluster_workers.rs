@@ -26,7 +26,7 @@ use common::{FixtureServer, Resource, newswire_bin, reachable, require, rss_feed
 use futures_util::StreamExt;
 use newswire_test_support::nats::Cleanup;
 
-const NATS: &str = "127.0.0.1:4222";
+use newswire_test_support::services::NATS_ADDR as NATS;
 const FEEDS: usize = 60;
 const SHARDS: u32 = 16;
 const LEASE_TTL_SECS: u64 = 3;

@@ -20,7 +20,7 @@ use common::{FixtureServer, Resource, newswire_bin, read_records, run_newswire};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const SERVER: &str = "127.0.0.1:4222";
+use newswire_test_support::services::NATS_ADDR as SERVER;
 const FEEDS: usize = 3;
 const ARTICLES_PER_FEED: usize = 20;
 const KILLS: usize = 5;

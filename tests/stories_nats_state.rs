@@ -17,7 +17,7 @@ use common::{reachable, require};
 use newswire_state::{NatsKvOptions, NatsKvState, StateStore};
 use newswire_stories::{ArticleIn, Clusterer, Config, StoryState};
 
-const NATS: &str = "127.0.0.1:4222";
+use newswire_test_support::services::NATS_ADDR as NATS;
 const KEY: &str = "stories";
 
 /// Deletes the run's buckets even when an assertion fails.

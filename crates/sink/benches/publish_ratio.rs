@@ -17,7 +17,7 @@ use bytes::Bytes;
 use newswire_core::config::{JsonlSinkConfig, NatsSinkConfig, SinkConfig};
 use newswire_sink::{Route, Sink};
 
-const NATS: &str = "127.0.0.1:4222";
+use newswire_test_support::services::NATS_ADDR as NATS;
 
 /// A record of typical size (about 5 KB: a 600-word text plus metadata): its id, the
 /// serialised line and its site's URL.
