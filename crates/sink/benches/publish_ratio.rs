@@ -103,12 +103,7 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn main() {
-    let up = NATS
-        .parse()
-        .ok()
-        .and_then(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_millis(500)).ok())
-        .is_some();
-    if !up {
+    if !newswire_test_support::services::reachable(NATS) {
         println!("SKIPPED: publish_ratio: NATS not reachable at {NATS}");
         return;
     }

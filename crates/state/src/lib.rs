@@ -101,22 +101,20 @@ pub trait StateStore: Send {
         &self,
         simhash: Simhash,
         max_distance: u32,
-    ) -> Result<Vec<Candidate>, StateError>;
+    ) -> Result<Vec<Candidate>, StateError> {
+        self.kept_near_duplicates(simhash, max_distance, &|_| true)
+    }
     /// As [`StateStore::near_duplicates`], keeping only the candidates `keep` accepts
-    /// (the pipeline passes the rule's confirmation). A store that can look at its
-    /// entries in place checks `keep` before copying any and before the
-    /// [`MAX_CANDIDATES`] cut, so that a full index's hundreds of unrelated neighbours
-    /// cost neither copies nor a confirmed copy's place in the list.
+    /// (the pipeline passes the rule's confirmation). `keep` is checked on the entries in
+    /// place, before any is copied and before the [`MAX_CANDIDATES`] cut, so that a full
+    /// index's hundreds of unrelated neighbours cost neither copies nor a confirmed
+    /// copy's place in the list.
     fn kept_near_duplicates(
         &self,
         simhash: Simhash,
         max_distance: u32,
         keep: &dyn Fn(&Candidate) -> bool,
-    ) -> Result<Vec<Candidate>, StateError> {
-        let mut found = self.near_duplicates(simhash, max_distance)?;
-        found.retain(|c| keep(c));
-        Ok(found)
-    }
+    ) -> Result<Vec<Candidate>, StateError>;
     fn sink_position(&self, sink: &str) -> Result<Option<SinkPosition>, StateError>;
     /// Marks `records` emitted, indexes their near-duplicate entries and stores
     /// `positions`, in one transaction. Re-committing an id changes nothing.

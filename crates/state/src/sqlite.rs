@@ -422,14 +422,6 @@ impl StateStore for SqliteState {
         stmt.exists([id]).map_err(self.err())
     }
 
-    fn near_duplicates(
-        &self,
-        simhash: Simhash,
-        max_distance: u32,
-    ) -> Result<Vec<Candidate>, StateError> {
-        self.kept_near_duplicates(simhash, max_distance, &|_| true)
-    }
-
     fn kept_near_duplicates(
         &self,
         simhash: Simhash,
