@@ -14,6 +14,10 @@ mod probe;
 mod run;
 mod server;
 
+/// The binary's allocator, so that `extractor alone` is measured as the pipeline runs it.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

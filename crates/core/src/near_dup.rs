@@ -15,7 +15,8 @@
 //!    inside a much longer one. Articles written from one template share phrases but not
 //!    facts: each differing name, number or place breaks every 6-word shingle around it, so
 //!    their containment stays far below that of a copy. A candidate stored without a
-//!    signature (written by a release before signatures) is never confirmed.
+//!    signature (written by a release before signatures) is never confirmed. A quick test
+//!    on the signatures' first 32 slots comes first ([`MinHash::agrees_in_first_slots`]).
 //!    The thresholds were chosen from the distributions printed by
 //!    `crates/state/tests/near_duplicate_eval.rs` (see the constants); the full
 //!    distributions and the precision/recall are recorded in `crates/core/NEAR_DUPLICATES.md`.
@@ -121,8 +122,13 @@ impl Rule {
         article.distance(candidate) <= self.max_hamming_distance
     }
 
-    /// The similarity of the two texts when it confirms a copy, else `None`.
+    /// The similarity of the two texts when it confirms a copy, else `None`. Signatures
+    /// that agree in none of their first slots are rejected without the full comparison
+    /// ([`MinHash::agrees_in_first_slots`] gives the odds of missing a copy that way).
     pub fn confirms(&self, article: &MinHash, candidate: &MinHash) -> Option<Similarity> {
+        if !article.agrees_in_first_slots(candidate) {
+            return None;
+        }
         let similarity = article.similarity(candidate);
         (similarity.containment >= MIN_CONTAINMENT && similarity.jaccard >= MIN_JACCARD)
             .then_some(similarity)
@@ -336,6 +342,45 @@ mod tests {
             decide(WIRE, at(9), &known),
             Decision::CopyOf(m) if m.id == "a"
         ));
+    }
+
+    #[test]
+    fn the_quick_slot_test_passes_a_reworded_copy_and_rejects_an_unrelated_text() {
+        let copy = format!("Our correspondent reports from the river.\n{WIRE}");
+        let unrelated = "The orchestra announced its spring season on Friday, with three \
+            premieres and a festival of chamber music in the old town hall.\n\
+            Tickets go on sale next week; students and pensioners pay half price.";
+        let minhash = |text: &str| Fingerprint::of(text).minhash;
+        assert!(minhash(WIRE).agrees_in_first_slots(&minhash(&copy)));
+        assert!(!minhash(WIRE).agrees_in_first_slots(&minhash(unrelated)));
+    }
+
+    #[test]
+    fn signatures_agreeing_only_after_the_first_slots_are_not_confirmed() {
+        let rule = Rule::from(&DedupConfig::default());
+        let signature = |first: u16, rest: u16, shingles: u32| {
+            let mut bytes = shingles.to_le_bytes().to_vec();
+            for slot in 0..crate::fingerprint::MINHASH_SLOTS {
+                let value = if slot < crate::fingerprint::QUICK_SLOTS { first } else { rest };
+                bytes.extend_from_slice(&value.to_le_bytes());
+            }
+            MinHash::from_bytes(&bytes)
+        };
+        let (Some(a), Some(b), Some(c)) = (
+            signature(1, 7, 300),
+            signature(2, 7, 300),
+            signature(1, 8, 300),
+        ) else {
+            panic!("signatures of the right length");
+        };
+        // 96 of 128 slots agree (a Jaccard estimate of 0.75), but none of the first 32:
+        // rejected by the quick test, as a copy would be with probability 0.25^32.
+        assert!(a.similarity(&b).jaccard > 0.7);
+        assert!(rule.confirms(&a, &b).is_none());
+        // 32 of 128 agree, all among the first: passes the quick test, fails the floor.
+        assert!(a.agrees_in_first_slots(&c));
+        assert!(rule.confirms(&a, &c).is_none());
+        assert!(rule.confirms(&a, &a).is_some());
     }
 
     #[test]

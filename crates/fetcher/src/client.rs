@@ -341,8 +341,8 @@ impl Fetcher {
                 content_type: sniffed.to_string(),
             });
         }
-        let decoded = charset::decode(
-            &response.body,
+        let decoded = charset::decode_owned(
+            response.body,
             content_type.as_deref(),
             DocumentKind::Html,
             charset::tld_of(&response.final_url),
@@ -393,7 +393,7 @@ impl Fetcher {
                 content_type: sniffed.to_string(),
             });
         }
-        let decoded = charset::decode(&bytes, None, DocumentKind::Html, None);
+        let decoded = charset::decode_owned(bytes, None, DocumentKind::Html, None);
         Ok(PageOutcome::Html {
             final_url: url.clone(),
             html: decoded.text,

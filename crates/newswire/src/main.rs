@@ -17,6 +17,11 @@ mod report;
 mod signals;
 mod telemetry;
 
+/// jemalloc rather than the system allocator: see `tikv-jemallocator` in the workspace's
+/// Cargo.toml for the measurement.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

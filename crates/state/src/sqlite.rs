@@ -430,12 +430,14 @@ impl StateStore for SqliteState {
     ) -> Result<Vec<Candidate>, StateError> {
         let mut within = Vec::new();
         simhash.scan_within(&self.mirror.simhashes, max_distance, &mut within);
+        // Kept first, then sorted: texts of one kind can put thousands of entries within
+        // the distance, of which few are kept, and sorting them all showed in the profile.
+        within.retain(|&(_, position)| self.mirror.candidates.get(position).is_some_and(keep));
         // Closest first, then oldest entry first.
         within.sort_unstable();
         Ok(within
             .into_iter()
             .filter_map(|(_, position)| self.mirror.candidates.get(position))
-            .filter(|candidate| keep(candidate))
             .take(MAX_CANDIDATES)
             .cloned()
             .collect())
