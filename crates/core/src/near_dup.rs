@@ -361,7 +361,11 @@ mod tests {
         let signature = |first: u16, rest: u16, shingles: u32| {
             let mut bytes = shingles.to_le_bytes().to_vec();
             for slot in 0..crate::fingerprint::MINHASH_SLOTS {
-                let value = if slot < crate::fingerprint::QUICK_SLOTS { first } else { rest };
+                let value = if slot < crate::fingerprint::QUICK_SLOTS {
+                    first
+                } else {
+                    rest
+                };
                 bytes.extend_from_slice(&value.to_le_bytes());
             }
             MinHash::from_bytes(&bytes)
