@@ -134,6 +134,15 @@ impl Rule {
             .then_some(similarity)
     }
 
+    /// Whether `candidate` is a copy the rule confirms for an article of signature
+    /// `article` (a candidate without a signature never is); the store applies it in place.
+    pub fn confirms_candidate(&self, article: &MinHash, candidate: &Candidate) -> bool {
+        candidate
+            .minhash
+            .as_ref()
+            .is_some_and(|m| self.confirms(article, m).is_some())
+    }
+
     /// Decides an article against the candidates found for it (any order; candidates
     /// beyond the distance, without a signature, or with the article's own `id` are
     /// ignored).

@@ -68,11 +68,7 @@ fn benches(c: &mut Criterion) {
     // What the pipeline asks: only candidates the rule confirms come back (none here).
     let rule = Rule::from(&DedupConfig::default());
     let article = MinHash::of("a text that no indexed article resembles in any way at all");
-    let confirmed = |c: &Candidate| {
-        c.minhash
-            .as_ref()
-            .is_some_and(|m| rule.confirms(&article, m).is_some())
-    };
+    let confirmed = |c: &Candidate| rule.confirms_candidate(&article, c);
     c.bench_function(
         "kept_near_duplicates (confirmed only), d=20, 200k index",
         |b| {

@@ -108,12 +108,7 @@ impl StateHandle {
         self.call("looking up near-duplicates", move |s| {
             // The signature first: most candidates fail it, and comparing the ids of all
             // of them showed up in the profile (1 % of the CPU).
-            let keep = |c: &Candidate| {
-                c.minhash
-                    .as_ref()
-                    .is_some_and(|m| rule.confirms(&minhash, m).is_some())
-                    && c.id != id
-            };
+            let keep = |c: &Candidate| rule.confirms_candidate(&minhash, c) && c.id != id;
             s.kept_near_duplicates(simhash, rule.max_hamming_distance, &keep)
         })
         .await
