@@ -66,6 +66,45 @@ pub(super) const WHEN: &[&str] = &[
     "by the end of the year",
 ];
 
+pub(super) const WHEN_PREFIXES: &[&str] =
+    &["on", "late on", "early on", "by", "until", "before", "since", "after"];
+
+pub(super) const WEEKDAYS: &[&str] = &[
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+];
+
+pub(super) const MONTHS: &[&str] = &[
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+];
+
+/// Who is quoted: a role at a (coined) organisation, as attributions in reports vary.
+pub(super) const ROLES: &[&str] = &[
+    "a spokesperson",
+    "an analyst",
+    "a senior adviser",
+    "a researcher",
+    "the deputy director",
+    "a lawyer",
+    "an economist",
+    "a union representative",
+    "a former official",
+    "the chair",
+];
+
+pub(super) const ORGANISATION_KINDS: &[&str] = &[
+    "Institute",
+    "University",
+    "Council",
+    "Foundation",
+    "Partners",
+    "Group",
+    "Trust",
+    "Agency",
+    "Association",
+    "Centre",
+];
+
 pub(super) const CONNECTORS: &[&str] = &[
     "However,",
     "Meanwhile,",
