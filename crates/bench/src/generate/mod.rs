@@ -309,7 +309,9 @@ mod tests {
     fn generated_articles_are_as_unlike_each_other_as_real_ones() {
         use newswire_core::fingerprint::Fingerprint;
         let prints: Vec<Fingerprint> = (0..180u32)
-            .map(|feed| Fingerprint::of(&article_paragraphs(feed * 7, u64::from(feed) % 5).join("\n")))
+            .map(|feed| {
+                Fingerprint::of(&article_paragraphs(feed * 7, u64::from(feed) % 5).join("\n"))
+            })
             .collect();
         let (mut pairs, mut within, mut sharing, mut distances) = (0u32, 0u32, 0u32, 0u64);
         for (i, a) in prints.iter().enumerate() {
@@ -329,11 +331,17 @@ mod tests {
             "{pairs} pairs: {within} within distance 20 ({:.3} %), mean distance {mean_distance:.2}, {sharing} of them sharing a quick slot",
             100.0 * within_share
         );
-        assert!(within_share < 0.0040, "{within} of {pairs} pairs within distance 20");
+        assert!(
+            within_share < 0.0040,
+            "{within} of {pairs} pairs within distance 20"
+        );
         assert!(mean_distance > 31.5, "mean distance {mean_distance:.2}");
         // Candidates that pass the quick test cost a full signature comparison each. Articles
         // of one topic still share some of its stock phrases (4 % of all pairs share a quick
         // slot against 0.14 % of the reference articles), but seldom within the distance.
-        assert!(sharing <= within / 4, "{sharing} of {within} candidates pass the quick test");
+        assert!(
+            sharing <= within / 4,
+            "{sharing} of {within} candidates pass the quick test"
+        );
     }
 }

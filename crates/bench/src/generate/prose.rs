@@ -98,13 +98,24 @@ pub(super) fn sentence(rng: &mut Rng, t: &Topic) -> String {
             let _ = write!(
                 s,
                 ", {} {}.{} per cent, {} {}.{} {}",
-                rng.pick(&["a figure of", "a share of", "a rate of", "a rise of", "a fall of"]),
+                rng.pick(&[
+                    "a figure of",
+                    "a share of",
+                    "a rate of",
+                    "a rise of",
+                    "a fall of"
+                ]),
                 rng.range(1, 97),
                 rng.below(10),
                 rng.pick(&["compared with", "against", "up from", "down from", "after"]),
                 rng.range(1, 97),
                 rng.below(10),
-                rng.pick(&["a year earlier", "last year", "in the previous survey", "before"])
+                rng.pick(&[
+                    "a year earlier",
+                    "last year",
+                    "in the previous survey",
+                    "before"
+                ])
             );
         }
     }

@@ -145,31 +145,41 @@ async fn decide_all(
     batch: Vec<Delivery>,
     out: &Sender<Delivery>,
 ) -> anyhow::Result<()> {
-    for mut delivery in batch {
-        decide(ctx, rule, recent, &mut delivery).await?;
+    // The stored originals of the whole batch in one state call: the records of a batch
+    // are not committed yet, so none can be among another's stored candidates (they meet
+    // through `recent`), and a call per record kept this stage waiting on the state
+    // thread's wake-ups.
+    let lookups = batch
+        .iter()
+        .map(|d| {
+            rule.eligible(d.record.word_count)
+                .then(|| (d.record.id.clone(), d.fingerprint.clone()))
+        })
+        .collect();
+    let stored = ctx.state.confirmed_near_duplicates(*rule, lookups).await?;
+    for (mut delivery, stored) in batch.into_iter().zip(stored) {
+        decide(ctx, rule, recent, &mut delivery, stored);
         // A closed channel drops the delivery, and its claim with it.
         let _ = out.send(delivery).await;
     }
     Ok(())
 }
 
-/// Applies the rule to one record: marks a copy, or remembers an original.
-async fn decide(
+/// Applies the rule to one record, given the stored originals that confirm it: marks a
+/// copy, or remembers an original.
+fn decide(
     ctx: &Context,
     rule: &Rule,
     recent: &mut RecentOriginals,
     delivery: &mut Delivery,
-) -> anyhow::Result<()> {
+    stored: Vec<Candidate>,
+) {
     let record = &mut delivery.record;
     let fingerprint = &delivery.fingerprint;
     let mut candidates: Vec<Candidate> = Vec::new();
     if rule.eligible(record.word_count) {
         candidates.extend(recent.candidates(rule, fingerprint.simhash).cloned());
-        candidates.extend(
-            ctx.state
-                .confirmed_near_duplicates(*rule, &record.id, fingerprint)
-                .await?,
-        );
+        candidates.extend(stored);
     }
     let decision = rule.decide(
         &record.id,
@@ -212,7 +222,6 @@ async fn decide(
         });
         delivery.index_as_original = true;
     }
-    Ok(())
 }
 
 #[cfg(test)]

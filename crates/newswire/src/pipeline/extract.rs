@@ -1,79 +1,85 @@
-//! The extraction stage: page → article → record, on blocking threads.
+//! The extraction stage: page → article → record, on threads that stay busy.
 //!
-//! Extraction is CPU-bound, so it runs on tokio's blocking pool, at most one job per
-//! worker, each with a wall-clock budget (`pipeline.extract_timeout`) that the extractor
-//! checks in its loops: a page that takes longer stops, is counted
-//! (`newswire_extraction_timeouts_total`) and yields a record built from the feed entry.
+//! Extraction is CPU-bound, so it runs on `pipeline.extract_workers` long-lived blocking
+//! threads that take pages from the stage's input one after another, extract each within
+//! its wall-clock budget (`pipeline.extract_timeout`, checked by the extractor in its
+//! loops), assemble the record and its fingerprint, and send it on. A page that runs out
+//! of time is counted (`newswire_extraction_timeouts_total`) and yields a record built
+//! from the feed entry; so does a page on which the extractor panics.
+//!
+//! Why not a `spawn_blocking` per page: each hand-off parked and woke a pool thread and
+//! the async worker that awaited it, which cost about 4 % of the pipeline's CPU in the
+//! load benchmark's profile (thread wake-ups, the pool's lock), and the record was then
+//! assembled on the async workers. A worker thread here goes straight from one page to
+//! the next while the input queue has pages, which under load it has.
 
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 
-use newswire_extractor::{Article, FeedHints};
+use newswire_extractor::{Article, ExtractError, FeedHints};
 use tokio::sync::mpsc::{Receiver, Sender};
-use tokio::task::JoinSet;
-use tracing::Instrument;
 use url::Url;
 
 use super::context::Context;
 use super::record::RecordParts;
 use super::work::{Delivery, PageJob};
-use crate::telemetry::{self, Stats};
+use crate::telemetry;
 
 pub async fn run(
     ctx: Arc<Context>,
-    mut pages: Receiver<PageJob>,
+    pages: Receiver<PageJob>,
     out: Sender<Delivery>,
 ) -> anyhow::Result<()> {
-    // One more than the cores: a slot also waits on the blocking-pool hand-off and
-    // assembles the record on the async side, which left a core partly idle with one per
-    // core (bench 1,000 × 20: +5 % articles/s at the same CPU per article).
+    // One more than the cores: a worker also waits for its next page and for room in the
+    // output queue, which left a core partly idle with one per core (bench 1,000 × 20:
+    // +5 % articles/s at the same CPU per article).
     let workers = match ctx.config.pipeline.extract_workers {
         0 => std::thread::available_parallelism()
             .map(|n| n.get() + 1)
             .unwrap_or(2),
         n => n,
     };
-    let budget = ctx.config.pipeline.extract_timeout.0;
-    let mut running = JoinSet::new();
-    loop {
-        if running.len() >= workers {
-            if let Some(result) = running.join_next().await {
-                result?;
-            }
-            continue;
-        }
-        tokio::select! {
-            page = pages.recv() => match page {
-                Some(page) => {
-                    let out = out.clone();
-                    let stats = Arc::clone(&ctx.stats);
-                    // Error level so that warnings keep their context at any `--log-level`.
-                    let span = tracing::error_span!(
-                        "article",
-                        feed = %page.job.feed.url,
-                        url = %page.final_url.as_ref().or(page.job.entry.link.as_ref()).map_or("", Url::as_str),
-                    );
-                    running.spawn(async move {
-                        let delivery = extract_with_budget(page, budget, &stats).instrument(span).await;
-                        // A closed channel drops the delivery, and its claim with it.
-                        let _ = out.send(delivery).await;
-                    });
-                }
-                None => break,
-            },
-            Some(result) = running.join_next(), if !running.is_empty() => result?,
-        }
-    }
-    while let Some(result) = running.join_next().await {
-        result?;
+    // One worker at a time waits on the queue; the others wait for the lock. Nothing else
+    // is done under it, so it is held only while the queue is empty.
+    let pages = Arc::new(Mutex::new(pages));
+    let handles: Vec<_> = (0..workers)
+        .map(|_| {
+            let (ctx, pages, out) = (Arc::clone(&ctx), Arc::clone(&pages), out.clone());
+            tokio::task::spawn_blocking(move || work(&ctx, &pages, &out))
+        })
+        .collect();
+    drop(out);
+    for handle in handles {
+        handle.await?;
     }
     Ok(())
 }
 
-async fn extract_with_budget(
-    page: PageJob,
-    budget: std::time::Duration,
-    stats: &Stats,
-) -> Delivery {
+/// One worker: extracts pages until the input closes.
+fn work(ctx: &Context, pages: &Mutex<Receiver<PageJob>>, out: &Sender<Delivery>) {
+    loop {
+        // A worker that panicked while holding the lock cannot have left the receiver
+        // half-changed (it only waits in `blocking_recv`), so a poisoned lock is used as is.
+        let next = pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .blocking_recv();
+        let Some(page) = next else { return };
+        // Error level so that warnings keep their context at any `--log-level`.
+        let span = tracing::error_span!(
+            "article",
+            feed = %page.job.feed.url,
+            url = %page.final_url.as_ref().or(page.job.entry.link.as_ref()).map_or("", Url::as_str),
+        );
+        let delivery = span.in_scope(|| deliver(ctx, page));
+        // A closed channel drops the delivery, and its claim with it.
+        let _ = out.blocking_send(delivery);
+    }
+}
+
+/// The record of one page: extracted, or built from the feed entry when there is no page
+/// or the extractor gave up.
+fn deliver(ctx: &Context, page: PageJob) -> Delivery {
     let PageJob {
         job,
         final_url,
@@ -83,7 +89,12 @@ async fn extract_with_budget(
     let hints = job.hints();
     let page_url = final_url.or_else(|| job.entry.link.clone());
     let article = match html {
-        Some(html) => extract_page(html, page_url.as_ref(), hints, budget).await,
+        Some(html) => extract_page(
+            &html,
+            page_url.as_ref(),
+            hints,
+            ctx.config.pipeline.extract_timeout.0,
+        ),
         None => newswire_extractor::from_feed(
             &hints,
             page_url.as_ref(),
@@ -92,46 +103,34 @@ async fn extract_with_budget(
     };
     let (record, fingerprint) =
         RecordParts::of_job(&job, page_url.as_ref(), article).build_with_fingerprint();
-    stats.extraction_quality(record.extraction.quality);
+    ctx.stats.extraction_quality(record.extraction.quality);
     Delivery::new(record, fingerprint, job.ticket, job.claim)
 }
 
-/// Extracts `html` on a blocking thread within `budget`; the article from the feed entry
-/// alone when the extractor fails or runs out of time.
-///
-/// The extractor checks the deadline in its own loops and stops there, so a slow page
-/// frees its blocking thread instead of running on after its slot was handed on.
-async fn extract_page(
-    html: String,
+/// Extracts `html` within `budget`; the article from the feed entry alone when the
+/// extractor runs out of time or panics.
+fn extract_page(
+    html: &str,
     page_url: Option<&Url>,
     hints: FeedHints,
     budget: std::time::Duration,
 ) -> Article {
-    let url = page_url.cloned();
-    let task_hints = hints.clone();
-    let task = tokio::task::spawn_blocking(move || {
-        let started = std::time::Instant::now();
-        let options = newswire_extractor::ExtractOptions::default();
-        let article = newswire_extractor::extract_until(
-            &html,
-            url.as_ref(),
-            &task_hints,
-            &options,
-            started + budget,
-        );
-        telemetry::extraction_time(started.elapsed().as_secs_f64());
-        article
-    });
+    let started = std::time::Instant::now();
+    let options = newswire_extractor::ExtractOptions::default();
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        newswire_extractor::extract_until(html, page_url, &hints, &options, started + budget)
+    }));
+    telemetry::extraction_time(started.elapsed().as_secs_f64());
     let shown_url = page_url.map_or("", Url::as_str);
-    match task.await {
+    match outcome {
         Ok(Ok(article)) => article,
-        Ok(Err(newswire_extractor::ExtractError::DeadlineExceeded { stage })) => {
+        Ok(Err(ExtractError::DeadlineExceeded { stage })) => {
             telemetry::extraction_timed_out(stage);
             tracing::warn!(url = %shown_url, stage, "extraction exceeded {budget:?}");
             newswire_extractor::from_feed(&hints, page_url, "extraction time budget exceeded")
         }
-        Err(join_error) => {
-            tracing::error!(url = %shown_url, "extractor failed: {join_error}");
+        Err(_panic) => {
+            tracing::error!(url = %shown_url, "extractor failed (panicked) on this page");
             newswire_extractor::from_feed(&hints, page_url, "extractor failed on this page")
         }
     }

@@ -8,16 +8,20 @@
 use std::sync::Arc;
 
 use newswire_core::ids;
-use newswire_fetcher::{FeedOutcome, FeedRequest, ParsedFeed, Validators};
+use newswire_fetcher::{FeedEntry, FeedOutcome, FeedRequest, ParsedFeed, Validators};
 use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use super::claims::Claim;
 use super::context::Context;
 use super::work::{ArticleJob, FeedSpec, PollOutcome, PollReport, PollTicket, ReportSlot};
 
 /// Feeds polled at the same time (HTTP concurrency is limited again inside the fetcher).
 const PARALLEL_POLLS: usize = 16;
+
+/// Entries of one poll checked against the state in one call.
+const GATE_CHUNK: usize = 64;
 
 pub async fn run(
     ctx: Arc<Context>,
@@ -151,38 +155,56 @@ async fn gate(
 ) -> anyhow::Result<()> {
     let entries = parsed.entries.len();
     let limit = ctx.config.fetch.max_entries_per_poll.max(1);
-    let mut new = 0u64;
+    let mut new = 0usize;
     let mut not_looked_at = 0usize;
-    for entry in parsed.entries {
-        if new as usize >= limit {
+    let mut rest = parsed.entries.into_iter();
+    'poll: loop {
+        let room = limit - new;
+        if room == 0 {
             // Counted, not taken: the next poll gets them (the feed is downloaded again).
-            not_looked_at += 1;
-            continue;
-        }
-        let Some(id) = ids::record_id(&entry.id_sources(feed.key())) else {
-            tracing::warn!(feed = %feed.url, title = ?entry.title, "entry has no link, id, title or text: skipped");
-            continue;
-        };
-        let Some(claim) = ctx.in_flight.claim(id) else {
-            continue;
-        };
-        if ctx.state.is_emitted(claim.id()).await? {
-            continue;
-        }
-        new += 1;
-        let job = ArticleJob {
-            claim,
-            feed: Arc::clone(feed),
-            feed_title: parsed.title.clone(),
-            feed_link: parsed.link.clone(),
-            entry,
-            ticket: Arc::clone(ticket),
-        };
-        ticket.expect_delivery();
-        if out.send(job).await.is_err() {
-            // Downstream is gone (a sink failed): the job, and its claim, are dropped and
-            // the article is retried later.
+            not_looked_at = rest.len();
             break;
+        }
+        // Never more entries claimed at once than may still be taken, so that the ones
+        // past the limit stay unclaimed; and one state call per chunk, not per entry.
+        let claimed: Vec<(FeedEntry, Claim)> = rest
+            .by_ref()
+            .take(room.min(GATE_CHUNK))
+            .filter_map(|entry| {
+                let Some(id) = ids::record_id(&entry.id_sources(feed.key())) else {
+                    tracing::warn!(feed = %feed.url, title = ?entry.title, "entry has no link, id, title or text: skipped");
+                    return None;
+                };
+                Some((entry, ctx.in_flight.claim(id)?))
+            })
+            .collect();
+        if claimed.is_empty() {
+            if rest.as_slice().is_empty() {
+                break;
+            }
+            continue;
+        }
+        let ids = claimed.iter().map(|(_, c)| c.id().to_string()).collect();
+        let emitted = ctx.state.emitted_among(ids).await?;
+        for ((entry, claim), emitted) in claimed.into_iter().zip(emitted) {
+            if emitted {
+                continue;
+            }
+            new += 1;
+            let job = ArticleJob {
+                claim,
+                feed: Arc::clone(feed),
+                feed_title: parsed.title.clone(),
+                feed_link: parsed.link.clone(),
+                entry,
+                ticket: Arc::clone(ticket),
+            };
+            ticket.expect_delivery();
+            if out.send(job).await.is_err() {
+                // Downstream is gone (a sink failed): the job, and its claim, are dropped
+                // and the article is retried later.
+                break 'poll;
+            }
         }
     }
     if not_looked_at > 0 {
@@ -195,7 +217,7 @@ async fn gate(
             feed.url
         );
     }
-    ctx.stats.entries(entries as u64, new);
+    ctx.stats.entries(entries as u64, new as u64);
     tracing::info!(entries, new, "feed polled");
     Ok(())
 }

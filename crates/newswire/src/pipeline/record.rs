@@ -87,7 +87,7 @@ impl<'a> RecordParts<'a> {
             .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
             .or_else(|| page_url.cloned())
             .map(|u| canonicalize(&u).to_string());
-        let sketches = Fingerprint::of(&text);
+        let (sketches, word_count) = Fingerprint::with_word_count(&text);
         let record = Record {
             schema: SCHEMA_ID.to_string(),
             id: id.to_string(),
@@ -113,7 +113,7 @@ impl<'a> RecordParts<'a> {
             language: article
                 .language
                 .filter(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase())),
-            word_count: fingerprint::word_count(&text),
+            word_count,
             content_hash: fingerprint::content_hash(&text),
             simhash: sketches.simhash.to_string(),
             text,

@@ -95,21 +95,38 @@ impl StateHandle {
             .await
     }
 
-    /// The indexed originals `rule` confirms as what `fingerprint`'s article copies
-    /// (article `id` itself excluded), checked on the state thread before anything is copied.
+    /// For each id, whether it was emitted before: one call for a whole poll's entries,
+    /// as a call per entry cost two thread wake-ups each (load benchmark profile).
+    pub async fn emitted_among(&self, ids: Vec<String>) -> anyhow::Result<Vec<bool>> {
+        self.call("checking record ids", move |s| {
+            ids.iter().map(|id| s.is_emitted(id)).collect()
+        })
+        .await
+    }
+
+    /// For each article (`None`: not looked up), the indexed originals `rule` confirms as
+    /// what it copies (the article's own id excluded), checked on the state thread before
+    /// anything is copied. One call for a whole batch of the dedup stage.
     pub async fn confirmed_near_duplicates(
         &self,
         rule: Rule,
-        id: &str,
-        fingerprint: &Fingerprint,
-    ) -> anyhow::Result<Vec<Candidate>> {
-        let (id, minhash) = (id.to_string(), fingerprint.minhash.clone());
-        let simhash = fingerprint.simhash;
+        articles: Vec<Option<(String, Fingerprint)>>,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
         self.call("looking up near-duplicates", move |s| {
-            // The signature first: most candidates fail it, and comparing the ids of all
-            // of them showed up in the profile (1 % of the CPU).
-            let keep = |c: &Candidate| rule.confirms_candidate(&minhash, c) && c.id != id;
-            s.kept_near_duplicates(simhash, rule.max_hamming_distance, &keep)
+            articles
+                .iter()
+                .map(|article| {
+                    let Some((id, fingerprint)) = article else {
+                        return Ok(Vec::new());
+                    };
+                    // The signature first: most candidates fail it, and comparing the ids
+                    // of all of them showed up in the profile (1 % of the CPU).
+                    let keep = |c: &Candidate| {
+                        rule.confirms_candidate(&fingerprint.minhash, c) && c.id != *id
+                    };
+                    s.kept_near_duplicates(fingerprint.simhash, rule.max_hamming_distance, &keep)
+                })
+                .collect()
         })
         .await
     }
