@@ -123,22 +123,28 @@ pub(super) fn sentence(rng: &mut Rng, t: &Topic) -> String {
     s
 }
 
-/// A time phrase. Mostly a day or a date, so that the phrase varies the way real reports'
-/// dates do; a fixed idiom only now and then: a handful of fixed phrases used in every
-/// article gave unrelated articles shared 6-word shingles, and so near-duplicate
-/// candidates, several times as often as real articles have them (see
+/// A time phrase: mostly a date, so that it varies the way the dates of real reports do;
+/// a fixed idiom only now and then. A handful of fixed phrases in every article gave
+/// unrelated articles shared 6-word shingles, and so near-duplicate candidates, several
+/// times as often as real articles have them (see
 /// `generated_articles_are_as_unlike_each_other_as_real_ones`).
 fn when(rng: &mut Rng) -> String {
-    match rng.below(10) {
-        0..=3 => format!("{} {}", rng.pick(WHEN_PREFIXES), rng.pick(WEEKDAYS)),
-        4..=8 => format!(
-            "{} {} {}",
-            rng.pick(WHEN_PREFIXES),
-            rng.range(1, 28),
-            rng.pick(MONTHS)
-        ),
-        _ => rng.pick(WHEN).to_string(),
+    if rng.chance(10) {
+        return rng.pick(WHEN).to_string();
     }
+    format!(
+        "{} {} {}",
+        rng.pick(WHEN_PREFIXES),
+        rng.range(1, 28),
+        month_name(rng)
+    )
+}
+
+fn month_name(rng: &mut Rng) -> &'static str {
+    u8::try_from(rng.range(1, 12))
+        .ok()
+        .and_then(|n| chrono::Month::try_from(n).ok())
+        .map_or("May", |m| m.name())
 }
 
 pub(super) fn paragraph(rng: &mut Rng, t: &Topic) -> String {

@@ -70,31 +70,6 @@ pub(super) const WHEN_PREFIXES: &[&str] = &[
     "on", "late on", "early on", "by", "until", "before", "since", "after",
 ];
 
-pub(super) const WEEKDAYS: &[&str] = &[
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-
-pub(super) const MONTHS: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// Who is quoted: a role at a (coined) organisation, as attributions in reports vary.
 pub(super) const ROLES: &[&str] = &[
     "a spokesperson",
