@@ -95,8 +95,8 @@ impl StateHandle {
             .await
     }
 
-    /// For each id, whether it was emitted before: one call for a whole poll's entries,
-    /// as a call per entry cost two thread wake-ups each (load benchmark profile).
+    /// For each id, whether it was emitted before: one call for a chunk of a poll's
+    /// entries, as a call per entry cost two thread wake-ups each (load benchmark profile).
     pub async fn emitted_among(&self, ids: Vec<String>) -> anyhow::Result<Vec<bool>> {
         self.call("checking record ids", move |s| {
             ids.iter().map(|id| s.is_emitted(id)).collect()
