@@ -79,24 +79,70 @@ pub async fn open_bucket(
         }
         return Ok(store);
     }
-    js.get_or_create_stream(jetstream::stream::Config {
-        name: format!("KV_{name}"),
-        subjects: vec![format!("$KV.{name}.>")],
-        max_messages_per_subject: 1,
-        max_age,
-        allow_rollup: true,
-        deny_delete: true,
-        deny_purge: false,
-        allow_direct: true,
-        num_replicas: replicas.max(1),
-        discard: jetstream::stream::DiscardPolicy::New,
-        ..Default::default()
-    })
+    get_or_create_stream(
+        js,
+        jetstream::stream::Config {
+            name: format!("KV_{name}"),
+            subjects: vec![format!("$KV.{name}.>")],
+            max_messages_per_subject: 1,
+            max_age,
+            allow_rollup: true,
+            deny_delete: true,
+            deny_purge: false,
+            allow_direct: true,
+            num_replicas: replicas.max(1),
+            discard: jetstream::stream::DiscardPolicy::New,
+            ..Default::default()
+        },
+    )
     .await
     .map_err(|e| format!("cannot create bucket {name}: {e}"))?;
     js.get_key_value(name)
         .await
         .map_err(|e| format!("cannot open bucket {name}: {e}"))
+}
+
+/// How many times a stream creation is tried when the server answers with its generic
+/// store failure, and the wait before the first retry (doubled each time: 1.55 s in all).
+const STORE_FAILURE_TRIES: u32 = 5;
+const STORE_FAILURE_FIRST_WAIT: Duration = Duration::from_millis(100);
+
+/// Gets stream `config.name`, creating it with `config` when it is absent.
+///
+/// nats-server answers some failures to set up a new stream's files with one fixed
+/// sentence, "error creating store for stream" (error code 10049), and writes the cause
+/// only to its own log. Under load these pass: CI saw one on a 2-core machine while other
+/// tests created and deleted streams, and other NATS users retry it the same way. So that
+/// answer is tried again with back-off before it is reported; any other error is
+/// reported at once.
+pub async fn get_or_create_stream(
+    js: &jetstream::Context,
+    config: jetstream::stream::Config,
+) -> Result<jetstream::stream::Stream, jetstream::context::CreateStreamError> {
+    let mut wait = STORE_FAILURE_FIRST_WAIT;
+    let mut tries = 1;
+    loop {
+        match js.get_or_create_stream(config.clone()).await {
+            Err(e) if tries < STORE_FAILURE_TRIES && is_store_failure(&e) => {
+                tracing::warn!(stream = %config.name, error = %e, "the NATS server could not create the stream's store; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                tries += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// True for the server's generic answer to a stream whose files it could not set up.
+fn is_store_failure(error: &jetstream::context::CreateStreamError) -> bool {
+    match error.kind() {
+        jetstream::context::CreateStreamErrorKind::JetStream(e) => {
+            e.error_code() == jetstream::ErrorCode::STREAM_CREATE
+                && e.to_string().contains("error creating store")
+        }
+        _ => false,
+    }
 }
 
 /// Opens bucket `name` if it exists (`Ok(None)` when it does not).
@@ -108,5 +154,35 @@ pub async fn existing_bucket(
         Ok(store) => Ok(Some(store)),
         Err(e) if e.kind() == jetstream::context::KeyValueErrorKind::GetBucket => Ok(None),
         Err(e) => Err(format!("bucket {name}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_answer(json: &str) -> jetstream::context::CreateStreamError {
+        let answer: jetstream::Error = serde_json::from_str(json).unwrap();
+        answer.into()
+    }
+
+    #[test]
+    fn only_the_servers_generic_store_failure_is_tried_again() {
+        let store_failure = server_answer(
+            r#"{"code":500,"err_code":10049,"description":"error creating store for stream"}"#,
+        );
+        assert!(is_store_failure(&store_failure));
+        let overlap = server_answer(
+            r#"{"code":400,"err_code":10049,"description":"subjects overlap with an existing stream"}"#,
+        );
+        assert!(!is_store_failure(&overlap));
+        let other_store_error = server_answer(
+            r#"{"code":500,"err_code":10077,"description":"error creating store for stream"}"#,
+        );
+        assert!(!is_store_failure(&other_store_error));
+        let timeout = jetstream::context::CreateStreamError::new(
+            jetstream::context::CreateStreamErrorKind::TimedOut,
+        );
+        assert!(!is_store_failure(&timeout));
     }
 }

@@ -133,10 +133,12 @@ impl NatsSink {
             .await
             .map_err(nats_error)?;
         let jetstream = jetstream::new(client.clone());
-        jetstream
-            .get_or_create_stream(options.stream_config(&stream, &subject))
-            .await
-            .map_err(|e| nats_error(format!("stream {stream} on {url}: {e}")))?;
+        newswire_core::nats::get_or_create_stream(
+            &jetstream,
+            options.stream_config(&stream, &subject),
+        )
+        .await
+        .map_err(|e| nats_error(format!("stream {stream} on {url}: {e}")))?;
         Ok(NatsSink {
             name,
             url,

@@ -540,13 +540,14 @@ mod tests {
             let prefix = format!("nwtest.{}", stream.to_lowercase());
             // The stream exists and captures only `<prefix>.a_example`.
             let js = jetstream::new(async_nats::connect(SERVER).await.unwrap());
-            js.create_stream(jetstream::stream::Config {
+            let captures_a_only = jetstream::stream::Config {
                 name: stream.clone(),
                 subjects: vec![format!("{prefix}.a_example")],
                 ..Default::default()
-            })
-            .await
-            .unwrap();
+            };
+            newswire_core::nats::get_or_create_stream(&js, captures_a_only)
+                .await
+                .unwrap();
             let mut sink = NatsSink::open(
                 format!("nats:{stream}"),
                 &config(&stream, &format!("{prefix}.{{site}}")),
