@@ -47,6 +47,9 @@ struct Args {
     /// Pages run through the extractor in-process (spread evenly over all feeds).
     #[arg(long, default_value_t = 2000)]
     extract_sample: usize,
+    /// `pipeline.extract_workers` of the runs (0: newswire's default, one per core plus one).
+    #[arg(long, default_value_t = 0)]
+    extract_workers: usize,
     /// The newswire binary; default: target/release/newswire, built (or refreshed) first.
     #[arg(long)]
     newswire: Option<PathBuf>,
@@ -190,6 +193,7 @@ fn main() -> anyhow::Result<()> {
             feed_interval: &args.feed_interval,
             retention: &args.retention,
             sample_every: args.sample_every,
+            extract_workers: args.extract_workers,
         };
         eprintln!("soak: daemon for {}…", humantime::format_duration(duration));
         let result = run::run(&spec, &probe::own_cpu_s)?;
@@ -236,6 +240,7 @@ fn main() -> anyhow::Result<()> {
                 },
                 retention: &args.retention,
                 sample_every: Duration::from_secs(1),
+                extract_workers: args.extract_workers,
             };
             eprintln!("pipeline: {}…", label(mode, extra_sink.as_ref()));
             let result = run::run(&spec, &probe::own_cpu_s);

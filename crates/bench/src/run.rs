@@ -72,6 +72,8 @@ pub struct RunSpec<'a> {
     pub retention: &'a str,
     /// Soak sampling period.
     pub sample_every: Duration,
+    /// `pipeline.extract_workers` (0: newswire's default).
+    pub extract_workers: usize,
 }
 
 /// Queue depth statistics of one queue over the samples.
@@ -138,6 +140,13 @@ fn write_config(dir: &Path, spec: &RunSpec, metrics: SocketAddr) -> anyhow::Resu
             .map(ExtraSink::config)
             .unwrap_or_default(),
     );
+    if spec.extract_workers > 0 {
+        let _ = writeln!(
+            text,
+            "[pipeline]\nextract_workers = {}\n",
+            spec.extract_workers
+        );
+    }
     for feed in 0..spec.feeds {
         let _ = writeln!(
             text,

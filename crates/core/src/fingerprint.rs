@@ -65,11 +65,26 @@ pub fn content_hash(text: &str) -> String {
             filled += bytes.len();
         }
     };
-    for (i, word) in text.split_whitespace().enumerate() {
-        if i > 0 {
-            push(b" ", &mut hasher);
+    let mut first = true;
+    let mut push_word = |word: &[u8], hasher: &mut blake3::Hasher| {
+        if !first {
+            push(b" ", hasher);
         }
-        push(word.as_bytes(), &mut hasher);
+        first = false;
+        push(word, hasher);
+    };
+    if text.is_ascii() {
+        // Byte splitting on the ASCII characters `char::is_whitespace` accepts (vertical
+        // tab included) gives the words `split_whitespace` gives, at a fraction of the
+        // cost of decoding each character (2 % of the pipeline's CPU in a profile).
+        let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+        for word in text.as_bytes().split(is_space).filter(|w| !w.is_empty()) {
+            push_word(word, &mut hasher);
+        }
+    } else {
+        for word in text.split_whitespace() {
+            push_word(word.as_bytes(), &mut hasher);
+        }
     }
     hasher.update(&block[..filled]);
     hasher.finalize().to_hex().to_string()
@@ -93,24 +108,24 @@ const FOLD: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// 64-bit FNV-1a of the lower-cased `word`, without allocating for ASCII words.
 fn word_hash(word: &str) -> u64 {
-    let mut h = FNV_OFFSET;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(FNV_PRIME);
-    };
     if word.is_ascii() {
-        for b in word.bytes() {
-            eat(b.to_ascii_lowercase());
-        }
-    } else {
-        let mut buf = [0u8; 4];
-        for c in word.chars().flat_map(char::to_lowercase) {
-            for b in c.encode_utf8(&mut buf).bytes() {
-                eat(b);
-            }
+        return ascii_word_hash(word.as_bytes());
+    }
+    let mut h = FNV_OFFSET;
+    let mut buf = [0u8; 4];
+    for c in word.chars().flat_map(char::to_lowercase) {
+        for b in c.encode_utf8(&mut buf).bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
         }
     }
     h
+}
+
+/// [`word_hash`] of an ASCII word.
+fn ascii_word_hash(word: &[u8]) -> u64 {
+    word.iter().fold(FNV_OFFSET, |h, b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME)
+    })
 }
 
 /// MurmurHash3's 64-bit finaliser: spreads every input bit over the output.
@@ -136,11 +151,23 @@ fn for_each_shingle(text: &str, mut each: impl FnMut(u64)) -> u64 {
     let mut words = 0u64;
     for line in text.lines() {
         line_words.clear();
-        line_words.extend(
-            line.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(word_hash),
-        );
+        if line.is_ascii() {
+            // For ASCII, `char::is_alphanumeric` is `u8::is_ascii_alphanumeric`: splitting
+            // bytes finds the same words without decoding characters (the char split cost
+            // 1.4 % of the pipeline's CPU in a profile of the load benchmark).
+            line_words.extend(
+                line.as_bytes()
+                    .split(|b| !b.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(ascii_word_hash),
+            );
+        } else {
+            line_words.extend(
+                line.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(word_hash),
+            );
+        }
         words += line_words.len() as u64;
         match line_words.len() {
             0 => {}
@@ -624,6 +651,20 @@ mod tests {
     }
 
     #[test]
+    fn ascii_lines_hash_their_words_as_unicode_lines_do() {
+        // An ASCII line takes the byte path; a no-break space (not alphanumeric, so a
+        // separator) sends the same words down the char path.
+        let ascii = "The Cat-sat, on 2 MATS_today\nand then it left";
+        let unicode = "The Cat-sat,\u{a0}on 2 MATS_today\nand then\u{a0}it left";
+        assert!(ascii.is_ascii() && !unicode.is_ascii());
+        assert_eq!(Fingerprint::of(ascii), Fingerprint::of(unicode));
+        assert_eq!(
+            Fingerprint::with_word_count(ascii).1,
+            Fingerprint::with_word_count(unicode).1
+        );
+    }
+
+    #[test]
     fn case_and_punctuation_do_not_matter_but_line_breaks_do() {
         assert_eq!(
             Fingerprint::of("The Cat sat, on the MAT."),
@@ -718,5 +759,25 @@ mod tests {
             blake3::hash(collapsed.as_bytes()).to_hex().to_string()
         );
         assert_eq!(content_hash(""), blake3::hash(b"").to_hex().to_string());
+    }
+
+    #[test]
+    fn ascii_and_unicode_text_collapse_whitespace_alike() {
+        // ASCII text takes a byte path; it must split where `split_whitespace` does,
+        // vertical tab and form feed included, across the block boundary too.
+        for words in [
+            (0..4_000).map(|i| format!("word{i}")).collect::<Vec<_>>(),
+            vec!["a".into(), "b".into()],
+            vec![],
+        ] {
+            let text = format!("\x0b {}\r\n\x0c", words.join("\x0b\t \x0c\r\n"));
+            assert!(text.is_ascii());
+            let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(collapsed, words.join(" "));
+            assert_eq!(
+                content_hash(&text),
+                blake3::hash(collapsed.as_bytes()).to_hex().to_string()
+            );
+        }
     }
 }
