@@ -11,7 +11,7 @@
 //! (`cargo bench -p newswire-extractor`). Run with `cargo bench -p newswire-core`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use newswire_core::fingerprint::{Fingerprint, Simhash};
+use newswire_core::fingerprint::{Fingerprint, Simhash, content_hash};
 use std::hint::black_box;
 
 fn texts() -> Vec<String> {
@@ -92,6 +92,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             for t in &texts {
                 black_box(Fingerprint::of(black_box(t)));
+            }
+        })
+    });
+    c.bench_function("content_hash, per article", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(content_hash(black_box(t)));
             }
         })
     });
