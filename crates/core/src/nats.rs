@@ -1,6 +1,6 @@
-//! The one place that connects to NATS and opens JetStream KV buckets, shared by the KV
-//! state store (`newswire-state`), the leases (`newswire-cluster`) and the NATS sink
-//! (`newswire-sink`). Behind the `nats` feature, so the crates that never talk to NATS
+//! The one place that connects to NATS, creates streams and opens JetStream KV buckets,
+//! shared by the KV state store (`newswire-state`), the leases (`newswire-cluster`) and the
+//! NATS sink (`newswire-sink`). Behind the `nats` feature, so the crates that never talk to NATS
 //! (extractor, fetcher) do not build a NATS client.
 //!
 //! The client reconnects on its own (async-nats retries forever with back-off and keeps
