@@ -6,18 +6,18 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_nats::jetstream::kv;
-use newswire_core::fingerprint::MinHash;
+use newswire_core::fingerprint::{MinHash, Simhash};
+use newswire_core::near_dup::Candidate;
 use serde::{Deserialize, Serialize};
 
-use super::keys::decode_key;
+use super::keys::{decode_key, from_millis};
 
-/// One indexed simhash in the in-memory replica.
+/// One indexed simhash in the in-memory replica, held as the [`Candidate`] a lookup
+/// returns, so that a lookup's `keep` runs on it in place and only kept ones are copied.
 #[derive(Debug, Clone)]
 pub(super) struct Indexed {
-    pub(super) simhash: u64,
+    pub(super) candidate: Candidate,
     pub(super) at_millis: i64,
-    pub(super) minhash: Option<MinHash>,
-    pub(super) published_millis: Option<i64>,
     /// KV revision: breaks ties between equal times in commit order, as SQLite's rowid does.
     pub(super) revision: u64,
 }
@@ -69,13 +69,17 @@ pub(super) fn apply_entry(index: &Mutex<SimhashIndex>, entry: &kv::Entry) {
                     .get(&stored.id)
                     .is_none_or(|pruned| *pruned < entry.revision)
             {
+                let candidate = Candidate {
+                    id: stored.id.clone(),
+                    simhash: Simhash(stored.simhash),
+                    minhash: stored.minhash.as_deref().and_then(MinHash::from_bytes),
+                    published_at: stored.published.and_then(from_millis),
+                };
                 index.entries.insert(
                     stored.id,
                     Indexed {
-                        simhash: stored.simhash,
+                        candidate,
                         at_millis: stored.at,
-                        minhash: stored.minhash.as_deref().and_then(MinHash::from_bytes),
-                        published_millis: stored.published,
                         revision: entry.revision,
                     },
                 );

@@ -16,8 +16,10 @@
 //! enumerating keys, so each store keeps an in-memory replica of `<ns>_simhashes`, loaded
 //! at open and kept current by a KV watch (it also sees other workers' commits within
 //! milliseconds). A lookup is a scan of that replica: no KV operation, about 1 ms per
-//! 200,000 hashes (the default `dedup.max_entries`), and roughly 100 bytes of memory per
-//! hash. Two workers committing near-duplicates within the same few milliseconds can both
+//! 200,000 hashes (the default `dedup.max_entries`), and roughly 700 bytes of memory per
+//! hash, most of it the 512-byte MinHash signature. The replica holds each entry as the
+//! candidate a lookup returns, so the rule's `keep` runs on it in place and only the kept
+//! ones are copied. Two workers committing near-duplicates within the same few milliseconds can both
 //! miss each other, which is the same race two polls of one SQLite store would have if
 //! they were concurrent.
 //!

@@ -105,24 +105,17 @@ impl StateStore for NatsKvState {
             path: self.url.clone(),
             message: "the simhash replica is unusable (a thread panicked holding it)".into(),
         })?;
-        let mut found: Vec<(u32, u64, Candidate)> = index
+        let mut found: Vec<(u32, u64, &Candidate)> = index
             .entries
-            .iter()
-            .filter(|(_, e)| e.at_millis >= cutoff)
-            .filter_map(|(id, e)| {
-                let distance = (simhash.0 ^ e.simhash).count_ones();
-                if distance > max_distance {
-                    return None;
-                }
-                let candidate = Candidate {
-                    id: id.clone(),
-                    simhash: Simhash(e.simhash),
-                    minhash: e.minhash.clone(),
-                    published_at: e
-                        .published_millis
-                        .and_then(DateTime::<Utc>::from_timestamp_millis),
-                };
-                keep(&candidate).then_some((distance, e.revision, candidate))
+            .values()
+            .filter(|e| e.at_millis >= cutoff)
+            .filter_map(|e| {
+                let distance = simhash.distance(e.candidate.simhash);
+                (distance <= max_distance && keep(&e.candidate)).then_some((
+                    distance,
+                    e.revision,
+                    &e.candidate,
+                ))
             })
             .collect();
         // Closest first; among equals in commit order (KV revision), as SQLite's rowid order.
@@ -130,7 +123,7 @@ impl StateStore for NatsKvState {
         Ok(found
             .into_iter()
             .take(crate::MAX_CANDIDATES)
-            .map(|(.., c)| c)
+            .map(|(.., c)| c.clone())
             .collect())
     }
 
@@ -192,11 +185,14 @@ impl StateStore for NatsKvState {
                 };
                 simhash_puts.push((encode_key(&record.id), encode(&value)?));
                 indexed_ids.push((
-                    record.id.clone(),
-                    entry.fingerprint.simhash.0,
+                    Candidate {
+                        id: record.id.clone(),
+                        simhash: entry.fingerprint.simhash,
+                        minhash: Some(entry.fingerprint.minhash.clone()),
+                        // As the bucket stores it, so that this copy equals the watch's.
+                        published_at: entry.published_at.map(millis).and_then(from_millis),
+                    },
                     at,
-                    Some(entry.fingerprint.minhash.clone()),
-                    entry.published_at.map(|p| p.timestamp_millis()),
                 ));
             }
         }
@@ -217,16 +213,15 @@ impl StateStore for NatsKvState {
         // The watch brings these too; inserting now makes them visible to this store's
         // next lookup without waiting for it. An id indexed before keeps its first entry.
         if let Ok(mut index) = self.index.lock() {
-            for ((id, simhash, at_millis, minhash, published_millis), revision) in
-                indexed_ids.into_iter().zip(revisions)
-            {
-                index.entries.entry(id).or_insert(Indexed {
-                    simhash,
-                    at_millis,
-                    minhash,
-                    published_millis,
-                    revision,
-                });
+            for ((candidate, at_millis), revision) in indexed_ids.into_iter().zip(revisions) {
+                index
+                    .entries
+                    .entry(candidate.id.clone())
+                    .or_insert(Indexed {
+                        candidate,
+                        at_millis,
+                        revision,
+                    });
             }
         }
         Ok(())
