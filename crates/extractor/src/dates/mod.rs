@@ -1,0 +1,565 @@
+//! Publication and update dates from every place a page gives them, with their source.
+//!
+//! Sources, in order of trust (the first that yields a plausible date wins):
+//! 1. `json-ld`: `datePublished` (`dateCreated`, `uploadDate`) of the article object, else
+//!    of any object at any depth;
+//! 2. `meta`: the common `<meta>` names (Open Graph, Dublin Core, Parse.ly, Sailthru, …);
+//! 3. `microdata`: `itemprop=datePublished` elements;
+//! 4. `time`: a `<time datetime>` marked as the publication time (`pubdate`, a class
+//!    saying published/posted), or `<abbr title>` with a date class;
+//! 5. `url`: a full date in the URL path (`/2019/03/12/`, `/20190312/`, `-2019-03-12`);
+//! 6. `time`: any other `<time datetime>` close to the headline;
+//! 7. `text`: visible text of elements whose class or id says date/published/posted/byline,
+//!    then the visible text right after the headline, read in many languages
+//!    ("Published 12 March 2019", "Veröffentlicht am 12.03.2019", "le 12 mars 2019",
+//!    "12 de marzo de 2019", "12 marca 2019", "2019年3月12日");
+//! 8. `last-modified`: a "last modified"/"last updated" line anywhere (last resort).
+//!
+//! A date labelled as an update ("Updated", "Aktualisiert", "Mis à jour", …) never becomes
+//! the publication date. Dates before 1995 or after `now` + 1 day are rejected. When a
+//! value carries a time zone it is converted to UTC with it; a value without one is read
+//! as UTC (day precision is what such values are trusted for). Numeric day/month order is
+//! decided by the page language (month first only for US English), unless one of the
+//! numbers cannot be a month. No date is ever invented: no year-only or "2 hours ago"
+//! value is read.
+//!
+//! All string parsing goes through [`parse_date_string`], so it can be swapped for a
+//! shared lenient parser in one place.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::dom::{Dom, Kind};
+use crate::meta::{self, JsonLdArticle};
+
+mod text;
+
+pub(crate) use text::is_month_word;
+pub use text::{FoundDate, find_text_date, parse_date_string, url_date};
+
+/// Where a date was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateSource {
+    JsonLd,
+    Meta,
+    Microdata,
+    Time,
+    Url,
+    Text,
+    LastModified,
+    Feed,
+}
+
+impl DateSource {
+    /// The stable name written to `extraction.date_source`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateSource::JsonLd => "json-ld",
+            DateSource::Meta => "meta",
+            DateSource::Microdata => "microdata",
+            DateSource::Time => "time",
+            DateSource::Url => "url",
+            DateSource::Text => "text",
+            DateSource::LastModified => "last-modified",
+            DateSource::Feed => "feed",
+        }
+    }
+}
+
+/// Dates found on a page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageDates {
+    pub published: Option<DateTime<Utc>>,
+    pub published_source: Option<DateSource>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// How numeric dates like `03/04/2019` are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayOrder {
+    DayFirst,
+    MonthFirst,
+}
+
+impl DayOrder {
+    /// Month first for US English (and English without a region), day first elsewhere.
+    pub fn for_language(lang: Option<&str>) -> DayOrder {
+        let Some(lang) = lang else {
+            return DayOrder::MonthFirst;
+        };
+        let lower = lang.trim().to_ascii_lowercase().replace('_', "-");
+        if lower == "en" || lower.starts_with("en-us") || lower.is_empty() {
+            DayOrder::MonthFirst
+        } else {
+            DayOrder::DayFirst
+        }
+    }
+}
+
+/// Meta names that carry the publication date, most specific first.
+const PUBLISHED_META: &[&str] = &[
+    "article:published_time",
+    "article:published",
+    "og:published_time",
+    "og:article:published_time",
+    "article.published",
+    "article_date_original",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dcterms.created",
+    "dc.date.created",
+    "dc.date",
+    "dcterms.date",
+    "citation_publication_date",
+    "citation_date",
+    "citation_online_date",
+    "prism.publicationdate",
+    "rnews:datepublished",
+    "datepublished",
+    "datecreated",
+    "originalpublicationdate",
+    "og:pubdate",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "published_date",
+    "published-date",
+    "publication_date",
+    "publication-date",
+    "date_published",
+    "release_date",
+    "bt:pubdate",
+    "cxenseparse:recs:publishtime",
+    "article:post_date",
+    "displaydate",
+    "created",
+    "date",
+];
+
+/// Meta names that carry the update date.
+const UPDATED_META: &[&str] = &[
+    "article:modified_time",
+    "article:modified",
+    "og:updated_time",
+    "og:modified_time",
+    "dcterms.modified",
+    "dc.date.modified",
+    "datemodified",
+    "last-modified",
+    "lastmod",
+    "revised",
+];
+
+/// Words that label a date as an update, in several languages (lower case).
+const UPDATE_WORDS: &[&str] = &[
+    "updated",
+    "update:",
+    "last modified",
+    "modified",
+    "last updated",
+    "aktualisiert",
+    "geändert",
+    "stand:",
+    "mis à jour",
+    "mise à jour",
+    "modifié",
+    "actualizado",
+    "actualización",
+    "aggiornato",
+    "aggiornamento",
+    "bijgewerkt",
+    "gewijzigd",
+    "zaktualizowano",
+    "aktualizacja",
+    "atualizado",
+    "atualização",
+    "обновлено",
+    "aktualizováno",
+    "更新",
+];
+
+/// Words that label a date as the publication.
+const PUBLISH_WORDS: &[&str] = &[
+    "published",
+    "posted",
+    "publié",
+    "veröffentlicht",
+    "erschienen",
+    "publicado",
+    "publicada",
+    "pubblicato",
+    "gepubliceerd",
+    "opublikowano",
+    "publikováno",
+    "опубликовано",
+    "公開",
+    "发布",
+    "發布",
+    "投稿",
+];
+
+/// Class/id words of elements that hold a date or the byline line it sits in.
+const DATE_CLASS_WORDS: &[&str] = &[
+    "date",
+    "dates",
+    "time",
+    "timestamp",
+    "published",
+    "publish",
+    "pubdate",
+    "posted",
+    "postdate",
+    "dateline",
+    "byline",
+    "meta",
+    "datum",
+    "fecha",
+    "data",
+    "info",
+    "author",
+];
+
+fn label_of(context: &str) -> Option<bool> {
+    // Some(true): update label; Some(false): publish label.
+    let lower = context.to_lowercase();
+    let update = UPDATE_WORDS.iter().filter_map(|w| lower.find(w)).min();
+    let publish = PUBLISH_WORDS.iter().filter_map(|w| lower.find(w)).min();
+    match (publish, update) {
+        (Some(p), Some(u)) => Some(u < p),
+        (None, Some(_)) => Some(true),
+        (Some(_), None) => Some(false),
+        (None, None) => None,
+    }
+}
+
+/// Inputs besides the DOM that the date search uses.
+pub struct DateInputs<'i> {
+    pub ld: &'i JsonLdArticle,
+    pub url: Option<&'i str>,
+    pub language: Option<&'i str>,
+    /// Upper bound of plausible dates (the fetch time).
+    pub now: DateTime<Utc>,
+}
+
+/// Searches the page for its publication and update dates.
+pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
+    let order = DayOrder::for_language(inputs.language);
+    let earliest = NaiveDate::from_ymd_opt(1995, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let latest = inputs.now + Duration::days(1);
+    let plausible = |d: DateTime<Utc>| d >= earliest && d <= latest;
+    let parse = |s: &str| parse_date_string(s, order).filter(|d| plausible(*d));
+    let raw = &dom.meta;
+    let mut out = PageDates::default();
+
+    let updated = inputs.ld.modified.as_deref().and_then(parse).or_else(|| {
+        UPDATED_META
+            .iter()
+            .find_map(|k| meta::meta_value(raw, &[k]).and_then(parse))
+    });
+    out.updated = updated;
+
+    let mut found: Option<(DateTime<Utc>, DateSource)> = None;
+    let mut try_source = |value: Option<DateTime<Utc>>, source: DateSource| {
+        if found.is_none()
+            && let Some(v) = value
+        {
+            found = Some((v, source));
+        }
+    };
+    try_source(
+        inputs.ld.published.as_deref().and_then(parse),
+        DateSource::JsonLd,
+    );
+    try_source(
+        json_ld_any_published(&raw.json_ld)
+            .as_deref()
+            .and_then(parse),
+        DateSource::JsonLd,
+    );
+    try_source(
+        PUBLISHED_META
+            .iter()
+            .find_map(|k| meta::meta_value(raw, &[k]).and_then(parse)),
+        DateSource::Meta,
+    );
+    try_source(
+        raw.itemprops
+            .iter()
+            .filter(|(k, _)| k == "datepublished" || k == "datecreated")
+            .find_map(|(_, v)| parse(v)),
+        DateSource::Microdata,
+    );
+    try_source(
+        raw.times
+            .iter()
+            .filter(|(_, published)| *published)
+            .find_map(|(v, _)| parse(v)),
+        DateSource::Time,
+    );
+    try_source(
+        raw.date_attrs
+            .iter()
+            .filter(|a| a.published_class && !a.updated_class)
+            .find_map(|a| parse(&a.value)),
+        DateSource::Time,
+    );
+    try_source(
+        inputs
+            .url
+            .and_then(url_date)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+            .filter(|d| plausible(*d)),
+        DateSource::Url,
+    );
+    // Unlabelled <time> values: the first that is not labelled as an update.
+    try_source(
+        raw.date_attrs
+            .iter()
+            .filter(|a| !a.updated_class)
+            .find_map(|a| parse(&a.value))
+            .or_else(|| raw.times.iter().find_map(|(v, _)| parse(v))),
+        DateSource::Time,
+    );
+    if found.is_none() {
+        let (text_published, text_updated) = text_dates(dom, order, &plausible);
+        if out.updated.is_none() {
+            out.updated = text_updated;
+        }
+        found = text_published.map(|d| (d, DateSource::Text));
+        if found.is_none()
+            && let Some(modified) = text_updated
+        {
+            // Last resort: a page that only says when it was last changed.
+            found = Some((modified, DateSource::LastModified));
+        }
+    }
+    if let Some((date, source)) = found {
+        out.published = Some(date);
+        out.published_source = Some(source);
+    }
+    // An "updated" date before the publication is a mislabel; drop it.
+    if let (Some(p), Some(u)) = (out.published, out.updated)
+        && u < p
+    {
+        out.updated = None;
+    }
+    out
+}
+
+/// `datePublished` (or `dateCreated`/`uploadDate`) of any JSON-LD object at any depth.
+fn json_ld_any_published(blocks: &[String]) -> Option<String> {
+    fn walk(v: &serde_json::Value, depth: usize) -> Option<String> {
+        if depth > 12 {
+            return None;
+        }
+        match v {
+            serde_json::Value::Object(map) => {
+                for key in ["datePublished", "dateCreated", "uploadDate"] {
+                    if let Some(serde_json::Value::String(s)) = map.get(key) {
+                        return Some(s.clone());
+                    }
+                }
+                map.values().find_map(|x| walk(x, depth + 1))
+            }
+            serde_json::Value::Array(items) => items.iter().find_map(|x| walk(x, depth + 1)),
+            _ => None,
+        }
+    }
+    blocks.iter().find_map(|b| {
+        let v: serde_json::Value = serde_json::from_str(crate::meta::json_ld_json(b)).ok()?;
+        walk(&v, 0)
+    })
+}
+
+/// Characters of visible text read after the headline.
+const AFTER_HEADLINE_CHARS: usize = 1500;
+/// Characters of a date-classed element's text that are read.
+const DATE_ELEMENT_CHARS: usize = 300;
+
+/// Dates from visible text: date-classed elements first (nearest the headline), then the
+/// text that follows the headline, then labelled dates anywhere on the page.
+fn text_dates(
+    dom: &Dom<'_>,
+    order: DayOrder,
+    plausible: &dyn Fn(DateTime<Utc>) -> bool,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let nodes = &dom.nodes;
+    let h1 = nodes
+        .iter()
+        .position(|n| matches!(&n.kind, Kind::Element(e) if e.name == "h1"));
+    let mut state = TextDates {
+        order,
+        plausible,
+        h1,
+        published: None,
+        updated: None,
+    };
+    // 1. Elements whose class or id says date/published/byline.
+    let mut i = 0;
+    while i < nodes.len() {
+        if let Kind::Element(e) = &nodes[i].kind
+            && !matches!(
+                e.name,
+                "script" | "style" | "head" | "title" | "option" | "select"
+            )
+            && !e.class_id.is_empty()
+            && crate::dom::has_word(&e.class_id, DATE_CLASS_WORDS)
+        {
+            let text = subtree_text(dom, i, DATE_ELEMENT_CHARS);
+            if text.len() < DATE_ELEMENT_CHARS {
+                state.consider(i, &text);
+                // The element's own subtree is done.
+                i = nodes[i].end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if let Some((_, date)) = state.published {
+        return (Some(date), state.updated);
+    }
+    // 2. The text right after the headline.
+    if let Some(h) = h1 {
+        let text = text_from(dom, h, AFTER_HEADLINE_CHARS);
+        for line in text.split('\n') {
+            state.consider(h, line);
+            if state.published.is_some() {
+                break;
+            }
+        }
+        if let Some((_, date)) = state.published {
+            return (Some(date), state.updated);
+        }
+    }
+    // 3. Labelled dates anywhere ("Published on …", "Veröffentlicht am …").
+    let text = text_from(dom, 0, 200_000);
+    for line in text.split('\n') {
+        if line.len() > 300 {
+            continue;
+        }
+        if label_of(line) == Some(false) {
+            state.consider(usize::MAX / 2, line);
+            if state.published.is_some() {
+                break;
+            }
+        } else if label_of(line) == Some(true) && state.updated.is_none() {
+            state.consider(usize::MAX / 2, line);
+        }
+    }
+    (state.published.map(|(_, d)| d), state.updated)
+}
+
+/// Best text dates so far: the publication date nearest the headline, the first update.
+struct TextDates<'p> {
+    order: DayOrder,
+    plausible: &'p dyn Fn(DateTime<Utc>) -> bool,
+    h1: Option<usize>,
+    published: Option<(usize, DateTime<Utc>)>,
+    updated: Option<DateTime<Utc>>,
+}
+
+impl TextDates<'_> {
+    fn consider(&mut self, at: usize, context: &str) {
+        let Some(found) = find_text_date(context, self.order) else {
+            return;
+        };
+        let Some(date) = found.utc().filter(|d| (self.plausible)(*d)) else {
+            return;
+        };
+        if label_of(context) == Some(true) {
+            if self.updated.is_none() {
+                self.updated = Some(date);
+            }
+            return;
+        }
+        // "Published 12.03.2019 · Updated 14.03.2019": the update sits after its label.
+        if self.updated.is_none() {
+            let lower = context.to_lowercase();
+            if let Some(pos) = UPDATE_WORDS.iter().filter_map(|w| lower.find(w)).min()
+                && let Some(later) = lower.get(pos..)
+                && let Some(u) = find_text_date(later, self.order).and_then(|f| f.utc())
+                && (self.plausible)(u)
+            {
+                self.updated = Some(u);
+            }
+        }
+        let distance = self.h1.map_or(at, |h| h.abs_diff(at));
+        if self.published.is_none_or(|(best, _)| distance < best) {
+            self.published = Some((distance, date));
+        }
+    }
+}
+
+fn invisible(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "head"
+            | "title"
+            | "svg"
+            | "option"
+            | "select"
+    )
+}
+
+/// Visible text of the subtree at `at`, up to `max` bytes, blocks on their own lines.
+fn subtree_text(dom: &Dom<'_>, at: usize, max: usize) -> String {
+    let end = dom.nodes[at].end;
+    collect_text(dom, at, end, max)
+}
+
+/// Visible text from node `at` on (to the end of the page), up to `max` bytes.
+fn text_from(dom: &Dom<'_>, at: usize, max: usize) -> String {
+    collect_text(dom, at, dom.nodes.len(), max)
+}
+
+fn collect_text(dom: &Dom<'_>, from: usize, to: usize, max: usize) -> String {
+    let mut out = String::new();
+    let mut i = from;
+    while i < to && out.len() < max {
+        match &dom.nodes[i].kind {
+            Kind::Element(e) => {
+                if invisible(e.name) {
+                    i = dom.nodes[i].end;
+                    continue;
+                }
+                if e.layout != crate::dom::Layout::Inline && !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            Kind::Text(t) => {
+                if !out.is_empty() && !out.ends_with(['\n', ' ']) {
+                    out.push(' ');
+                }
+                out.push_str(t.trim());
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_tell_updates_from_publication() {
+        assert_eq!(label_of("Updated: March 13, 2019"), Some(true));
+        assert_eq!(
+            label_of("Published March 12, 2019, updated March 13"),
+            Some(false)
+        );
+        assert_eq!(label_of("Aktualisiert am 13.03.2019"), Some(true));
+        assert_eq!(label_of("March 12, 2019"), None);
+    }
+}
