@@ -31,11 +31,13 @@
 //!   `itunes:keywords` (comma-separated), `media:category`;
 //! - language: `language`, `dc:language`, else `xml:lang` of the root or channel.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use url::Url;
+
+use super::repair::doctype_entities;
 
 /// Which vocabulary an element belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -953,34 +955,4 @@ fn attribute(
         };
         (matches_ns && local.as_ref() == name).then(|| crate::feed_scan::attribute_text(&a))
     })
-}
-
-/// `<!ENTITY name "value">` declarations of an internal DOCTYPE subset, values decoded.
-fn doctype_entities(doctype: &str) -> HashMap<String, String> {
-    let mut entities = HashMap::new();
-    let mut seen = HashSet::new();
-    let mut rest = doctype;
-    while let Some(at) = rest.find("<!ENTITY") {
-        rest = &rest[at + 8..];
-        let trimmed = rest.trim_start();
-        if trimmed.starts_with('%') {
-            continue;
-        }
-        let name: String = trimmed
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            .collect();
-        let after = trimmed[name.len()..].trim_start();
-        let Some(quote) = after.chars().next().filter(|q| *q == '"' || *q == '\'') else {
-            continue;
-        };
-        let Some(end) = after[1..].find(quote) else {
-            break;
-        };
-        let value = html_escape::decode_html_entities(&after[1..1 + end]).into_owned();
-        if !name.is_empty() && seen.insert(name.clone()) {
-            entities.insert(name, value);
-        }
-    }
-    entities
 }
