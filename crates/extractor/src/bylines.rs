@@ -5,7 +5,7 @@
 //! `rel=author`, see `meta`); the strings found here go through `meta::clean_authors`,
 //! which splits names and strips prefixes, roles, agencies and dates.
 
-use crate::dom::{Dom, Kind, Layout, has_word};
+use crate::dom::{Dom, Kind, has_word};
 
 /// Class/id words of byline elements.
 const BYLINE_CLASS_WORDS: &[&str] = &[
@@ -65,33 +65,16 @@ const MAX_BYLINE_CHARS: usize = 160;
 /// Characters after the headline searched for a "By …" line.
 const AFTER_HEADLINE_CHARS: usize = 2000;
 
+/// Elements whose text is never part of a byline.
+fn not_byline_text(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "noscript" | "template" | "svg" | "button" | "select"
+    )
+}
+
 fn visible_text(dom: &Dom<'_>, from: usize, to: usize, max: usize) -> String {
-    let mut out = String::new();
-    let mut i = from;
-    while i < to && out.len() < max {
-        match &dom.nodes[i].kind {
-            Kind::Element(e) => {
-                if matches!(
-                    e.name,
-                    "script" | "style" | "noscript" | "template" | "svg" | "button" | "select"
-                ) {
-                    i = dom.nodes[i].end;
-                    continue;
-                }
-                if e.layout != Layout::Inline && !out.ends_with('\n') {
-                    out.push('\n');
-                }
-            }
-            Kind::Text(t) => {
-                if !out.is_empty() && !out.ends_with(['\n', ' ']) {
-                    out.push(' ');
-                }
-                out.push_str(t.trim());
-            }
-        }
-        i += 1;
-    }
-    out
+    dom.visible_text(from, to, max, not_byline_text)
 }
 
 /// Text of byline-classed elements, nearest the headline first.

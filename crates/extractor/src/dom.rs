@@ -111,6 +111,43 @@ pub struct Dom<'a> {
     pub marked_bodies: Vec<usize>,
 }
 
+impl Dom<'_> {
+    /// Visible text of nodes `from..to`, stopping once it holds `max` bytes: each block
+    /// starts a line, text nodes are trimmed and joined by a space, and the elements `skip`
+    /// names are left out with everything inside them.
+    pub(crate) fn visible_text(
+        &self,
+        from: usize,
+        to: usize,
+        max: usize,
+        skip: fn(&str) -> bool,
+    ) -> String {
+        let mut out = String::new();
+        let mut i = from;
+        while i < to && out.len() < max {
+            match &self.nodes[i].kind {
+                Kind::Element(e) => {
+                    if skip(e.name) {
+                        i = self.nodes[i].end;
+                        continue;
+                    }
+                    if e.layout != Layout::Inline && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                }
+                Kind::Text(t) => {
+                    if !out.is_empty() && !out.ends_with(['\n', ' ']) {
+                        out.push(' ');
+                    }
+                    out.push_str(t.trim());
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
 fn layout_of(name: &str) -> Layout {
     match name {
         "br" => Layout::Break,

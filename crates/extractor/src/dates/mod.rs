@@ -513,39 +513,12 @@ fn invisible(name: &str) -> bool {
 
 /// Visible text of the subtree at `at`, up to `max` bytes, blocks on their own lines.
 fn subtree_text(dom: &Dom<'_>, at: usize, max: usize) -> String {
-    let end = dom.nodes[at].end;
-    collect_text(dom, at, end, max)
+    dom.visible_text(at, dom.nodes[at].end, max, invisible)
 }
 
 /// Visible text from node `at` on (to the end of the page), up to `max` bytes.
 fn text_from(dom: &Dom<'_>, at: usize, max: usize) -> String {
-    collect_text(dom, at, dom.nodes.len(), max)
-}
-
-fn collect_text(dom: &Dom<'_>, from: usize, to: usize, max: usize) -> String {
-    let mut out = String::new();
-    let mut i = from;
-    while i < to && out.len() < max {
-        match &dom.nodes[i].kind {
-            Kind::Element(e) => {
-                if invisible(e.name) {
-                    i = dom.nodes[i].end;
-                    continue;
-                }
-                if e.layout != crate::dom::Layout::Inline && !out.ends_with('\n') {
-                    out.push('\n');
-                }
-            }
-            Kind::Text(t) => {
-                if !out.is_empty() && !out.ends_with(['\n', ' ']) {
-                    out.push(' ');
-                }
-                out.push_str(t.trim());
-            }
-        }
-        i += 1;
-    }
-    out
+    dom.visible_text(at, dom.nodes.len(), max, invisible)
 }
 
 #[cfg(test)]
