@@ -54,6 +54,10 @@ pub fn decode(
     tld: Option<&[u8]>,
 ) -> Decoded {
     let (encoding, source) = choose_encoding(bytes, content_type, kind, tld);
+    decode_as(bytes, encoding, source)
+}
+
+fn decode_as(bytes: &[u8], encoding: &'static Encoding, source: CharsetSource) -> Decoded {
     let text = match source {
         CharsetSource::ByteOrderMark => encoding.decode_with_bom_removal(bytes).0.into_owned(),
         _ => encoding.decode_without_bom_handling(bytes).0.into_owned(),
@@ -82,7 +86,11 @@ pub fn decode_owned(
             encoding: UTF_8,
             source: CharsetSource::ValidUtf8,
         },
-        Err(not_utf8) => decode(not_utf8.as_bytes(), content_type, kind, tld),
+        Err(not_utf8) => {
+            let bytes = not_utf8.as_bytes();
+            let (encoding, source) = choose_legacy_encoding(bytes, content_type, kind, tld);
+            decode_as(bytes, encoding, source)
+        }
     }
 }
 
@@ -99,6 +107,17 @@ pub fn choose_encoding(
     if std::str::from_utf8(bytes).is_ok() {
         return (UTF_8, CharsetSource::ValidUtf8);
     }
+    choose_legacy_encoding(bytes, content_type, kind, tld)
+}
+
+/// [`choose_encoding`] for bytes known to start without a byte order mark and not to be
+/// valid UTF-8: the header's charset, then the document's declaration, then detection.
+fn choose_legacy_encoding(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    kind: DocumentKind,
+    tld: Option<&[u8]>,
+) -> (&'static Encoding, CharsetSource) {
     let header = content_type.and_then(charset_param).and_then(usable_label);
     if let Some(encoding) = header {
         return (encoding, CharsetSource::HttpHeader);
