@@ -1,5 +1,5 @@
 //! robots.txt bodies → `texting_robots::Robot`, driven exactly as the fetcher does
-//! (crates/fetcher/src/client.rs: `Robot::new(agent, body)`, then `allowed(url)` and the
+//! (crates/fetcher/src/client/mod.rs: `Robot::new(agent, body)`, then `allowed(url)` and the
 //! crawl delay, which politeness.rs clamps).
 #![no_main]
 

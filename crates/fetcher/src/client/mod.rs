@@ -9,7 +9,6 @@
 //! 429) are retried with exponential backoff and jitter, or after `Retry-After` when the
 //! server sends one.
 
-use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -17,16 +16,22 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use newswire_core::config::FetchConfig;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::charset::{self, DocumentKind};
-use crate::guard::{AddressPolicy, BlockedAddress, BlockedName, GuardedResolver};
+use crate::guard::{AddressPolicy, BlockedAddress, GuardedResolver};
 use crate::politeness::{HostLimits, RobotsCache, RobotsRules, robots_agent};
 use crate::sniff::{self, ContentKind};
 use crate::timing_headers::{interval_hint_from_headers, parse_retry_after};
 use crate::{FeedOutcome, FeedRequest, FetchError, PageOutcome, PagePolicy, Validators};
+
+mod body;
+mod errors;
+
+use body::{BodyLimits, parse_cut_feed, parse_off_runtime, read_capped, read_file_capped};
+pub use body::{read_html_file, read_local_file};
+use errors::{error_chain, map_reqwest_error, redirect_policy};
 
 const ACCEPT_FEED: &str = "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
 const ACCEPT_PAGE: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
@@ -592,183 +597,6 @@ impl Fetcher {
     }
 }
 
-/// The bounds of one body read.
-struct BodyLimits {
-    /// `fetch.max_body_bytes`.
-    limit: u64,
-    /// End of the whole-request timeout.
-    deadline: tokio::time::Instant,
-    /// The timeout itself, for the error message.
-    timeout: Duration,
-}
-
-/// A body read that stopped before the end of the body: why, and the bytes received
-/// before (at most the limit).
-struct CutBody {
-    cause: FetchError,
-    received: Vec<u8>,
-}
-
-/// Reads a body chunk by chunk (already decompressed by reqwest) and stops as soon as it
-/// passes the limit, so that endless bodies and compression bombs never fill memory. A
-/// cut (limit, deadline, broken connection) returns its cause with the bytes received
-/// before it, never more than the limit.
-async fn read_capped(
-    url: &Url,
-    response: &mut reqwest::Response,
-    limits: &BodyLimits,
-) -> Result<Vec<u8>, CutBody> {
-    let limit = limits.limit;
-    let too_large = || FetchError::TooLarge {
-        url: url.to_string(),
-        limit,
-    };
-    // A declared length is a hint, not a promise: preallocate at most 1 MiB.
-    let declared = response
-        .content_length()
-        .unwrap_or(0)
-        .min(limit)
-        .min(1 << 20);
-    let mut body = Vec::with_capacity(declared as usize);
-    loop {
-        let chunk = match tokio::time::timeout_at(limits.deadline, response.chunk()).await {
-            Ok(Ok(Some(chunk))) => chunk,
-            Ok(Ok(None)) => return Ok(body),
-            Ok(Err(e)) => {
-                return Err(CutBody {
-                    cause: map_reqwest_error(url, &e, limits.timeout),
-                    received: body,
-                });
-            }
-            Err(_) => {
-                return Err(CutBody {
-                    cause: FetchError::Timeout {
-                        url: url.to_string(),
-                        what: "body",
-                        after: limits.timeout,
-                    },
-                    received: body,
-                });
-            }
-        };
-        let room = limit.saturating_sub(body.len() as u64);
-        if chunk.len() as u64 > room {
-            // `room` < chunk length, which is a usize.
-            body.extend_from_slice(&chunk[..room as usize]);
-            return Err(CutBody {
-                cause: too_large(),
-                received: body,
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-}
-
-/// Reads a local file, refusing more than `limit` bytes (also for files that grow or
-/// never end, such as devices and pipes).
-async fn read_file_capped(
-    url: &Url,
-    path: &std::path::Path,
-    limit: u64,
-) -> Result<Vec<u8>, FetchError> {
-    let file_error = |e: std::io::Error| FetchError::File {
-        url: url.to_string(),
-        message: format!("cannot read {}: {e}", path.display()),
-    };
-    let file = tokio::fs::File::open(path).await.map_err(file_error)?;
-    let mut bytes = Vec::new();
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(file_error)?;
-    if bytes.len() as u64 > limit {
-        return Err(FetchError::TooLarge {
-            url: url.to_string(),
-            limit,
-        });
-    }
-    Ok(bytes)
-}
-
-/// Reads a local file the way a download is read: at most `max_body_bytes`, also for
-/// files that grow or never end. For the commands that take a file instead of a URL.
-pub async fn read_local_file(
-    path: &std::path::Path,
-    max_body_bytes: u64,
-) -> Result<Vec<u8>, FetchError> {
-    let url = std::path::absolute(path)
-        .ok()
-        .and_then(|p| Url::from_file_path(p).ok())
-        .ok_or_else(|| FetchError::File {
-            url: path.display().to_string(),
-            message: "not a usable file path".into(),
-        })?;
-    read_file_capped(&url, path, max_body_bytes).await
-}
-
-/// [`read_local_file`] of an HTML page, decoded with the same charset rules as a
-/// downloaded page.
-pub async fn read_html_file(
-    path: &std::path::Path,
-    max_body_bytes: u64,
-) -> Result<String, FetchError> {
-    let bytes = read_local_file(path, max_body_bytes).await?;
-    Ok(charset::decode(&bytes, None, DocumentKind::Html, None).text)
-}
-
-/// Parses on the blocking pool: a large feed takes tens of milliseconds of CPU.
-///
-/// No time limit is needed here because the parse is bounded by the body, which is at most
-/// `fetch.max_body_bytes`: [`crate::parse_feed`] is linear in its input (every pass is one
-/// scan, and the repairs grow the text by a bounded factor), so its worst case is a few
-/// times that of an ordinary feed of the same size. `feed::hostile_tests` holds the shapes
-/// that were once quadratic; 1 MB of each parses in under 1.1 s in a debug build.
-async fn parse_off_runtime(
-    bytes: Vec<u8>,
-    content_type: Option<String>,
-    base: Url,
-    requested: &Url,
-) -> Result<crate::ParsedFeed, FetchError> {
-    tokio::task::spawn_blocking(move || crate::parse_feed(&bytes, content_type.as_deref(), &base))
-        .await
-        .map_err(|e| FetchError::Other {
-            url: requested.to_string(),
-            message: format!("feed parser failed: {e}"),
-        })?
-}
-
-/// A feed whose body was cut: the complete entries received before the cut, with a
-/// warning naming the feed and the cause (see [`crate::parse_truncated_feed`]). When the
-/// part received holds no complete entry, the cut itself is the error.
-async fn parse_cut_feed(
-    bytes: Vec<u8>,
-    content_type: Option<String>,
-    base: Url,
-    requested: &Url,
-    cause: FetchError,
-) -> Result<crate::ParsedFeed, FetchError> {
-    if bytes.is_empty() {
-        return Err(cause);
-    }
-    // The warning names the feed itself; the cause without its own copy of the URL.
-    let text = cause.to_string();
-    let why = text
-        .strip_prefix(&format!("{}: ", cause.url()))
-        .unwrap_or(&text)
-        .to_string();
-    let parsed = tokio::task::spawn_blocking(move || {
-        crate::parse_truncated_feed(&bytes, content_type.as_deref(), &base, &why)
-    })
-    .await;
-    match parsed {
-        Ok(Ok(feed)) if !feed.entries.is_empty() => {
-            tracing::debug!(url = %requested, kind = cause.kind(), entries = feed.entries.len(), "kept the complete entries of a cut feed");
-            Ok(feed)
-        }
-        _ => Err(cause),
-    }
-}
-
 fn content_type_of(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::CONTENT_TYPE)
@@ -802,152 +630,4 @@ fn status_error(url: &Url, response: &Response) -> FetchError {
         status: response.status.as_u16(),
         retry_after,
     }
-}
-
-/// Why the redirect policy stopped a chain; found again in the error's source chain.
-#[derive(Debug, thiserror::Error)]
-enum RedirectRefusal {
-    #[error("redirect loop: {to} was already visited")]
-    Loop { to: String },
-    #[error("more than {max} redirects")]
-    TooMany { max: usize },
-    #[error("redirect to {to}: scheme {scheme:?} is not allowed")]
-    Scheme { to: String, scheme: String },
-    #[error("redirect to {to}: {reason}")]
-    Blocked { to: String, reason: BlockedAddress },
-}
-
-fn redirect_policy(
-    max_redirects: usize,
-    addresses: Arc<AddressPolicy>,
-) -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(move |attempt| {
-        let next = attempt.url().clone();
-        if attempt.previous().len() > max_redirects {
-            return attempt.error(RedirectRefusal::TooMany { max: max_redirects });
-        }
-        if !matches!(next.scheme(), "http" | "https") {
-            let scheme = next.scheme().to_string();
-            return attempt.error(RedirectRefusal::Scheme {
-                to: next.to_string(),
-                scheme,
-            });
-        }
-        if let Err(reason) = addresses.check_url_host(&next) {
-            return attempt.error(RedirectRefusal::Blocked {
-                to: next.to_string(),
-                reason,
-            });
-        }
-        let without_fragment = |u: &Url| {
-            let mut u = u.clone();
-            u.set_fragment(None);
-            u
-        };
-        let next_plain = without_fragment(&next);
-        if attempt
-            .previous()
-            .iter()
-            .any(|seen| without_fragment(seen) == next_plain)
-        {
-            return attempt.error(RedirectRefusal::Loop {
-                to: next.to_string(),
-            });
-        }
-        attempt.follow()
-    })
-}
-
-/// Turns a reqwest error into a [`FetchError`], recognising our own guard and redirect
-/// errors in its source chain.
-fn map_reqwest_error(url: &Url, error: &reqwest::Error, timeout: Duration) -> FetchError {
-    let url_text = url.to_string();
-    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
-    while let Some(current) = source {
-        if let Some(name) = current.downcast_ref::<BlockedName>() {
-            return FetchError::Blocked {
-                url: url_text,
-                reason: name.to_string(),
-            };
-        }
-        if let Some(address) = current.downcast_ref::<BlockedAddress>() {
-            return blocked(url, address);
-        }
-        if let Some(refusal) = current.downcast_ref::<RedirectRefusal>() {
-            return match refusal {
-                RedirectRefusal::Loop { to } => FetchError::RedirectLoop {
-                    url: url_text,
-                    to: to.clone(),
-                },
-                RedirectRefusal::TooMany { max } => FetchError::TooManyRedirects {
-                    url: url_text,
-                    max: *max,
-                },
-                RedirectRefusal::Scheme { scheme, .. } => FetchError::UnsupportedScheme {
-                    url: url_text,
-                    scheme: scheme.clone(),
-                    allowed: "redirects: http, https",
-                },
-                RedirectRefusal::Blocked { to, reason } => FetchError::Blocked {
-                    url: url_text,
-                    reason: format!("redirect to {to}: {reason}"),
-                },
-            };
-        }
-        source = current.source();
-    }
-    if error.is_timeout() {
-        return FetchError::Timeout {
-            url: url_text,
-            what: if error.is_body() { "body" } else { "request" },
-            after: timeout,
-        };
-    }
-    if error.is_connect() {
-        return FetchError::Connect {
-            url: url_text,
-            message: error_chain(error),
-        };
-    }
-    if error.is_body() || error.is_decode() {
-        return FetchError::Body {
-            url: url_text,
-            message: error_chain(error),
-        };
-    }
-    if error.is_redirect() {
-        return FetchError::Other {
-            url: url_text,
-            message: format!("redirect failed: {}", error_chain(error)),
-        };
-    }
-    if error.is_request() {
-        // Resets, malformed or oversized response heads: usually passing, worth a retry.
-        return FetchError::Protocol {
-            url: url_text,
-            message: error_chain(error),
-        };
-    }
-    FetchError::Other {
-        url: url_text,
-        message: error_chain(error),
-    }
-}
-
-/// The causes of an error, without reqwest's own "error sending request for url (…)"
-/// wrapper (the URL is already in our message).
-fn error_chain(error: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut source = error.source();
-    while let Some(current) = source {
-        let text = current.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = current.source();
-    }
-    if parts.is_empty() {
-        parts.push(error.to_string());
-    }
-    parts.join(": ")
 }
