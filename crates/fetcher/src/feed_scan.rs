@@ -42,7 +42,7 @@ pub struct ItemExtras {
 }
 
 /// Scans feed XML; `None` when the text is not XML at all.
-// Long on purpose: one loop over quick-xml events; see `feed/reader.rs` for the same shape.
+// Long on purpose: one loop over quick-xml events; see `feed/reader/mod.rs` for the same shape.
 pub fn scan(text: &str) -> Option<Scan> {
     if !text.trim_start().starts_with('<') {
         return None;
