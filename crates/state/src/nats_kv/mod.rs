@@ -19,9 +19,9 @@
 //! 200,000 hashes (the default `dedup.max_entries`), and roughly 700 bytes of memory per
 //! hash, most of it the 512-byte MinHash signature. The replica holds each entry as the
 //! candidate a lookup returns, so the rule's `keep` runs on it in place and only the kept
-//! ones are copied. Two workers committing near-duplicates within the same few milliseconds can both
-//! miss each other, which is the same race two polls of one SQLite store would have if
-//! they were concurrent.
+//! ones are copied. Two workers committing near-duplicates within the same few
+//! milliseconds can both miss each other, which is the same race two polls of one SQLite
+//! store would have if they were concurrent.
 //!
 //! KV operations per call: `feed_state`, `save_feed_state`, `is_emitted`, `sink_position`:
 //! one each. `near_duplicate`: none. `commit`: one put per position, then one put per
