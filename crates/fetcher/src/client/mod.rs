@@ -171,21 +171,14 @@ impl Fetcher {
         }
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_FEED));
-        if let Some(etag) = request
-            .validators
-            .etag
-            .as_deref()
-            .and_then(|v| HeaderValue::from_str(v).ok())
-        {
-            headers.insert(header::IF_NONE_MATCH, etag);
-        }
-        if let Some(date) = request
-            .validators
-            .last_modified
-            .as_deref()
-            .and_then(|v| HeaderValue::from_str(v).ok())
-        {
-            headers.insert(header::IF_MODIFIED_SINCE, date);
+        let validators = [
+            (header::IF_NONE_MATCH, &request.validators.etag),
+            (header::IF_MODIFIED_SINCE, &request.validators.last_modified),
+        ];
+        for (name, value) in validators {
+            if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(name, value);
+            }
         }
         let response = self
             .fetch_with_retries(
