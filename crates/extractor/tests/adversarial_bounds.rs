@@ -4,12 +4,12 @@
 //! `pathological.rs` checks what these pages produce (warnings, truncation); this file checks
 //! what they cost. A counting global allocator (`newswire-test-support`) records the peak
 //! heap growth during one `extract` call (the input itself is built before and not
-//! counted); the cases run one at a time so that each peak is its own. The time bounds are generous ceilings for a debug
-//! build on a loaded 2-core machine: they catch quadratic behaviour (minutes), they are not
+//! counted); each test holds one lock throughout, so that each peak is its own. The time
+//! bounds are generous ceilings for a debug build on a loaded 2-core machine: they catch quadratic behaviour (minutes), they are not
 //! speed targets (the benchmark measures speed). Measured values are printed with
 //! `--nocapture`.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use newswire_extractor::{Article, FeedHints, Limits, extract};
@@ -20,13 +20,19 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Held for a whole test, input building included: the allocator's counters are
+/// process-wide, so another test building its multi-megabyte input while a case is measured
+/// would count as that case's growth (CI saw an 8 MiB input counted this way).
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const MIB: usize = 1024 * 1024;
 /// Ceiling for one extraction in a debug build on a shared machine.
 const TIME_BOUND: Duration = Duration::from_secs(30);
 
 /// Extracts `html` alone, and returns the article, the peak heap growth and the time.
 fn measured(case: &str, html: &str) -> (Article, usize, Duration) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let meter = HeapMeter::start();
     let started = Instant::now();
     let article = extract(html, None, &FeedHints::default());
@@ -50,6 +56,7 @@ fn memory_bound() -> usize {
 
 #[test]
 fn hundred_thousand_deep_nesting_is_bounded() {
+    let _serial = serial();
     let html = format!(
         "<html><body>{}<p>deep text</p>{}</body></html>",
         "<div>".repeat(100_000),
@@ -61,6 +68,7 @@ fn hundred_thousand_deep_nesting_is_bounded() {
 
 #[test]
 fn million_sibling_elements_are_bounded() {
+    let _serial = serial();
     // html5ever's DOM costs about 400 bytes per element, so a page of tiny elements under
     // the 6 MiB input limit took ~430 MiB before the guard capped the element count
     // (`Limits::max_elements`). One million <p> siblings (an open <p> closes the previous
@@ -87,6 +95,7 @@ fn million_sibling_elements_are_bounded() {
 
 #[test]
 fn million_sibling_empty_divs_are_cut_by_the_input_limit() {
+    let _serial = serial();
     // 11 MB of markup: the guard cuts it to its input limit before parsing.
     let html = format!(
         "<html><body>{}</body></html>",
@@ -99,6 +108,7 @@ fn million_sibling_empty_divs_are_cut_by_the_input_limit() {
 
 #[test]
 fn fifty_megabyte_text_node_is_bounded() {
+    let _serial = serial();
     let mut html = String::with_capacity(50 * MIB + 100);
     html.push_str("<html><body><p>");
     while html.len() < 50 * MIB {
@@ -113,6 +123,7 @@ fn fifty_megabyte_text_node_is_bounded() {
 
 #[test]
 fn one_megabyte_attribute_is_bounded_and_not_copied_into_fields() {
+    let _serial = serial();
     let huge = "x".repeat(MIB);
     let html = format!(
         "<html><head><title>Ferry timetable changes</title>\
@@ -139,6 +150,7 @@ fn one_megabyte_attribute_is_bounded_and_not_copied_into_fields() {
 
 #[test]
 fn one_megabyte_meta_values_do_not_become_megabyte_fields() {
+    let _serial = serial();
     // Titles and descriptions from metadata are shown in UIs and indexed: a hostile page
     // must not be able to make a record's title a megabyte long.
     let huge = "Headline words ".repeat(MIB / 15);
@@ -183,6 +195,7 @@ fn one_megabyte_meta_values_do_not_become_megabyte_fields() {
 
 #[test]
 fn replacement_characters_everywhere_are_handled() {
+    let _serial = serial();
     // What a page with an invalid UTF-8 sequence in every field looks like after lossy
     // decoding. (Pages that are mostly U+FFFD are refused by the guard as wrongly decoded;
     // that case is in pathological.rs.)

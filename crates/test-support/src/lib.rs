@@ -11,9 +11,10 @@
 //!     newswire_test_support::CountingAllocator;
 //! ```
 //!
-//! and measures a case with [`HeapMeter`]. The counters are process-wide, so the cases of one
-//! test binary that measure the heap must run one at a time (each file holds its own lock,
-//! std or tokio, for the whole case) for a peak to be the case's own.
+//! and measures a case with [`HeapMeter`]. The counters are process-wide, so every test of
+//! such a binary must hold the file's one lock (std or tokio) from its first line to its
+//! last, input building included, for a peak to be the case's own: a lock around the
+//! measured call alone lets another test's input land in the peak.
 
 #[cfg(feature = "nats")]
 pub mod nats;
