@@ -24,6 +24,9 @@ pub struct ExtractResult {
     pub wall_s: f64,
     pub pages_per_s: f64,
     pub cpu_ms_per_page: f64,
+    /// CPU ms per page of every round, in the order run (the figures above are the
+    /// median round's).
+    pub rounds: Vec<f64>,
 }
 
 /// `count` pages spread evenly over all `feeds × articles` (so every template and size
@@ -52,8 +55,28 @@ pub fn sample(feeds: u32, articles: u64, count: usize, origin: &str) -> Vec<Samp
         .collect()
 }
 
+/// `rounds` rounds of [`measure`] for each thread count, interleaved so that a slow spell
+/// of the machine falls on both counts; for each count, the round of median CPU per page.
+pub fn measure_rounds(pages: &[SamplePage], threads: &[usize], rounds: usize) -> Vec<ExtractResult> {
+    let mut runs: Vec<Vec<ExtractResult>> = threads.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds.max(1) {
+        for (count, runs) in threads.iter().zip(&mut runs) {
+            runs.push(measure(pages, *count));
+        }
+    }
+    runs.into_iter()
+        .filter_map(|mut runs| {
+            let order: Vec<f64> = runs.iter().map(|r| r.cpu_ms_per_page).collect();
+            runs.sort_by(|a, b| a.cpu_ms_per_page.total_cmp(&b.cpu_ms_per_page));
+            let mut median = runs.swap_remove(runs.len() / 2);
+            median.rounds = order;
+            Some(median)
+        })
+        .collect()
+}
+
 /// Extracts every page once on `threads` threads (pages dealt out round-robin).
-pub fn measure(pages: &[SamplePage], threads: usize) -> ExtractResult {
+fn measure(pages: &[SamplePage], threads: usize) -> ExtractResult {
     // One untimed page first so that lazy statics (regexes, language models) are built.
     if let Some(page) = pages.first() {
         std::hint::black_box(newswire_extractor::extract(
@@ -85,5 +108,6 @@ pub fn measure(pages: &[SamplePage], threads: usize) -> ExtractResult {
         wall_s,
         pages_per_s: pages.len() as f64 / wall_s.max(1e-9),
         cpu_ms_per_page: cpu_s * 1000.0 / pages.len().max(1) as f64,
+        rounds: Vec::new(),
     }
 }

@@ -41,12 +41,17 @@ struct Args {
     /// Articles listed by each feed.
     #[arg(long, default_value_t = 20)]
     articles: u64,
-    /// Pipeline modes to run, comma-separated.
+    /// Pipeline modes to run, comma-separated; `--modes ''` runs the extractor alone.
     #[arg(long, value_delimiter = ',', default_value = "once,daemon")]
     modes: Vec<String>,
     /// Pages run through the extractor in-process (spread evenly over all feeds).
     #[arg(long, default_value_t = 2000)]
     extract_sample: usize,
+    /// Rounds of the extractor-alone measurement (1 and 2 threads, interleaved); the
+    /// median round is reported. One round of 2,000 pages lasts a few seconds, and single
+    /// rounds were seen 15 % apart on this kind of shared machine.
+    #[arg(long, default_value_t = 5)]
+    extract_rounds: usize,
     /// `pipeline.extract_workers` of the runs (0: newswire's default, one per core plus one).
     #[arg(long, default_value_t = 0)]
     extract_workers: usize,
@@ -218,6 +223,7 @@ fn main() -> anyhow::Result<()> {
         for (mode, extra_sink) in args
             .modes
             .iter()
+            .filter(|mode| !mode.is_empty())
             .flat_map(|mode| sinks.iter().map(move |sink| (mode, sink)))
         {
             let mode = match mode.as_str() {
@@ -270,13 +276,11 @@ fn main() -> anyhow::Result<()> {
     let mut extractor = Vec::new();
     if soak.is_none() && args.extract_sample > 0 {
         eprintln!(
-            "extractor alone: {} pages on 1 and 2 threads…",
-            args.extract_sample
+            "extractor alone: {} pages on 1 and 2 threads, {} rounds…",
+            args.extract_sample, args.extract_rounds
         );
         let pages = extract_only::sample(args.feeds, args.articles, args.extract_sample, &origin);
-        for threads in [1, 2] {
-            extractor.push(extract_only::measure(&pages, threads));
-        }
+        extractor = extract_only::measure_rounds(&pages, &[1, 2], args.extract_rounds);
     }
     let ratios = ratios(&runs, &extractor);
     let report = Report {
@@ -467,6 +471,26 @@ fn print_table(report: &Report) {
             "{:<22} {:>7} {:>9} {:>10} {:>11}",
             "extractor alone", "pages", "wall s", "pages/s", "CPU ms/page"
         );
+        if let Some(first) = report.extractor.first() {
+            println!(
+                "  (median of {} rounds; rounds' CPU ms/page: {})",
+                first.rounds.len(),
+                report
+                    .extractor
+                    .iter()
+                    .map(|e| format!(
+                        "{} thread(s) {}",
+                        e.threads,
+                        e.rounds
+                            .iter()
+                            .map(|r| format!("{r:.3}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
         for e in &report.extractor {
             println!(
                 "{:<22} {:>7} {:>9.2} {:>10.0} {:>11.3}",
