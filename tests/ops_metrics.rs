@@ -129,6 +129,18 @@ fn metrics_endpoint_shows_the_run() {
         Some(4.0),
         "{scrape}"
     );
+    // Every extracted page is timed on the wall clock and on its thread's CPU clock; a
+    // thread cannot use more CPU than the time that passed.
+    let extracted = value("newswire_extraction_seconds_count");
+    assert!(extracted.is_some_and(|n| n >= 1.0), "{scrape}");
+    assert_eq!(
+        value("newswire_extraction_cpu_seconds_count"),
+        extracted,
+        "{scrape}"
+    );
+    let cpu = value("newswire_extraction_cpu_seconds_sum").unwrap_or(-1.0);
+    let wall = value("newswire_extraction_seconds_sum").unwrap_or(0.0);
+    assert!(cpu > 0.0 && cpu <= wall + 0.001, "cpu {cpu} wall {wall}");
     assert_eq!(
         value("newswire_publish_delay_seconds_count"),
         Some(4.0),

@@ -57,7 +57,11 @@ pub fn sample(feeds: u32, articles: u64, count: usize, origin: &str) -> Vec<Samp
 
 /// `rounds` rounds of [`measure`] for each thread count, interleaved so that a slow spell
 /// of the machine falls on both counts; for each count, the round of median CPU per page.
-pub fn measure_rounds(pages: &[SamplePage], threads: &[usize], rounds: usize) -> Vec<ExtractResult> {
+pub fn measure_rounds(
+    pages: &[SamplePage],
+    threads: &[usize],
+    rounds: usize,
+) -> Vec<ExtractResult> {
     let mut runs: Vec<Vec<ExtractResult>> = threads.iter().map(|_| Vec::new()).collect();
     for _ in 0..rounds.max(1) {
         for (count, runs) in threads.iter().zip(&mut runs) {
@@ -65,12 +69,12 @@ pub fn measure_rounds(pages: &[SamplePage], threads: &[usize], rounds: usize) ->
         }
     }
     runs.into_iter()
-        .filter_map(|mut runs| {
+        .map(|mut runs| {
             let order: Vec<f64> = runs.iter().map(|r| r.cpu_ms_per_page).collect();
             runs.sort_by(|a, b| a.cpu_ms_per_page.total_cmp(&b.cpu_ms_per_page));
             let mut median = runs.swap_remove(runs.len() / 2);
             median.rounds = order;
-            Some(median)
+            median
         })
         .collect()
 }

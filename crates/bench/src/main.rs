@@ -113,6 +113,10 @@ struct Ratios {
     cpu_per_article: Vec<(String, f64)>,
     /// Pipeline articles/s / extractor pages/s on 2 threads, per run.
     throughput: Vec<(String, f64)>,
+    /// Pipeline CPU per article / the same run's extraction CPU per page: what the
+    /// pipeline adds around the extractor, free of the machine's drift between the
+    /// pipeline run and the extractor-alone rounds.
+    cpu_per_own_extraction: Vec<(String, f64)>,
     /// Pipeline articles/s with the NATS sink / with the JSONL sink, per mode
     /// (`--sinks jsonl,nats`).
     nats_over_jsonl: Vec<(Mode, f64)>,
@@ -337,6 +341,15 @@ fn ratios(runs: &[RunResult], extractor: &[ExtractResult]) -> Ratios {
                 .cpu_per_article
                 .push((name.clone(), run.cpu_ms_per_article / one.cpu_ms_per_page));
         }
+        if let Some(own) = run
+            .stages
+            .get(run::EXTRACTION_CPU_MS)
+            .filter(|ms| **ms > 0.0)
+        {
+            ratios
+                .cpu_per_own_extraction
+                .push((name.clone(), run.cpu_ms_per_article / own));
+        }
         if let Some(two) = two {
             ratios
                 .throughput
@@ -504,6 +517,11 @@ fn print_table(report: &Report) {
         println!();
         for (run, ratio) in &report.ratios.cpu_per_article {
             println!("CPU per article, pipeline ({run}) / extractor: {ratio:.2}×");
+        }
+        for (run, ratio) in &report.ratios.cpu_per_own_extraction {
+            println!(
+                "CPU per article, pipeline ({run}) / its own extraction CPU per page: {ratio:.2}×"
+            );
         }
         for (run, ratio) in &report.ratios.throughput {
             println!("throughput, pipeline ({run}) / extractor on 2 threads: {ratio:.2}");

@@ -58,6 +58,10 @@ impl ExtraSink {
     }
 }
 
+/// Key in [`RunResult::stages`]: the pipeline's own extraction CPU per page (thread clocks
+/// of its extraction workers, `newswire_extraction_cpu_seconds`).
+pub const EXTRACTION_CPU_MS: &str = "extraction_cpu_ms_per_page";
+
 pub struct RunSpec<'a> {
     pub binary: &'a Path,
     pub mode: Mode,
@@ -311,6 +315,11 @@ pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunRe
         if count > 0.0 {
             stages.insert("extraction_ms_mean_wall".into(), total / count * 1000.0);
             stages.insert("extraction_s_total_wall".into(), total);
+        }
+        let cpu_count = probe::sum(scrape, "newswire_extraction_cpu_seconds_count");
+        if cpu_count > 0.0 {
+            let cpu_total = probe::sum(scrape, "newswire_extraction_cpu_seconds_sum");
+            stages.insert(EXTRACTION_CPU_MS.into(), cpu_total / cpu_count * 1000.0);
         }
         for (key, name) in [
             ("feed_polls", "newswire_feed_polls_total"),
