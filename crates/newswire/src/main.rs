@@ -140,6 +140,15 @@ fn default_filter(level: LevelFilter) -> String {
     filter
 }
 
+/// Async worker threads: half the cores, at least one (`TOKIO_WORKER_THREADS` overrides).
+/// The async side only waits on sockets and hands work on; the CPU-bound work has threads
+/// of its own (`pipeline.extract_workers`, the state thread). Tokio's default of one per
+/// core put five busy threads on two cores, and the extra switches cost CPU that
+/// extraction needed (load benchmark, 10,000 × 20: see crates/bench/README.md).
+fn async_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
+}
+
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
@@ -170,10 +179,11 @@ fn main() -> ExitCode {
     init_logging(&cli);
     // One TLS crypto provider for the whole process (reqwest and async-nats must agree).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(async_workers());
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
