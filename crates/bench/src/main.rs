@@ -49,7 +49,7 @@ struct Args {
     extract_sample: usize,
     /// Rounds of the extractor-alone measurement (1 and 2 threads, interleaved); the
     /// median round is reported. One round of 2,000 pages lasts a few seconds, and single
-    /// rounds were seen 15 % apart on this kind of shared machine.
+    /// rounds were seen up to 30 % apart within a minute on this kind of shared machine.
     #[arg(long, default_value_t = 5)]
     extract_rounds: usize,
     /// `pipeline.extract_workers` of the runs (0: newswire's default, one per core plus one).

@@ -143,8 +143,9 @@ fn default_filter(level: LevelFilter) -> String {
 /// Async worker threads: half the cores, at least one (`TOKIO_WORKER_THREADS` overrides).
 /// The async side only waits on sockets and hands work on; the CPU-bound work has threads
 /// of its own (`pipeline.extract_workers`, the state thread). Tokio's default of one per
-/// core put five busy threads on two cores, and the extra switches cost CPU that
-/// extraction needed (load benchmark, 10,000 × 20: see crates/bench/README.md).
+/// core put two async workers beside three extraction workers and the state thread on two
+/// cores; with one, the pipeline's CPU over its own extraction CPU fell from 1.54 / 1.55 to
+/// 1.51 / 1.50 (load benchmark, 10,000 × 20: see crates/bench/README.md).
 fn async_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
 }
