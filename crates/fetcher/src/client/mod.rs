@@ -136,6 +136,17 @@ enum BodyRead {
     KeepPartial,
 }
 
+/// One request as the retry loop and each attempt see it.
+struct RequestSpec<'a> {
+    url: &'a Url,
+    headers: HeaderMap,
+    /// Most bytes of the body read (after decompression).
+    body_limit: u64,
+    body_read: BodyRead,
+    /// Decides from the status and headers whether the body is read at all.
+    read_body: &'a (dyn Fn(StatusCode, &HeaderMap) -> bool + Sync),
+}
+
 impl Fetcher {
     pub fn new(config: &FetchConfig) -> Result<Fetcher, FetchError> {
         Fetcher::builder(config).build()
@@ -181,13 +192,13 @@ impl Fetcher {
             }
         }
         let response = self
-            .fetch_with_retries(
+            .fetch_with_retries(&RequestSpec {
                 url,
                 headers,
-                self.config.max_body_bytes,
-                BodyRead::KeepPartial,
-                &|status, _| status.is_success(),
-            )
+                body_limit: self.config.max_body_bytes,
+                body_read: BodyRead::KeepPartial,
+                read_body: &|status, _| status.is_success(),
+            })
             .await?;
         let header_hint = interval_hint_from_headers(&response.headers, SystemTime::now());
         let header_text = |name: header::HeaderName| {
@@ -308,17 +319,17 @@ impl Fetcher {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_PAGE));
         let response = self
-            .fetch_with_retries(
+            .fetch_with_retries(&RequestSpec {
                 url,
                 headers,
-                self.config.max_body_bytes,
-                BodyRead::AllOrError,
-                &|status, headers| {
+                body_limit: self.config.max_body_bytes,
+                body_read: BodyRead::AllOrError,
+                read_body: &|status, headers| {
                     status.is_success()
                         && sniff::classify_content_type(content_type_of(headers))
                             != ContentKind::NotHtml
                 },
-            )
+            })
             .await?;
         if !response.status.is_success() {
             return Err(status_error(url, &response));
@@ -424,13 +435,13 @@ impl Fetcher {
         };
         let limit = ROBOTS_MAX_BYTES.min(self.config.max_body_bytes);
         let result = self
-            .fetch_once(
-                &robots_url,
-                HeaderMap::new(),
-                limit,
-                BodyRead::AllOrError,
-                &|status, _| status.is_success(),
-            )
+            .fetch_once(&RequestSpec {
+                url: &robots_url,
+                headers: HeaderMap::new(),
+                body_limit: limit,
+                body_read: BodyRead::AllOrError,
+                read_body: &|status, _| status.is_success(),
+            })
             .await;
         match result {
             Ok(response) if response.status.is_success() => {
@@ -457,16 +468,9 @@ impl Fetcher {
         }
     }
 
-    /// One request with retries for transient failures. `read_body` decides from the
-    /// status and headers whether the body is read at all.
-    async fn fetch_with_retries(
-        &self,
-        url: &Url,
-        headers: HeaderMap,
-        body_limit: u64,
-        body_read: BodyRead,
-        read_body: &(dyn Fn(StatusCode, &HeaderMap) -> bool + Sync),
-    ) -> Result<Response, FetchError> {
+    /// One request with retries for transient failures.
+    async fn fetch_with_retries(&self, request: &RequestSpec<'_>) -> Result<Response, FetchError> {
+        let url = request.url;
         let mut delays = ExponentialBuilder::default()
             .with_min_delay(self.retry_base_delay)
             .with_max_delay(self.max_retry_wait)
@@ -475,10 +479,7 @@ impl Fetcher {
             .with_max_times(self.config.retries as usize)
             .build();
         loop {
-            let error = match self
-                .fetch_once(url, headers.clone(), body_limit, body_read, read_body)
-                .await
-            {
+            let error = match self.fetch_once(request).await {
                 Ok(response)
                     if response.status.is_server_error()
                         || response.status == StatusCode::TOO_MANY_REQUESTS =>
@@ -505,14 +506,14 @@ impl Fetcher {
     }
 
     /// One request, under the politeness limits and the whole-request timeout.
-    async fn fetch_once(
-        &self,
-        url: &Url,
-        headers: HeaderMap,
-        body_limit: u64,
-        body_read: BodyRead,
-        read_body: &(dyn Fn(StatusCode, &HeaderMap) -> bool + Sync),
-    ) -> Result<Response, FetchError> {
+    async fn fetch_once(&self, request: &RequestSpec<'_>) -> Result<Response, FetchError> {
+        let RequestSpec {
+            url,
+            body_limit,
+            body_read,
+            read_body,
+            ..
+        } = *request;
         self.addresses
             .check_url_host(url)
             .map_err(|b| blocked(url, &b))?;
@@ -534,7 +535,7 @@ impl Fetcher {
             let response = self
                 .client
                 .get(url.clone())
-                .headers(headers)
+                .headers(request.headers.clone())
                 .send()
                 .await
                 .map_err(|e| map_reqwest_error(url, &e, timeout))?;
