@@ -162,11 +162,14 @@ pub fn page(feed: u32, seq: u64, origin: &str) -> String {
         _ => wire(&mut rng, &meta, &site, &url, &paragraphs),
     };
     let missing = target.saturating_sub(html.len() + 64);
-    if missing > 0 {
-        let blob = state_blob(&mut rng, missing);
-        if let Some(at) = html.rfind("</body>") {
-            html.insert_str(at, &blob);
-        }
+    if missing > 0
+        && let Some(at) = html.rfind("</body>")
+    {
+        // Built in place before the closing tags (an `insert_str` of a separate blob
+        // copied the page twice).
+        let closing = html.split_off(at);
+        push_state_blob(&mut html, &mut rng, at + missing);
+        html.push_str(&closing);
     }
     html
 }

@@ -176,17 +176,20 @@ fn decide(
 ) {
     let record = &mut delivery.record;
     let fingerprint = &delivery.fingerprint;
-    let mut candidates: Vec<Candidate> = Vec::new();
-    if rule.eligible(record.word_count) {
-        candidates.extend(recent.candidates(rule, fingerprint.simhash).cloned());
-        candidates.extend(stored);
-    }
+    let candidates: Vec<&Candidate> = if rule.eligible(record.word_count) {
+        recent
+            .candidates(rule, fingerprint.simhash)
+            .chain(&stored)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let decision = rule.decide(
         &record.id,
         record.word_count,
         fingerprint,
         record.published_at,
-        &candidates,
+        candidates,
     );
     match &decision {
         Decision::CopyOf(original) => {
