@@ -454,7 +454,8 @@ mod tests {
     #[test]
     fn the_window_finds_each_entry_after_it_has_wrapped_around() {
         // Far-apart simhashes, so that each query matches exactly one entry.
-        let simhash_of = |i: u64| Simhash(if i % 2 == 0 { 0 } else { u64::MAX } ^ (i << 32));
+        let simhash_of =
+            |i: u64| Simhash(if i.is_multiple_of(2) { 0 } else { u64::MAX } ^ (i << 32));
         let mut window = RecentOriginals::new(5);
         let rule = rule();
         for i in 0..13u64 {
