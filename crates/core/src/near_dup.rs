@@ -453,7 +453,8 @@ mod tests {
 
     #[test]
     fn the_window_finds_each_entry_after_it_has_wrapped_around() {
-        // Far-apart simhashes, so that each query matches exactly one entry.
+        // Odd entries are the bitwise complement of even ones (64 bits apart), so a query
+        // finds only entries of its own parity; which of those are near, the rule says.
         let simhash_of =
             |i: u64| Simhash(if i.is_multiple_of(2) { 0 } else { u64::MAX } ^ (i << 32));
         let mut window = RecentOriginals::new(5);
