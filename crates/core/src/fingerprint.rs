@@ -56,16 +56,6 @@ pub fn content_hash(text: &str) -> String {
     let mut collapsed: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut span_start = 0;
     let mut space_pending = false;
-    let mut copy_span = |from: usize, to: usize, space_pending: &mut bool| {
-        if from < to {
-            if *space_pending {
-                collapsed.push(b' ');
-            }
-            collapsed.extend_from_slice(&bytes[from..to]);
-            *space_pending = false;
-        }
-    };
-    let mut started = false;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -93,8 +83,7 @@ pub fn content_hash(text: &str) -> String {
         }
         // An irregular place: copy the span before it, skip the whole run, and owe one
         // space to whatever comes next (none at the start or the end of the text).
-        started |= span_start < i;
-        copy_span(span_start, i, &mut space_pending);
+        push_span(&mut collapsed, &bytes[span_start..i], &mut space_pending);
         let mut end = i + width;
         loop {
             let next = whitespace_width(bytes, end);
@@ -103,12 +92,23 @@ pub fn content_hash(text: &str) -> String {
             }
             end += next;
         }
-        space_pending |= started;
+        space_pending |= !collapsed.is_empty();
         span_start = end;
         i = end;
     }
-    copy_span(span_start, bytes.len(), &mut space_pending);
+    push_span(&mut collapsed, &bytes[span_start..], &mut space_pending);
     blake3::hash(&collapsed).to_hex().to_string()
+}
+
+/// Appends a span of words to the collapsed text, after the one space owed before it.
+fn push_span(collapsed: &mut Vec<u8>, span: &[u8], space_pending: &mut bool) {
+    if !span.is_empty() {
+        if *space_pending {
+            collapsed.push(b' ');
+        }
+        collapsed.extend_from_slice(span);
+        *space_pending = false;
+    }
 }
 
 /// Byte length of the whitespace character (Unicode White_Space, as `char::is_whitespace`)
