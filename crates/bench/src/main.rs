@@ -55,6 +55,9 @@ struct Args {
     /// `pipeline.extract_workers` of the runs (0: newswire's default, one per core plus one).
     #[arg(long, default_value_t = 0)]
     extract_workers: usize,
+    /// `pipeline.channel_capacity` of the runs (0: newswire's default, 64).
+    #[arg(long, default_value_t = 0)]
+    channel_capacity: usize,
     /// The newswire binary; default: target/release/newswire, built (or refreshed) first.
     #[arg(long)]
     newswire: Option<PathBuf>,
@@ -203,6 +206,7 @@ fn main() -> anyhow::Result<()> {
             retention: &args.retention,
             sample_every: args.sample_every,
             extract_workers: args.extract_workers,
+            channel_capacity: args.channel_capacity,
         };
         eprintln!("soak: daemon for {}…", humantime::format_duration(duration));
         let result = run::run(&spec, &probe::own_cpu_s)?;
@@ -251,6 +255,7 @@ fn main() -> anyhow::Result<()> {
                 retention: &args.retention,
                 sample_every: Duration::from_secs(1),
                 extract_workers: args.extract_workers,
+                channel_capacity: args.channel_capacity,
             };
             eprintln!("pipeline: {}…", label(mode, extra_sink.as_ref()));
             let result = run::run(&spec, &probe::own_cpu_s);

@@ -78,6 +78,8 @@ pub struct RunSpec<'a> {
     pub sample_every: Duration,
     /// `pipeline.extract_workers` (0: newswire's default).
     pub extract_workers: usize,
+    /// `pipeline.channel_capacity` (0: newswire's default).
+    pub channel_capacity: usize,
 }
 
 /// Queue depth statistics of one queue over the samples.
@@ -144,12 +146,16 @@ fn write_config(dir: &Path, spec: &RunSpec, metrics: SocketAddr) -> anyhow::Resu
             .map(ExtraSink::config)
             .unwrap_or_default(),
     );
-    if spec.extract_workers > 0 {
-        let _ = writeln!(
-            text,
-            "[pipeline]\nextract_workers = {}\n",
-            spec.extract_workers
-        );
+    let pipeline = [
+        ("extract_workers", spec.extract_workers),
+        ("channel_capacity", spec.channel_capacity),
+    ];
+    if pipeline.iter().any(|&(_, value)| value > 0) {
+        text.push_str("[pipeline]\n");
+        for (key, value) in pipeline.iter().filter(|&&(_, value)| value > 0) {
+            let _ = writeln!(text, "{key} = {value}");
+        }
+        text.push('\n');
     }
     for feed in 0..spec.feeds {
         let _ = writeln!(

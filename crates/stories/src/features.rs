@@ -1,7 +1,8 @@
 //! The weighted, L2-normalised term vector of one article.
 //!
 //! Terms are 32-bit hashes (the lowest bit marks a *specific* term: a proper noun, a number, a
-//! place or an actor). Specific terms are weighted up: two reports of one incident share names,
+//! place or an actor; the next bit a specific term that is a place, an actor or a figure, so that
+//! [`name_cosine`] can compare the remaining names: people, organisations). Specific terms are weighted up: two reports of one incident share names,
 //! places and figures, while two incidents of one kind share only the vocabulary of that kind.
 
 use rustc_hash::FxHashMap;
@@ -28,9 +29,32 @@ pub fn is_specific(term: u32) -> bool {
     term & 1 == 1
 }
 
-fn hash32(kind: u8, s: &str, specific: bool) -> u32 {
+fn hash32(kind: u8, s: &str, specific: bool, located: bool) -> u32 {
     let h = term_hash(kind, s, false);
-    (((h >> 32) ^ h) as u32 & !1) | u32::from(specific)
+    (((h >> 32) ^ h) as u32 & !3) | u32::from(specific) | (u32::from(located) << 1)
+}
+
+/// A place, actor or figure term (second-lowest bit; always specific).
+pub fn is_located(term: u32) -> bool {
+    term & 2 == 2
+}
+
+/// The cosine of two vectors over their specific terms that are neither places, actors nor
+/// figures: the people and organisations they name. 0 when either names none.
+pub fn name_cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
+    let names = |v: &[(u32, f32)]| -> Vec<(u32, f32)> {
+        v.iter()
+            .copied()
+            .filter(|e| is_specific(e.0) && !is_located(e.0))
+            .collect()
+    };
+    let (na, nb) = (names(a), names(b));
+    let norm = |v: &[(u32, f32)]| v.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
+    let (x, y) = (norm(&na), norm(&nb));
+    if x == 0.0 || y == 0.0 {
+        return 0.0;
+    }
+    dots(&na, &nb).0 / (x * y)
 }
 
 /// Raw term frequencies (before IDF) of an article.
@@ -56,7 +80,7 @@ pub fn term_counts(
             if t.numeric {
                 let digits = t.text.trim_end_matches(|c: char| !c.is_ascii_digit());
                 if digits.len() >= 2 || digits.contains('.') {
-                    add(hash32(b'n', digits, true), 1.0, w.number * mult);
+                    add(hash32(b'n', digits, true, true), 1.0, w.number * mult);
                 }
                 continue;
             }
@@ -68,17 +92,26 @@ pub fn term_counts(
             let (term, specific) = *stems.entry(f).or_insert_with_key(|f| {
                 let stem = stemmer.stem(f);
                 let specific = proper.contains(stem.as_ref());
-                (hash32(b'w', &stem, specific), specific)
+                // Decided from the gazetteer, not from this article's place mentions, so
+                // that a word hashes alike in every article: any word of a place name
+                // ("Chiang" of Chiang Mai) and any demonym counts as a place.
+                let located = specific && {
+                    let gazetteer = crate::gazetteer::Gazetteer::get();
+                    gazetteer.lookup(f).next().is_some()
+                        || gazetteer.is_name_word(f)
+                        || crate::gazetteer::country_of_word(f).is_some()
+                };
+                (hash32(b'w', &stem, specific, located), specific)
             });
             let weight = if specific { w.proper } else { 1.0 };
             add(term, 1.0, weight * mult);
         }
     }
     for p in &mentions.places {
-        add(hash32(b'p', &p.key, true), p.count as f32, w.place);
+        add(hash32(b'p', &p.key, true, true), p.count as f32, w.place);
     }
     for a in &mentions.actors {
-        add(hash32(b'a', a, true), 1.0, w.actor);
+        add(hash32(b'a', a, true, true), 1.0, w.actor);
     }
     counts
 }

@@ -45,6 +45,8 @@ pub struct Gazetteer {
     pub places: Vec<GeoPlace>,
     /// (hash of folded name, place index << 1 | is_alias), sorted by hash.
     names: Vec<(u64, u32)>,
+    /// Keys of every word of every main name ("chiang" and "mai" of Chiang Mai), sorted.
+    name_words: Vec<u64>,
     /// ISO code to the index of the country entry.
     countries: FxHashMap<String, u32>,
     /// Folded capital name to country code.
@@ -68,6 +70,7 @@ impl Gazetteer {
         let mut g = Gazetteer {
             places: Vec::new(),
             names: Vec::new(),
+            name_words: Vec::new(),
             countries: FxHashMap::default(),
             capitals: FxHashMap::default(),
         };
@@ -90,7 +93,14 @@ impl Gazetteer {
                 population: cols[4].parse().unwrap_or(0),
                 name: cols[5].to_string(),
             });
-            g.names.push((name_key(&fold(cols[5])), idx << 1));
+            let main_name = fold(cols[5]);
+            g.name_words.extend(
+                main_name
+                    .split(|c: char| c.is_whitespace() || c == '-')
+                    .filter(|w| !w.is_empty())
+                    .map(name_key),
+            );
+            g.names.push((name_key(&main_name), idx << 1));
             for alias in cols[6].split('|').filter(|a| !a.is_empty()) {
                 g.names.push((name_key(&fold(alias)), idx << 1 | 1));
             }
@@ -103,6 +113,8 @@ impl Gazetteer {
         }
         g.names.sort_unstable();
         g.names.dedup();
+        g.name_words.sort_unstable();
+        g.name_words.dedup();
         g
     }
 
@@ -117,6 +129,11 @@ impl Gazetteer {
                 place: v >> 1,
                 by_alias: v & 1 == 1,
             })
+    }
+
+    /// Whether `folded` (one word) is a word of some place's main name.
+    pub fn is_name_word(&self, folded: &str) -> bool {
+        self.name_words.binary_search(&name_key(folded)).is_ok()
     }
 
     pub fn country(&self, iso: &str) -> Option<&GeoPlace> {

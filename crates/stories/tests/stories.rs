@@ -522,3 +522,69 @@ fn a_young_story_needs_a_stronger_match_than_an_established_one() {
         "without the young-story rule the second report joins"
     );
 }
+
+/// A fraud verdict in Leeds, then a second outlet's report on the same case that shares its
+/// people and firm but hardly a word of what happened; `third` is the second report's place.
+fn verdict_reports(config: Config, third_place: &str) -> (String, String) {
+    let mut c = Clusterer::new(config);
+    background(&mut c, t0());
+    let report = |c: &mut Clusterer, id: &str, title: &str, text: &str| {
+        c.assign(&ArticleIn {
+            id,
+            published_at: Some(t0() + Duration::hours(2)),
+            title,
+            text,
+            language: Some("en"),
+            source: Some(id),
+            duplicate_of: None,
+        })
+        .story
+        .id
+    };
+    let first = report(
+        &mut c,
+        "verdict-a",
+        "Jury convicts pair in pension fraud trial",
+        "A jury in Leeds found Dorian Vasquez and Mirela Talbot guilty of defrauding pensioners \
+         through Quellmark Holdings, prosecutors said. Judge Ansel Brightwater will sentence \
+         them next month.",
+    );
+    let second = report(
+        &mut c,
+        "verdict-b",
+        "Quellmark founders face years behind bars",
+        &format!(
+            "Dorian Vasquez and Mirela Talbot, who ran Quellmark Holdings, could spend a decade \
+             in prison, their lawyer told reporters outside the court in {third_place}. Judge \
+             Ansel Brightwater set the hearing for May."
+        ),
+    );
+    (first, second)
+}
+
+#[test]
+fn a_report_worded_differently_that_names_the_storys_people_joins() {
+    let (first, second) = verdict_reports(Config::default(), "Leeds");
+    assert_eq!(
+        first, second,
+        "same people, same city, other words: one story"
+    );
+    // The ordinary words alone would keep them apart: the join is the names' doing.
+    let (first, second) = verdict_reports(
+        Config {
+            generic_waiver: 0.0,
+            ..Config::default()
+        },
+        "Leeds",
+    );
+    assert_ne!(first, second);
+}
+
+#[test]
+fn the_same_names_in_another_city_do_not_outweigh_what_happened() {
+    let (first, second) = verdict_reports(Config::default(), "Bristol");
+    assert_ne!(
+        first, second,
+        "other words in another city: not waived by the names"
+    );
+}

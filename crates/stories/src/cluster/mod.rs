@@ -21,7 +21,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use crate::features::{SparseVec, add_truncate, dots, specific_norm, term_counts, weigh};
+use crate::features::{
+    SparseVec, add_truncate, dots, name_cosine, specific_norm, term_counts, weigh,
+};
 use crate::places::{Mentions, Place, PlaceMention, find_mentions};
 use crate::text::{tokens, within_one_edit};
 use dates::text_years;
@@ -356,7 +358,9 @@ impl Clusterer {
                     && if cfg.combined_threshold > 0.0 {
                         combined < cfg.combined_threshold
                     } else {
-                        spec_cos < cfg.specific_threshold || gen_cos < cfg.generic_threshold
+                        spec_cos < cfg.specific_threshold
+                            || (gen_cos < cfg.generic_threshold
+                                && !same_names_same_places(vec, mentions, story, cfg))
                     }
                 {
                     continue;
@@ -549,6 +553,24 @@ fn overlap(story: &Story, mentions: &Mentions) -> usize {
         .filter(|a| story.actors.iter().any(|e| &e.0 == *a))
         .count();
     places * 2 + actors
+}
+
+/// Whether a report that words what happened differently from the story (its ordinary-word
+/// cosine below `generic_threshold`) still names the story's people, organisations and other
+/// names (a cosine of at least `generic_waiver` over the specific terms that are neither places,
+/// actors nor figures) without naming only other places. Outlets word one incident differently
+/// but name the same people; two incidents in one city share the city, not the names.
+fn same_names_same_places(
+    vec: &SparseVec,
+    mentions: &Mentions,
+    story: &Story,
+    cfg: &Config,
+) -> bool {
+    let places_agree =
+        mentions.places.is_empty() || story.places.is_empty() || overlap(story, mentions) > 0;
+    cfg.generic_waiver > 0.0
+        && places_agree
+        && name_cosine(vec, &story.centroid) >= cfg.generic_waiver
 }
 
 fn same_variant(a: &str, b: &str) -> bool {

@@ -26,8 +26,12 @@ pub struct Config {
     pub join_threshold: f32,
     /// Cosine of the specific parts (names, numbers, places) needed to join, when both have some.
     pub specific_threshold: f32,
-    /// Cosine of the ordinary-word parts (what happened) needed to join.
+    /// Cosine of the ordinary-word parts (what happened) needed to join…
     pub generic_threshold: f32,
+    /// …unless the names that are neither places, actors nor figures (people, organisations)
+    /// reach this cosine and the places do not disagree: outlets word one incident differently
+    /// but name the same people. 0 turns the waiver off.
+    pub generic_waiver: f32,
     /// Above this overall cosine the specific parts are not checked (a near-copy).
     pub sure_threshold: f32,
     /// Cosine an article needs with the story's first article (against drift).
@@ -84,6 +88,7 @@ impl Default for Config {
             specific_threshold: 0.20,
             sure_threshold: 0.90,
             generic_threshold: 0.05,
+            generic_waiver: 0.5,
             tie_margin: 0.02,
             seed_threshold: 0.10,
             year_rule: false,
