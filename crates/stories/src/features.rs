@@ -34,6 +34,16 @@ fn hash32(kind: u8, s: &str, specific: bool, located: bool) -> u32 {
     (((h >> 32) ^ h) as u32 & !3) | u32::from(specific) | (u32::from(located) << 1)
 }
 
+/// Whether `folded` (one word) is a word of a place's name, an alternate name, or a demonym or
+/// institution standing for a country. Common surnames that are also towns (Jackson, Wilson)
+/// count too: the name waiver then rests on the rarer names, which is the safe side.
+fn is_place_word(folded: &str) -> bool {
+    let gazetteer = crate::gazetteer::Gazetteer::get();
+    gazetteer.is_name_word(folded)
+        || gazetteer.lookup(folded).next().is_some()
+        || crate::gazetteer::country_of_word(folded).is_some()
+}
+
 /// A place, actor or figure term (second-lowest bit; always specific).
 pub fn is_located(term: u32) -> bool {
     term & 2 == 2
@@ -92,15 +102,11 @@ pub fn term_counts(
             let (term, specific) = *stems.entry(f).or_insert_with_key(|f| {
                 let stem = stemmer.stem(f);
                 let specific = proper.contains(stem.as_ref());
-                // Decided from the gazetteer, not from this article's place mentions, so
-                // that a word hashes alike in every article: any word of a place name
-                // ("Chiang" of Chiang Mai) and any demonym counts as a place.
-                let located = specific && {
-                    let gazetteer = crate::gazetteer::Gazetteer::get();
-                    gazetteer.lookup(f).next().is_some()
-                        || gazetteer.is_name_word(f)
-                        || crate::gazetteer::country_of_word(f).is_some()
-                };
+                // Decided from the gazetteer, not from this article's place mentions, so that
+                // a word hashes alike in every article: any word of a place name ("Chiang" of
+                // Chiang Mai) and any demonym counts as a place. Both the word and its stem
+                // are looked up, so that "Americans" is marked like "American".
+                let located = specific && (is_place_word(f) || is_place_word(&stem));
                 (hash32(b'w', &stem, specific, located), specific)
             });
             let weight = if specific { w.proper } else { 1.0 };

@@ -577,7 +577,10 @@ fn a_report_worded_differently_that_names_the_storys_people_joins() {
         },
         "Leeds",
     );
-    assert_ne!(first, second);
+    assert_ne!(
+        first, second,
+        "without the waiver the ordinary words split them"
+    );
 }
 
 #[test]

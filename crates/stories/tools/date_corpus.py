@@ -24,6 +24,8 @@ import random
 
 EPOCH = dt.datetime(2008, 1, 1, tzinfo=dt.timezone.utc)
 SPAN_DAYS = 6 * 365
+# Longer than the clusterer's 7-day window plus the reports' spread.
+MIN_APART_DAYS = 30
 
 
 def main():
@@ -38,12 +40,17 @@ def main():
     rng = random.Random(args.seed)
     with open(os.path.join(args.input, "articles.jsonl"), encoding="utf-8") as f:
         articles = [json.loads(line) for line in f if line.strip()]
-    starts, topic_starts = {}, {}
+    starts, topic_starts, topic_days = {}, {}, {}
     for label in sorted({a["label"] for a in articles if a.get("label") is not None}):
+        topic = label.split("_", 1)[0]
         if args.twins == "apart":
+            # Redrawn while within MIN_APART_DAYS of an incident of the same topic, so that the
+            # window alone really keeps them apart.
             day = rng.randrange(SPAN_DAYS)
+            while any(abs(day - other) < MIN_APART_DAYS for other in topic_days.get(topic, [])):
+                day = rng.randrange(SPAN_DAYS)
+            topic_days.setdefault(topic, []).append(day)
         else:
-            topic = label.split("_", 1)[0]
             if topic not in topic_starts:
                 topic_starts[topic] = rng.randrange(SPAN_DAYS)
             day = topic_starts[topic] + rng.uniform(0, 3)
@@ -56,7 +63,7 @@ def main():
             start = EPOCH + dt.timedelta(days=rng.randrange(SPAN_DAYS))
         published = start + dt.timedelta(hours=rng.uniform(0, args.spread_hours))
         dated.append(dict(article, published_at=published.strftime("%Y-%m-%dT%H:%M:%SZ")))
-    dated.sort(key=lambda a: (a["published_at"], a["id"]))
+    dated.sort(key=lambda a: (a["published_at"], str(a.get("id"))))
 
     os.makedirs(args.output, exist_ok=True)
     with open(os.path.join(args.output, "articles.jsonl"), "w", encoding="utf-8") as f:

@@ -54,6 +54,8 @@ impl Clusterer {
                 } else {
                     1.0
                 };
+                // No name waiver here: two whole stories are merged only when they agree on
+                // what happened too (a wrong merge takes every later report with it).
                 if spec_cos >= cfg.specific_threshold && gen_cos >= cfg.generic_threshold {
                     best = Some((other_key, cos));
                 }

@@ -537,7 +537,17 @@ fn seed_norm(v: &[(u32, f32)]) -> f32 {
 }
 
 fn overlap(story: &Story, mentions: &Mentions) -> usize {
-    let places = mentions
+    let actors = mentions
+        .actors
+        .iter()
+        .filter(|a| story.actors.iter().any(|e| &e.0 == *a))
+        .count();
+    shared_places(story, mentions) * 2 + actors
+}
+
+/// Places the article names that the story names too (one-edit spelling variants included).
+fn shared_places(story: &Story, mentions: &Mentions) -> usize {
+    mentions
         .places
         .iter()
         .filter(|m| {
@@ -546,13 +556,7 @@ fn overlap(story: &Story, mentions: &Mentions) -> usize {
                 .iter()
                 .any(|p| p.key == m.key || same_variant(&p.key, &m.key))
         })
-        .count();
-    let actors = mentions
-        .actors
-        .iter()
-        .filter(|a| story.actors.iter().any(|e| &e.0 == *a))
-        .count();
-    places * 2 + actors
+        .count()
 }
 
 /// Whether a report that words what happened differently from the story (its ordinary-word
@@ -566,10 +570,10 @@ fn same_names_same_places(
     story: &Story,
     cfg: &Config,
 ) -> bool {
-    let places_agree =
-        mentions.places.is_empty() || story.places.is_empty() || overlap(story, mentions) > 0;
     cfg.generic_waiver > 0.0
-        && places_agree
+        && (mentions.places.is_empty()
+            || story.places.is_empty()
+            || shared_places(story, mentions) > 0)
         && name_cosine(vec, &story.centroid) >= cfg.generic_waiver
 }
 

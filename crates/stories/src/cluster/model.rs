@@ -30,7 +30,8 @@ pub struct Config {
     pub generic_threshold: f32,
     /// …unless the names that are neither places, actors nor figures (people, organisations)
     /// reach this cosine and the places do not disagree: outlets word one incident differently
-    /// but name the same people. 0 turns the waiver off.
+    /// but name the same people. 0 turns the waiver off; unused with `combined_threshold`.
+    #[serde(default)]
     pub generic_waiver: f32,
     /// Above this overall cosine the specific parts are not checked (a near-copy).
     pub sure_threshold: f32,
