@@ -235,11 +235,11 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
             &mut out.places,
             PlaceMention {
                 surface: c.surface.clone(),
-                key: format!("g{}", place.geonames_id),
+                key: place_key(place),
                 place: Place {
                     name: place.name.clone(),
                     aliases: Vec::new(),
-                    geonames_id: Some(place.geonames_id),
+                    geonames_id: (place.geonames_id != 0).then_some(place.geonames_id),
                     country: Some(place.country.clone()),
                     region: (!place.region.is_empty()).then(|| place.region.clone()),
                     resolved_by: if alias {
@@ -309,6 +309,16 @@ fn add_mention(list: &mut Vec<PlaceMention>, m: PlaceMention) {
 
 /// Unresolved names one edit apart ("Farukh" and "Parukh") are one place: the more frequent
 /// spelling names it, the others become aliases.
+/// A gazetteer place's key: its GeoNames id, or, for a first-level region the data gives without
+/// one (`tools/convert_geonames.py`), its country and region code.
+fn place_key(place: &crate::gazetteer::GeoPlace) -> String {
+    if place.geonames_id != 0 {
+        format!("g{}", place.geonames_id)
+    } else {
+        format!("r{}.{}", place.country, place.region)
+    }
+}
+
 pub fn merge_one_edit_variants(list: &mut Vec<PlaceMention>) {
     let mut i = 0;
     while i < list.len() {
@@ -360,6 +370,33 @@ mod tests {
                 .iter()
                 .any(|p| p.place.name == "Yerevan" && p.place.geonames_id.is_some())
         );
+    }
+
+    #[test]
+    fn first_level_regions_outside_the_us_resolve_with_their_country() {
+        let m = mentions("Drones struck an airfield in Crimea, and officials in Bavaria said so.");
+        let region = |name: &str| {
+            m.places
+                .iter()
+                .find(|p| p.place.name == name)
+                .unwrap_or_else(|| panic!("{name} not found in {:?}", m.places))
+        };
+        let crimea = region("Crimea");
+        assert_eq!(crimea.place.country.as_deref(), Some("UA"));
+        assert_eq!(crimea.place.resolved_by, ResolvedBy::GeonamesName);
+        assert!(crimea.place.region.is_some());
+        assert_eq!(region("Bavaria").place.country.as_deref(), Some("DE"));
+        assert_ne!(crimea.key, region("Bavaria").key, "regions without ids keep apart");
+        assert!(m.countries.contains(&"UA".to_string()));
+    }
+
+    #[test]
+    fn a_city_named_like_its_region_is_the_city() {
+        let m = mentions("Shelling hit Kharkiv overnight, the governor said.");
+        let kharkiv = m.places.iter().find(|p| p.place.name == "Kharkiv");
+        let kharkiv = kharkiv.unwrap_or_else(|| panic!("{:?}", m.places));
+        assert!(kharkiv.place.geonames_id.is_some(), "{kharkiv:?}");
+        assert_eq!(kharkiv.place.country.as_deref(), Some("UA"));
     }
 
     #[test]

