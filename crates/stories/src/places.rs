@@ -386,7 +386,11 @@ mod tests {
         assert_eq!(crimea.place.resolved_by, ResolvedBy::GeonamesName);
         assert!(crimea.place.region.is_some());
         assert_eq!(region("Bavaria").place.country.as_deref(), Some("DE"));
-        assert_ne!(crimea.key, region("Bavaria").key, "regions without ids keep apart");
+        assert_ne!(
+            crimea.key,
+            region("Bavaria").key,
+            "regions without ids keep apart"
+        );
         assert!(m.countries.contains(&"UA".to_string()));
     }
 
