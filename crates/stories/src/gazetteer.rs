@@ -18,6 +18,10 @@ static DATA: &[u8] = include_bytes!("../data/gazetteer.tsv.zst");
 pub enum PlaceKind {
     Country,
     Region,
+    /// A first-level region named like a city of its country (Kherson, Donetsk): the name alone
+    /// means the city, so the region is found only with a region word after it ("the Kherson
+    /// region", "Donetsk Oblast").
+    RegionNamedLikeCity,
     City,
 }
 
@@ -82,6 +86,7 @@ impl Gazetteer {
             let kind = match cols[0] {
                 "C" => PlaceKind::Country,
                 "R" => PlaceKind::Region,
+                "A" => PlaceKind::RegionNamedLikeCity,
                 _ => PlaceKind::City,
             };
             let idx = g.places.len() as u32;

