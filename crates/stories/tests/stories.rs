@@ -490,11 +490,12 @@ fn undated_same_kind_incident_with_other_figures_and_years_opens_its_own_story()
     let (a1, a2, b1) = pirate_reports(Config::default());
     assert_eq!(a1, a2, "two reports of the 2008 interception join");
     assert_ne!(a1, b1, "the 2011 interception is another incident");
-    // Without the figure and year evidence the names, places and vocabulary make them one story:
-    // the assertion above is the evidence's doing.
+    // Without the figure, year and date evidence the names, places and vocabulary make them one
+    // story: the assertion above is the evidence's doing.
     let (a1, _, b1) = pirate_reports(Config {
         figure_weight: 0.0,
         year_weight: 0.0,
+        date_weight: 0.0,
         ..Config::default()
     });
     assert_eq!(a1, b1);

@@ -16,12 +16,17 @@ use crate::text::Token;
 const ARTICLE_FIGURES: usize = 16;
 const STORY_FIGURES: usize = 32;
 const STORY_YEARS: usize = 12;
+/// Days of dates ("November 12") kept per article and per story.
+const ARTICLE_DATES: usize = 12;
+const STORY_DATES: usize = 24;
 
-/// What one report names: figures (numbers of two or more digits that are not years) and years.
+/// What one report names: figures (numbers of two or more digits that are not years), years, and
+/// days of dates (`month * 32 + day`).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(super) struct Evidence {
     pub(super) figures: Vec<u32>,
     pub(super) years: Vec<u16>,
+    pub(super) dates: Vec<u16>,
 }
 
 /// A story's union of its reports' figures and years.
@@ -31,6 +36,8 @@ pub(super) struct StoryEvidence {
     pub(super) figures: Vec<u32>,
     #[serde(default)]
     pub(super) years: Vec<u16>,
+    #[serde(default)]
+    pub(super) dates: Vec<u16>,
 }
 
 fn as_year(digits: &str) -> Option<u16> {
@@ -63,6 +70,12 @@ pub(super) fn evidence(parts: [(&str, &[Token<'_>]); 2]) -> Evidence {
                 }
                 continue;
             }
+            if let Some(date) = day_of_date(text, toks, i, &digits) {
+                if !ev.dates.contains(&date) && ev.dates.len() < ARTICLE_DATES {
+                    ev.dates.push(date);
+                }
+                continue;
+            }
             if digits.len() < 2 || is_date_or_time(text, toks, i) {
                 continue;
             }
@@ -74,6 +87,50 @@ pub(super) fn evidence(parts: [(&str, &[Token<'_>]); 2]) -> Evidence {
         }
     }
     ev
+}
+
+/// The day a number gives with the month name beside it ("November 12", "Nov. 12", "12 November",
+/// "12th of November"), as `month * 32 + day`. Only spaces (and an abbreviation's dot) may stand
+/// between them: in "November; 3 May" the 3 is May's.
+fn day_of_date(text: &str, toks: &[Token<'_>], i: usize, digits: &str) -> Option<u16> {
+    let day = digits
+        .parse::<u16>()
+        .ok()
+        .filter(|d| (1..=31).contains(d))?;
+    let close = |a: &Token<'_>, b: &Token<'_>| {
+        text.get(a.start + a.text.len()..b.start)
+            .is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '.'))
+    };
+    let word = |j: usize| toks.get(j).filter(|w| !w.numeric);
+    let before = i
+        .checked_sub(1)
+        .and_then(word)
+        .filter(|w| close(w, &toks[i]))
+        .map(|w| w.text);
+    let after = word(i + 1).filter(|w| close(&toks[i], w)).and_then(|w| {
+        if w.text.eq_ignore_ascii_case("of") {
+            word(i + 2).filter(|m| close(w, m)).map(|m| m.text)
+        } else {
+            Some(w.text)
+        }
+    });
+    let month = [before, after]
+        .into_iter()
+        .flatten()
+        .find_map(month_number)?;
+    Some(month * 32 + day)
+}
+
+/// 1–12 for an English month name or its usual abbreviation.
+fn month_number(word: &str) -> Option<u16> {
+    if !is_month(word) {
+        return None;
+    }
+    let w = word.trim_end_matches('.').to_ascii_lowercase();
+    crate::places::MONTHS
+        .iter()
+        .position(|m| m.starts_with(&w[..3]))
+        .map(|p| p as u16 + 1)
 }
 
 /// A number next to a month name (a day) or beside a colon (a clock time).
@@ -103,17 +160,23 @@ impl StoryEvidence {
                 self.years.push(y);
             }
         }
+        for &d in &ev.dates {
+            if !self.dates.contains(&d) && self.dates.len() < STORY_DATES {
+                self.dates.push(d);
+            }
+        }
     }
 
     pub(super) fn absorb(&mut self, other: &StoryEvidence) {
         self.add(&Evidence {
             figures: other.figures.clone(),
             years: other.years.clone(),
+            dates: other.dates.clone(),
         });
     }
 
     pub(super) fn bytes(&self) -> usize {
-        self.figures.capacity() * 4 + self.years.capacity() * 2
+        self.figures.capacity() * 4 + self.years.capacity() * 2 + self.dates.capacity() * 2
     }
 }
 
@@ -128,29 +191,63 @@ fn agreement<T: PartialEq>(a: &[T], b: &[T]) -> f32 {
     }
 }
 
-/// The adjustment to a report's similarity with a story: `figure_weight` for a shared figure (or
-/// minus it for figures that all differ), and likewise `year_weight` for the years named.
-/// `years` is false for dated reports: their time window already decides.
+/// +1 when the two name a day in common, −1 when both name days and not even a month in common
+/// (two reports of one incident written on different days still name its month), 0 otherwise.
+fn date_agreement(a: &[u16], b: &[u16]) -> f32 {
+    let months = |v: &[u16]| v.iter().map(|d| d / 32).collect::<Vec<_>>();
+    if a.is_empty() || b.is_empty() {
+        0.0
+    } else if a.iter().any(|d| b.contains(d)) {
+        1.0
+    } else if months(a).iter().any(|m| months(b).contains(m)) {
+        0.0
+    } else {
+        -1.0
+    }
+}
+
+/// The weights of the evidence (part of [`crate::Config`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct EvidenceWeights {
+    pub(super) figure: f32,
+    pub(super) year: f32,
+    pub(super) date: f32,
+}
+
+/// The adjustment to a report's similarity with a story: `figure` for a shared figure (or minus
+/// it for figures that all differ), and likewise `year` for the years and `date` for the days of
+/// dates named. `undated` is false for dated reports: their time window already decides when.
 pub(super) fn adjustment(
     ev: &Evidence,
     story: &StoryEvidence,
-    figure_weight: f32,
-    year_weight: f32,
-    years: bool,
+    weights: EvidenceWeights,
+    undated: bool,
 ) -> f32 {
-    let figures = figure_weight * agreement(&ev.figures, &story.figures);
-    let years = if years {
-        year_weight * agreement(&ev.years, &story.years)
+    let figures = weights.figure * agreement(&ev.figures, &story.figures);
+    let when = if undated {
+        weights.year * agreement(&ev.years, &story.years)
+            + weights.date * date_agreement(&ev.dates, &story.dates)
     } else {
         0.0
     };
-    figures + years
+    figures + when
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::text::tokens;
+
+    const W: EvidenceWeights = EvidenceWeights {
+        figure: 0.1,
+        year: 0.2,
+        date: 0.0,
+    };
+    const YEARS: EvidenceWeights = EvidenceWeights {
+        figure: 0.0,
+        year: 0.2,
+        date: 0.0,
+    };
 
     fn ev(text: &str) -> Evidence {
         evidence([("", &[]), (text, &tokens(text))])
@@ -174,9 +271,9 @@ mod tests {
     fn a_shared_figure_counts_for_and_disjoint_figures_against() {
         let mut story = StoryEvidence::default();
         story.add(&ev("The navy captured 23 pirates in 2008."));
-        let same = adjustment(&ev("23 pirates held"), &story, 0.1, 0.2, true);
-        let other = adjustment(&ev("26 pirates held"), &story, 0.1, 0.2, true);
-        let silent = adjustment(&ev("pirates held"), &story, 0.1, 0.2, true);
+        let same = adjustment(&ev("23 pirates held"), &story, W, true);
+        let other = adjustment(&ev("26 pirates held"), &story, W, true);
+        let silent = adjustment(&ev("pirates held"), &story, W, true);
         assert!(same > silent && silent > other);
         assert_eq!(silent, 0.0);
     }
@@ -186,10 +283,37 @@ mod tests {
         let mut story = StoryEvidence::default();
         story.add(&ev("It happened in March 2008."));
         let later = ev("It happened in March 2011.");
-        assert!(adjustment(&later, &story, 0.0, 0.2, true) < 0.0);
-        assert_eq!(adjustment(&later, &story, 0.0, 0.2, false), 0.0);
+        assert!(adjustment(&later, &story, YEARS, true) < 0.0);
+        assert_eq!(adjustment(&later, &story, YEARS, false), 0.0);
         let both = ev("Unlike 2008, this time in 2011.");
-        assert!(adjustment(&both, &story, 0.0, 0.2, true) > 0.0);
-        assert_eq!(adjustment(&both, &story, 0.0, 0.2, false), 0.0);
+        assert!(adjustment(&both, &story, YEARS, true) > 0.0);
+        assert_eq!(adjustment(&both, &story, YEARS, false), 0.0);
+    }
+
+    #[test]
+    fn days_of_dates_are_read_in_either_order() {
+        let e = ev("It began on November 12, 2011 and ended on the 14th of November; 3 May too.");
+        let mut dates = e.dates.clone();
+        dates.sort_unstable();
+        assert_eq!(dates, vec![5 * 32 + 3, 11 * 32 + 12, 11 * 32 + 14]);
+        assert!(ev("May 40 people").dates.is_empty(), "not a day");
+    }
+
+    #[test]
+    fn a_shared_day_counts_for_and_other_months_against_undated_reports() {
+        const DATES: EvidenceWeights = EvidenceWeights {
+            figure: 0.0,
+            year: 0.0,
+            date: 0.1,
+        };
+        let mut story = StoryEvidence::default();
+        story.add(&ev("The ship was seized on December 13."));
+        let same_day = ev("Pirates were captured on 13 December.");
+        let same_month = ev("They were tried on December 20.");
+        let other_month = ev("The ship was seized on November 10.");
+        assert!(adjustment(&same_day, &story, DATES, true) > 0.0);
+        assert_eq!(adjustment(&same_month, &story, DATES, true), 0.0);
+        assert!(adjustment(&other_month, &story, DATES, true) < 0.0);
+        assert_eq!(adjustment(&other_month, &story, DATES, false), 0.0);
     }
 }

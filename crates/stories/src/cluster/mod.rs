@@ -27,7 +27,7 @@ use crate::features::{
 use crate::places::{Mentions, Place, PlaceMention, find_mentions};
 use crate::text::{tokens, within_one_edit};
 use dates::text_years;
-use evidence::{Evidence, StoryEvidence, adjustment, evidence};
+use evidence::{Evidence, EvidenceWeights, StoryEvidence, adjustment, evidence};
 use index::PostingIndex;
 pub use model::{ArticleIn, Assignment, Config, STORY_SCHEMA, StoryLine, StoryRef};
 
@@ -379,8 +379,11 @@ impl Clusterer {
                     + adjustment(
                         ev,
                         &story.evidence,
-                        cfg.figure_weight,
-                        cfg.year_weight,
+                        EvidenceWeights {
+                            figure: cfg.figure_weight,
+                            year: cfg.year_weight,
+                            date: cfg.date_weight,
+                        },
                         t.is_none(),
                     );
                 let needed = if story.articles <= cfg.young_articles {

@@ -65,6 +65,10 @@ pub struct Config {
     /// name years and share none.
     #[serde(default)]
     pub year_weight: f32,
+    /// Added when an undated report names a day of a date ("December 13") the story's reports
+    /// name, subtracted when both name days and not a month in common.
+    #[serde(default)]
+    pub date_weight: f32,
     /// A story of at most `young_articles` reports takes a report only at this adjusted score:
     /// its identity rests on one or two reports, and a same-kind incident joining it then takes
     /// every later report of both with it. Off (0 articles) in the shipped configuration: it
@@ -100,6 +104,7 @@ impl Default for Config {
             merge_threshold: 0.8,
             figure_weight: 0.05,
             year_weight: 0.2,
+            date_weight: 0.15,
             young_threshold: 0.30,
             young_articles: 0,
             weights: Weights {
