@@ -1,5 +1,5 @@
-//! The embedded GeoNames gazetteer (countries, US states, cities of 15,000+ people with their
-//! Latin-script alternate names) and the word lists that turn demonyms, capitals and institutions
+//! The embedded GeoNames gazetteer (countries, first-level regions, cities of 15,000+ people with
+//! their Latin-script alternate names) and the word lists that turn demonyms, capitals and institutions
 //! into actors.
 //!
 //! The data is `data/gazetteer.tsv.zst`, made by `tools/convert_geonames.py` (GeoNames, CC BY 4.0).
@@ -99,12 +99,16 @@ impl Gazetteer {
                 name: cols[5].to_string(),
             });
             let main_name = fold(cols[5]);
-            g.name_words.extend(
-                main_name
-                    .split(|c: char| c.is_whitespace() || c == '-')
-                    .filter(|w| !w.is_empty())
-                    .map(name_key),
-            );
+            // Regions without a GeoNames id come from a looser source whose names include
+            // people's (Mubarak, Anthony): they do not make a word a place word.
+            if !cols[1].is_empty() && cols[1] != "0" {
+                g.name_words.extend(
+                    main_name
+                        .split(|c: char| c.is_whitespace() || c == '-')
+                        .filter(|w| !w.is_empty())
+                        .map(name_key),
+                );
+            }
             g.names.push((name_key(&main_name), idx << 1));
             for alias in cols[6].split('|').filter(|a| !a.is_empty()) {
                 g.names.push((name_key(&fold(alias)), idx << 1 | 1));

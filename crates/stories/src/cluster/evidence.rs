@@ -1,11 +1,13 @@
-//! Figures and years a report names: evidence for or against it being the same incident as a story.
+//! Figures, years and days of dates a report names: evidence for or against it being the same
+//! incident as a story.
 //!
 //! Two incidents of one kind share vocabulary, names and places (the Indian navy, the Gulf of
-//! Aden, pirates) but rarely their figures (23 pirates, 26 pirates) or the years their texts name
-//! (2008, 2011). A story keeps the union of its reports' figures and years (both capped), which is
-//! what a check against *any* member needs: a report shares a figure with some member exactly when
-//! it shares one with the union. Sharing a figure or a year is evidence for joining; both sides
-//! naming some and sharing none is evidence against.
+//! Aden, pirates) but rarely their figures (23 pirates, 26 pirates), the years their texts name
+//! (2008, 2011) or the days they date things with (December 13, November 10). A story keeps the
+//! union of its reports' figures, years and days (each capped), which is what a check against
+//! *any* member needs: a report shares a figure with some member exactly when it shares one with
+//! the union. Sharing one is evidence for joining; both sides naming some and sharing none is
+//! evidence against (for days: sharing not even a month).
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +31,7 @@ pub(super) struct Evidence {
     pub(super) dates: Vec<u16>,
 }
 
-/// A story's union of its reports' figures and years.
+/// A story's union of its reports' figures, years and days of dates.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct StoryEvidence {
     #[serde(default)]
@@ -50,10 +52,10 @@ fn as_year(digits: &str) -> Option<u16> {
         .filter(|y| (1900..=2099).contains(y))
 }
 
-/// The figures and years in a title and body (each with its tokens). A figure is kept as written
-/// without separators ("1,200" and "1200" are one figure); "2" or "5" are too common to tell
-/// incidents apart, and the day of a date or a clock time ("November 11", "19: 04") says when a
-/// report was written, not what happened: two reports of one incident differ there.
+/// The figures, years and days of dates in a title and body (each with its tokens). A figure is
+/// kept as written without separators ("1,200" and "1200" are one figure); "2" or "5" are too
+/// common to tell incidents apart; a day of a date ("November 11") is kept as a day, not a figure;
+/// a clock time ("19: 04") is neither: two reports of one incident are written at other times.
 pub(super) fn evidence(parts: [(&str, &[Token<'_>]); 2]) -> Evidence {
     let mut ev = Evidence::default();
     for (text, toks) in parts {
@@ -92,7 +94,7 @@ pub(super) fn evidence(parts: [(&str, &[Token<'_>]); 2]) -> Evidence {
 /// The day a number gives with the month name beside it ("November 12", "Nov. 12", "12 November",
 /// "12th of November"), as `month * 32 + day`. Only spaces (and an abbreviation's dot) may stand
 /// between them: in "November; 3 May" the 3 is May's.
-fn day_of_date(text: &str, toks: &[Token<'_>], i: usize, digits: &str) -> Option<u16> {
+fn day_of_date<'t>(text: &str, toks: &[Token<'t>], i: usize, digits: &str) -> Option<u16> {
     let day = digits
         .parse::<u16>()
         .ok()
@@ -102,16 +104,18 @@ fn day_of_date(text: &str, toks: &[Token<'_>], i: usize, digits: &str) -> Option
             .is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '.'))
     };
     let word = |j: usize| toks.get(j).filter(|w| !w.numeric);
+    // Months are written with a capital: "as many as 30 may have died" names no day.
+    let month_word = |w: &Token<'t>| w.capitalized.then_some(w.text);
     let before = i
         .checked_sub(1)
         .and_then(word)
         .filter(|w| close(w, &toks[i]))
-        .map(|w| w.text);
+        .and_then(month_word);
     let after = word(i + 1).filter(|w| close(&toks[i], w)).and_then(|w| {
         if w.text.eq_ignore_ascii_case("of") {
-            word(i + 2).filter(|m| close(w, m)).map(|m| m.text)
+            word(i + 2).filter(|m| close(w, m)).and_then(month_word)
         } else {
-            Some(w.text)
+            month_word(w)
         }
     });
     let month = [before, after]
@@ -297,6 +301,10 @@ mod tests {
         dates.sort_unstable();
         assert_eq!(dates, vec![5 * 32 + 3, 11 * 32 + 12, 11 * 32 + 14]);
         assert!(ev("May 40 people").dates.is_empty(), "not a day");
+        assert!(
+            ev("As many as 30 may have died.").dates.is_empty(),
+            "a lower-case may is not the month"
+        );
     }
 
     #[test]

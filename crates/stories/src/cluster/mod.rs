@@ -77,7 +77,7 @@ struct Story {
     /// Key of the story this one was merged into (its id is `merged_into`).
     #[serde(default)]
     merged_key: Option<u64>,
-    /// Figures and years its reports name (evidence for or against a report joining).
+    /// Figures, years and days of dates its reports name (evidence for or against a report joining).
     #[serde(default)]
     evidence: StoryEvidence,
 }
@@ -311,7 +311,7 @@ impl Clusterer {
         query.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         let mut seen: FxHashSet<u64> = FxHashSet::default();
         let doc_spec = specific_norm(vec);
-        // (story, score with the figure and year evidence, cosine)
+        // (story, score with the figure, year and date evidence, cosine)
         let mut scored: Vec<(u64, f32, f32)> = Vec::new();
         for &(term, _) in query.iter().take(QUERY_TERMS) {
             for key in self.index.stories(term).take(MAX_POSTING_SCAN) {
