@@ -2,8 +2,9 @@
 //!
 //! Terms are 32-bit hashes (the lowest bit marks a *specific* term: a proper noun, a number, a
 //! place or an actor; the next bit a specific term that is a place, an actor or a figure, so that
-//! [`name_cosine`] can compare the remaining names: people, organisations). Specific terms are weighted up: two reports of one incident share names,
-//! places and figures, while two incidents of one kind share only the vocabulary of that kind.
+//! [`name_cosine`] can compare the remaining names: people, organisations). Specific terms are
+//! weighted up: two reports of one incident share names, places and figures, while two incidents
+//! of one kind share only the vocabulary of that kind.
 
 use rustc_hash::FxHashMap;
 
@@ -39,8 +40,11 @@ fn hash32(kind: u8, s: &str, specific: bool, located: bool) -> u32 {
 /// count too: the name waiver then rests on the rarer names, which is the safe side.
 fn is_place_word(folded: &str) -> bool {
     let gazetteer = crate::gazetteer::Gazetteer::get();
+    // Regions without a GeoNames id do not count (see `Gazetteer::is_name_word`).
     gazetteer.is_name_word(folded)
-        || gazetteer.lookup(folded).next().is_some()
+        || gazetteer
+            .lookup(folded)
+            .any(|hit| gazetteer.places[hit.place as usize].geonames_id != 0)
         || crate::gazetteer::country_of_word(folded).is_some()
 }
 

@@ -1,6 +1,6 @@
 //! The embedded GeoNames gazetteer (countries, first-level regions, cities of 15,000+ people with
-//! their Latin-script alternate names) and the word lists that turn demonyms, capitals and institutions
-//! into actors.
+//! their Latin-script alternate names) and the word lists that turn demonyms, capitals and
+//! institutions into actors.
 //!
 //! The data is `data/gazetteer.tsv.zst`, made by `tools/convert_geonames.py` (GeoNames, CC BY 4.0).
 //! It is decompressed once, on first use; names are looked up by the hash of their folded form.

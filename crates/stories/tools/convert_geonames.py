@@ -23,14 +23,15 @@ an alias of a city of 100,000+: Kharkiv, Aleppo, Hamburg; Kiev, Odessa) or like 
 anywhere (Manchester, La Paz) is written with kind A: a text naming Kharkiv nearly always means the
 city, so the crate takes the region only when a region word follows ("the Kharkiv region",
 "Kharkiv Oblast"). A code is named only when 80 % of its joined cities agree and the name wins no
-other code of the country (the packages' dumps differ: France's regions were renumbered). A region whose name is only generic words ("Centre",
-"Northern District", which are also parts of other names) is left out.
+other code of the country (the packages' dumps differ: France's regions were renumbered). A
+region whose name is only generic words ("Centre", "Northern District", which are also parts of
+other names) is left out.
 
 Output: UTF-8 TSV, zstd-compressed, one place per line:
     kind  geonames_id  country  region  population  name  aliases(|-separated)  capital (countries)
-kind is C (country), R (first-level region), A (first-level region named like a city of its country)
-or P (populated place). Aliases keep only names written
-in Latin script (after removing diacritics) that start with a capital letter: the lower-case
+kind is C (country), R (first-level region), A (first-level region named like a city, see above)
+or P (populated place). Aliases keep only names written in Latin script (after removing
+diacritics) that start with a capital letter: the lower-case
 romanisations GeoNames carries for non-Latin scripts are machine transliterations that collide with
 ordinary words. Countries get a few common short names that GeoNames keeps only in its
 alternateNames table (not shipped by the package); they are listed below.

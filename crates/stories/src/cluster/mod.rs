@@ -77,7 +77,8 @@ struct Story {
     /// Key of the story this one was merged into (its id is `merged_into`).
     #[serde(default)]
     merged_key: Option<u64>,
-    /// Figures, years and days of dates its reports name (evidence for or against a report joining).
+    /// Figures, years and days of dates its reports name (evidence for or against a report
+    /// joining).
     #[serde(default)]
     evidence: StoryEvidence,
 }
