@@ -389,6 +389,14 @@ mod tests {
         find_mentions(&tokens(text), text)
     }
 
+    /// The place called `name` among `m`'s places (the test fails without it).
+    fn place<'m>(m: &'m Mentions, name: &str) -> &'m PlaceMention {
+        m.places
+            .iter()
+            .find(|p| p.place.name == name)
+            .unwrap_or_else(|| panic!("{name} not found in {:?}", m.places))
+    }
+
     #[test]
     fn demonyms_capitals_and_institutions_are_actors() {
         let m = mentions(
@@ -411,20 +419,14 @@ mod tests {
     #[test]
     fn first_level_regions_outside_the_us_resolve_with_their_country() {
         let m = mentions("Drones struck an airfield in Crimea, and officials in Bavaria said so.");
-        let region = |name: &str| {
-            m.places
-                .iter()
-                .find(|p| p.place.name == name)
-                .unwrap_or_else(|| panic!("{name} not found in {:?}", m.places))
-        };
-        let crimea = region("Crimea");
+        let crimea = place(&m, "Crimea");
         assert_eq!(crimea.place.country.as_deref(), Some("UA"));
         assert_eq!(crimea.place.resolved_by, ResolvedBy::GeonamesName);
         assert!(crimea.place.region.is_some());
-        assert_eq!(region("Bavaria").place.country.as_deref(), Some("DE"));
+        assert_eq!(place(&m, "Bavaria").place.country.as_deref(), Some("DE"));
         assert_ne!(
             crimea.key,
-            region("Bavaria").key,
+            place(&m, "Bavaria").key,
             "regions without ids keep apart"
         );
         assert!(m.countries.contains(&"UA".to_string()));
@@ -433,8 +435,7 @@ mod tests {
     #[test]
     fn a_city_named_like_its_region_is_the_city() {
         let m = mentions("Shelling hit Kharkiv overnight, the governor said.");
-        let kharkiv = m.places.iter().find(|p| p.place.name == "Kharkiv");
-        let kharkiv = kharkiv.unwrap_or_else(|| panic!("{:?}", m.places));
+        let kharkiv = place(&m, "Kharkiv");
         assert!(kharkiv.place.geonames_id.is_some(), "{kharkiv:?}");
         assert_eq!(kharkiv.place.country.as_deref(), Some("UA"));
     }
@@ -443,21 +444,19 @@ mod tests {
     fn a_region_word_after_a_city_name_makes_it_the_region() {
         let m = mentions("Troops shelled villages in the Kherson region and in Donetsk Oblast.");
         for name in ["Kherson", "Donetsk"] {
-            let place = m.places.iter().find(|p| p.place.name == name);
-            let place = place.unwrap_or_else(|| panic!("{name}: {:?}", m.places));
+            let region = place(&m, name);
             assert!(
-                place.key.starts_with("rUA."),
-                "{name} is the region: {place:?}"
+                region.key.starts_with("rUA."),
+                "{name} is the region: {region:?}"
             );
-            assert!(place.place.geonames_id.is_none());
+            assert!(region.place.geonames_id.is_none());
         }
     }
 
     #[test]
     fn a_big_city_is_not_taken_for_a_foreign_region_of_its_name() {
         let m = mentions("Fans gathered in Manchester, England, after the match.");
-        let manchester = m.places.iter().find(|p| p.place.name == "Manchester");
-        let manchester = manchester.unwrap_or_else(|| panic!("{:?}", m.places));
+        let manchester = place(&m, "Manchester");
         assert_eq!(
             manchester.place.country.as_deref(),
             Some("GB"),
@@ -468,8 +467,7 @@ mod tests {
     #[test]
     fn a_region_word_must_follow_the_name_directly() {
         let m = mentions("Shelling hit Kherson. Region officials said two people died.");
-        let kherson = m.places.iter().find(|p| p.place.name == "Kherson");
-        let kherson = kherson.unwrap_or_else(|| panic!("{:?}", m.places));
+        let kherson = place(&m, "Kherson");
         assert!(kherson.place.geonames_id.is_some(), "the city: {kherson:?}");
     }
 
