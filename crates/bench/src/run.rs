@@ -146,16 +146,16 @@ fn write_config(dir: &Path, spec: &RunSpec, metrics: SocketAddr) -> anyhow::Resu
             .map(ExtraSink::config)
             .unwrap_or_default(),
     );
-    let pipeline = [
+    let pipeline: String = [
         ("extract_workers", spec.extract_workers),
         ("channel_capacity", spec.channel_capacity),
-    ];
-    if pipeline.iter().any(|&(_, value)| value > 0) {
-        text.push_str("[pipeline]\n");
-        for (key, value) in pipeline.iter().filter(|&&(_, value)| value > 0) {
-            let _ = writeln!(text, "{key} = {value}");
-        }
-        text.push('\n');
+    ]
+    .iter()
+    .filter(|&&(_, value)| value > 0)
+    .map(|(key, value)| format!("{key} = {value}\n"))
+    .collect();
+    if !pipeline.is_empty() {
+        let _ = writeln!(text, "[pipeline]\n{pipeline}");
     }
     for feed in 0..spec.feeds {
         let _ = writeln!(

@@ -44,7 +44,7 @@ fn is_place_word(folded: &str) -> bool {
     gazetteer.is_name_word(folded)
         || gazetteer
             .lookup(folded)
-            .any(|hit| gazetteer.places[hit.place as usize].geonames_id != 0)
+            .any(|hit| gazetteer.places[hit.place as usize].geonames_id.is_some())
         || crate::gazetteer::country_of_word(folded).is_some()
 }
 

@@ -29,7 +29,9 @@ pub enum PlaceKind {
 #[derive(Debug, Clone)]
 pub struct GeoPlace {
     pub kind: PlaceKind,
-    pub geonames_id: u32,
+    /// `None` for the first-level regions the data gives without an id (see
+    /// `tools/convert_geonames.py`).
+    pub geonames_id: Option<u32>,
     /// ISO 3166-1 alpha-2.
     pub country: String,
     /// First-level region code (GeoNames admin1), empty for countries.
@@ -92,7 +94,7 @@ impl Gazetteer {
             let idx = g.places.len() as u32;
             g.places.push(GeoPlace {
                 kind,
-                geonames_id: cols[1].parse().unwrap_or(0),
+                geonames_id: cols[1].parse().ok().filter(|&id| id != 0),
                 country: cols[2].to_string(),
                 region: cols[3].to_string(),
                 population: cols[4].parse().unwrap_or(0),
@@ -101,7 +103,7 @@ impl Gazetteer {
             let main_name = fold(cols[5]);
             // Regions without a GeoNames id come from a looser source whose names include
             // people's (Mubarak, Anthony): they do not make a word a place word.
-            if !cols[1].is_empty() && cols[1] != "0" {
+            if g.places[idx as usize].geonames_id.is_some() {
                 g.name_words.extend(
                     main_name
                         .split(|c: char| c.is_whitespace() || c == '-')

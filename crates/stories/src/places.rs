@@ -274,7 +274,7 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
                 place: Place {
                     name: place.name.clone(),
                     aliases: Vec::new(),
-                    geonames_id: (place.geonames_id != 0).then_some(place.geonames_id),
+                    geonames_id: place.geonames_id,
                     country: Some(place.country.clone()),
                     region: (!place.region.is_empty()).then(|| place.region.clone()),
                     resolved_by: if alias {
@@ -345,10 +345,9 @@ fn add_mention(list: &mut Vec<PlaceMention>, m: PlaceMention) {
 /// A gazetteer place's key: its GeoNames id, or, for a first-level region the data gives without
 /// one (`tools/convert_geonames.py`), its country and region code.
 fn place_key(place: &crate::gazetteer::GeoPlace) -> String {
-    if place.geonames_id != 0 {
-        format!("g{}", place.geonames_id)
-    } else {
-        format!("r{}.{}", place.country, place.region)
+    match place.geonames_id {
+        Some(id) => format!("g{id}"),
+        None => format!("r{}.{}", place.country, place.region),
     }
 }
 
