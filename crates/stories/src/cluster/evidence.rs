@@ -67,15 +67,11 @@ pub(super) fn evidence(parts: [(&str, &[Token<'_>]); 2]) -> Evidence {
                 .filter(|c| *c != ',')
                 .collect();
             if let Some(y) = as_year(&digits) {
-                if !ev.years.contains(&y) && ev.years.len() < STORY_YEARS {
-                    ev.years.push(y);
-                }
+                push_new(&mut ev.years, y, STORY_YEARS);
                 continue;
             }
             if let Some(date) = day_of_date(text, toks, i, &digits) {
-                if !ev.dates.contains(&date) && ev.dates.len() < ARTICLE_DATES {
-                    ev.dates.push(date);
-                }
+                push_new(&mut ev.dates, date, ARTICLE_DATES);
                 continue;
             }
             if digits.len() < 2 || is_date_or_time(text, toks, i) {
@@ -83,12 +79,17 @@ pub(super) fn evidence(parts: [(&str, &[Token<'_>]); 2]) -> Evidence {
             }
             let h = crate::text::term_hash(b'f', &digits, false);
             let h = ((h >> 32) ^ h) as u32;
-            if !ev.figures.contains(&h) && ev.figures.len() < ARTICLE_FIGURES {
-                ev.figures.push(h);
-            }
+            push_new(&mut ev.figures, h, ARTICLE_FIGURES);
         }
     }
     ev
+}
+
+/// Appends `value` unless `values` has it already or holds `cap` values.
+fn push_new<T: PartialEq>(values: &mut Vec<T>, value: T, cap: usize) {
+    if values.len() < cap && !values.contains(&value) {
+        values.push(value);
+    }
 }
 
 /// The day a number gives with the month name beside it ("November 12", "Nov. 12", "12 November",
@@ -154,29 +155,23 @@ fn is_date_or_time(text: &str, toks: &[Token<'_>], i: usize) -> bool {
 
 impl StoryEvidence {
     pub(super) fn add(&mut self, ev: &Evidence) {
-        for &f in &ev.figures {
-            if !self.figures.contains(&f) && self.figures.len() < STORY_FIGURES {
-                self.figures.push(f);
-            }
-        }
-        for &y in &ev.years {
-            if !self.years.contains(&y) && self.years.len() < STORY_YEARS {
-                self.years.push(y);
-            }
-        }
-        for &d in &ev.dates {
-            if !self.dates.contains(&d) && self.dates.len() < STORY_DATES {
-                self.dates.push(d);
-            }
-        }
+        self.union(&ev.figures, &ev.years, &ev.dates);
     }
 
     pub(super) fn absorb(&mut self, other: &StoryEvidence) {
-        self.add(&Evidence {
-            figures: other.figures.clone(),
-            years: other.years.clone(),
-            dates: other.dates.clone(),
-        });
+        self.union(&other.figures, &other.years, &other.dates);
+    }
+
+    fn union(&mut self, figures: &[u32], years: &[u16], dates: &[u16]) {
+        for &f in figures {
+            push_new(&mut self.figures, f, STORY_FIGURES);
+        }
+        for &y in years {
+            push_new(&mut self.years, y, STORY_YEARS);
+        }
+        for &d in dates {
+            push_new(&mut self.dates, d, STORY_DATES);
+        }
     }
 
     pub(super) fn bytes(&self) -> usize {
@@ -198,12 +193,11 @@ fn agreement<T: PartialEq>(a: &[T], b: &[T]) -> f32 {
 /// +1 when the two name a day in common, −1 when both name days and not even a month in common
 /// (two reports of one incident written on different days still name its month), 0 otherwise.
 fn date_agreement(a: &[u16], b: &[u16]) -> f32 {
-    let months = |v: &[u16]| v.iter().map(|d| d / 32).collect::<Vec<_>>();
     if a.is_empty() || b.is_empty() {
         0.0
     } else if a.iter().any(|d| b.contains(d)) {
         1.0
-    } else if months(a).iter().any(|m| months(b).contains(m)) {
+    } else if a.iter().any(|x| b.iter().any(|y| x / 32 == y / 32)) {
         0.0
     } else {
         -1.0
