@@ -80,13 +80,13 @@ impl<'a> RecordParts<'a> {
             page_url,
         } = self;
         let text = article.text;
-        let canonical_url = article
+        let canonical = article
             .canonical_url
             .as_deref()
             .and_then(|c| Url::parse(c).ok())
             .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
             .or_else(|| page_url.cloned())
-            .map(|u| canonicalize(&u).to_string());
+            .map(|u| canonicalize(&u));
         let (sketches, word_count) = Fingerprint::with_word_count(&text);
         let record = Record {
             schema: SCHEMA_ID.to_string(),
@@ -96,9 +96,9 @@ impl<'a> RecordParts<'a> {
                 name: non_empty(article.site_name.as_deref())
                     .or_else(|| non_empty(feed.name))
                     .or_else(|| non_empty(feed.title)),
-                url: site_url(canonical_url.as_deref(), page_url, feed.link),
+                url: site_url(canonical.as_ref(), page_url, feed.link),
             },
-            canonical_url,
+            canonical_url: canonical.map(String::from),
             feed: FeedRef {
                 url: feed.url.to_string(),
                 title: non_empty(feed.title),
@@ -163,15 +163,13 @@ pub fn page_record(page_url: &Url, article: Article) -> Record {
 /// The site is the publication's web origin: from the canonical URL when the page was
 /// read from elsewhere (a file, a mirror), else from the page or the feed's link.
 fn site_url(
-    canonical: Option<&str>,
+    canonical: Option<&Url>,
     page: Option<&Url>,
     feed_link: Option<&Url>,
 ) -> Option<String> {
-    canonical
-        .and_then(|c| Url::parse(c).ok())
+    [canonical, page, feed_link]
         .into_iter()
-        .chain(page.cloned())
-        .chain(feed_link.cloned())
+        .flatten()
         .find(|u| matches!(u.scheme(), "http" | "https"))
         .map(|u| format!("{}/", u.origin().ascii_serialization()))
 }
