@@ -79,8 +79,32 @@ pub fn measure_rounds(
         .collect()
 }
 
+/// The rounds taken while a run was paused ([`crate::run::Pauses`]), pooled per thread
+/// count: CPU over all their pages, pages over all their wall time; `rounds` keeps each
+/// pause's CPU ms/page in order.
+pub fn pooled(results: &[ExtractResult], threads: usize) -> Option<ExtractResult> {
+    let of_count: Vec<&ExtractResult> = results.iter().filter(|r| r.threads == threads).collect();
+    let pages: usize = of_count.iter().map(|r| r.pages).sum();
+    if pages == 0 {
+        return None;
+    }
+    let cpu_ms: f64 = of_count
+        .iter()
+        .map(|r| r.cpu_ms_per_page * r.pages as f64)
+        .sum();
+    let wall_s: f64 = of_count.iter().map(|r| r.wall_s).sum();
+    Some(ExtractResult {
+        threads,
+        pages,
+        wall_s,
+        pages_per_s: pages as f64 / wall_s.max(1e-9),
+        cpu_ms_per_page: cpu_ms / pages as f64,
+        rounds: of_count.iter().map(|r| r.cpu_ms_per_page).collect(),
+    })
+}
+
 /// Extracts every page once on `threads` threads (pages dealt out round-robin).
-fn measure(pages: &[SamplePage], threads: usize) -> ExtractResult {
+pub fn measure(pages: &[SamplePage], threads: usize) -> ExtractResult {
     // One untimed page first so that lazy statics (regexes, language models) are built.
     if let Some(page) = pages.first() {
         std::hint::black_box(newswire_extractor::extract(

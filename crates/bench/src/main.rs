@@ -91,6 +91,15 @@ struct Args {
     /// The NATS server for `--sinks nats`.
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     nats_url: String,
+    /// `once` runs: every this long, stop the pipeline (SIGSTOP), run `--pause-pages` of
+    /// the sample through the extractor alone on 1 and then 2 threads, and let it go on:
+    /// a yardstick taken in the same minutes as the run, not after it. Pauses are taken
+    /// out of the run's wall time and the server's CPU. Off when not given.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pause_every: Option<Duration>,
+    /// Pages of the sample extracted per thread count in each pause.
+    #[arg(long, default_value_t = 400)]
+    pause_pages: usize,
     /// Daemon: give up when no record arrived for this long.
     #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
     stall_timeout: Duration,
@@ -120,6 +129,11 @@ struct Ratios {
     /// pipeline adds around the extractor, free of the machine's drift between the
     /// pipeline run and the extractor-alone rounds.
     cpu_per_own_extraction: Vec<(String, f64)>,
+    /// The first two ratios against the extractor alone in the run's own pauses
+    /// (`--pause-every`): CPU per article over 1-thread CPU per page, articles/s over
+    /// 2-thread pages/s.
+    cpu_per_article_during: Vec<(String, f64)>,
+    throughput_during: Vec<(String, f64)>,
     /// Pipeline articles/s with the NATS sink / with the JSONL sink, per mode
     /// (`--sinks jsonl,nats`).
     nats_over_jsonl: Vec<(Mode, f64)>,
@@ -191,6 +205,39 @@ fn main() -> anyhow::Result<()> {
         args.feeds, args.articles
     );
 
+    // The sample is generated once, before the runs, so that pauses can use it.
+    let wants_sample =
+        args.soak.is_none() && (args.extract_sample > 0 || args.pause_every.is_some());
+    let pages = if wants_sample {
+        extract_only::sample(
+            args.feeds,
+            args.articles,
+            args.extract_sample.max(args.pause_pages),
+            &origin,
+        )
+    } else {
+        Vec::new()
+    };
+    // The pauses' rounds of the current run (a `RefCell`: the pause closure fills it while
+    // the run holds the closure).
+    let during = std::cell::RefCell::new(Vec::new());
+    let mut next_page = 0;
+    let mut pause_round = || {
+        let count = args.pause_pages.clamp(1, pages.len().max(1));
+        if next_page + count > pages.len() {
+            next_page = 0;
+        }
+        let Some(slice) = pages.get(next_page..next_page + count) else {
+            return;
+        };
+        next_page += count;
+        for threads in [1, 2] {
+            during
+                .borrow_mut()
+                .push(extract_only::measure(slice, threads));
+        }
+    };
+
     let mut runs = Vec::new();
     let mut soak = None;
     if let Some(duration) = args.soak {
@@ -209,7 +256,7 @@ fn main() -> anyhow::Result<()> {
             channel_capacity: args.channel_capacity,
         };
         eprintln!("soak: daemon for {}…", humantime::format_duration(duration));
-        let result = run::run(&spec, &probe::own_cpu_s)?;
+        let result = run::run(&spec, &probe::own_cpu_s, None)?;
         soak = Some(soak_summary(&result));
         runs.push(result);
     } else {
@@ -258,11 +305,20 @@ fn main() -> anyhow::Result<()> {
                 channel_capacity: args.channel_capacity,
             };
             eprintln!("pipeline: {}…", label(mode, extra_sink.as_ref()));
-            let result = run::run(&spec, &probe::own_cpu_s);
+            let pauses = args.pause_every.map(|every| run::Pauses {
+                every,
+                round: &mut pause_round,
+            });
+            let result = run::run(&spec, &probe::own_cpu_s, pauses);
             if let Some(ExtraSink::Nats { url, stream }) = extra_sink {
                 runtime.block_on(delete_stream(url, stream));
             }
-            let result = result?;
+            let mut result = result?;
+            let taken = during.take();
+            result.yardstick_during = [1, 2]
+                .iter()
+                .filter_map(|&threads| extract_only::pooled(&taken, threads))
+                .collect();
             if result.records < result.expected {
                 eprintln!(
                     "warning: {} run delivered {} of {} records (logs: {})",
@@ -288,8 +344,8 @@ fn main() -> anyhow::Result<()> {
             "extractor alone: {} pages on 1 and 2 threads, {} rounds…",
             args.extract_sample, args.extract_rounds
         );
-        let pages = extract_only::sample(args.feeds, args.articles, args.extract_sample, &origin);
-        extractor = extract_only::measure_rounds(&pages, &[1, 2], args.extract_rounds);
+        let sample = &pages[..args.extract_sample.min(pages.len())];
+        extractor = extract_only::measure_rounds(sample, &[1, 2], args.extract_rounds);
     }
     let ratios = ratios(&runs, &extractor);
     let report = Report {
@@ -358,7 +414,18 @@ fn ratios(runs: &[RunResult], extractor: &[ExtractResult]) -> Ratios {
         if let Some(two) = two {
             ratios
                 .throughput
-                .push((name, run.articles_per_s / two.pages_per_s));
+                .push((name.clone(), run.articles_per_s / two.pages_per_s));
+        }
+        let during = |threads| run.yardstick_during.iter().find(|e| e.threads == threads);
+        if let Some(one) = during(1) {
+            ratios
+                .cpu_per_article_during
+                .push((name.clone(), run.cpu_ms_per_article / one.cpu_ms_per_page));
+        }
+        if let Some(two) = during(2) {
+            ratios
+                .throughput_during
+                .push((name.clone(), run.articles_per_s / two.pages_per_s));
         }
         let with = |label: &str| {
             runs.iter().find(|r| {
@@ -531,6 +598,46 @@ fn print_table(report: &Report) {
         for (run, ratio) in &report.ratios.throughput {
             println!("throughput, pipeline ({run}) / extractor on 2 threads: {ratio:.2}");
         }
+    }
+    for run in report
+        .runs
+        .iter()
+        .filter(|r| !r.yardstick_during.is_empty())
+    {
+        let name = label(run.mode, run.extra_sink.as_ref());
+        println!();
+        println!(
+            "extractor alone in the {name} run's pauses ({:.1} s paused):",
+            run.paused_s
+        );
+        for e in &run.yardstick_during {
+            println!(
+                "{:<22} {:>7} {:>9.2} {:>10.0} {:>11.3}   pauses' CPU ms/page: {}",
+                format!("{} thread(s)", e.threads),
+                e.pages,
+                e.wall_s,
+                e.pages_per_s,
+                e.cpu_ms_per_page,
+                e.rounds
+                    .iter()
+                    .map(|r| format!("{r:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+    }
+    if !report.ratios.cpu_per_article_during.is_empty() {
+        println!();
+        for (run, ratio) in &report.ratios.cpu_per_article_during {
+            println!("CPU per article, pipeline ({run}) / extractor in its pauses: {ratio:.2}×");
+        }
+        for (run, ratio) in &report.ratios.throughput_during {
+            println!(
+                "throughput, pipeline ({run}) / extractor on 2 threads in its pauses: {ratio:.2}"
+            );
+        }
+    }
+    if !report.extractor.is_empty() {
         for (mode, ratio) in &report.ratios.nats_over_jsonl {
             println!(
                 "throughput, pipeline ({mode:?}) with NATS sink / with JSONL sink: {ratio:.2}"

@@ -127,3 +127,42 @@ pub fn terminate(pid: u32) {
         libc::kill(pid as libc::pid_t, libc::SIGTERM);
     }
 }
+
+/// Whether `pid` (our child, not yet reaped) has exited: a zombie in `/proc/<pid>/stat`,
+/// or gone. Reading the state, unlike `waitpid`, leaves the child's rusage for [`wait_child`].
+pub fn has_exited(pid: u32) -> bool {
+    process_state(pid).is_none_or(|state| state == 'Z' || state == 'X')
+}
+
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// Stops `pid` (SIGSTOP) and waits until it is stopped, at most a second; false if it did
+/// not stop (it exited meanwhile), in which case it is sent SIGCONT again.
+pub fn stop(pid: u32) -> bool {
+    // SAFETY: signals our own child, whose pid we hold and have not reaped.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGSTOP);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while std::time::Instant::now() < deadline {
+        match process_state(pid) {
+            Some('T') => return true,
+            Some('Z' | 'X') | None => return false,
+            _ => std::thread::sleep(Duration::from_millis(2)),
+        }
+    }
+    resume(pid);
+    false
+}
+
+/// Lets a stopped `pid` go on (SIGCONT).
+pub fn resume(pid: u32) {
+    // SAFETY: as in [`stop`].
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGCONT);
+    }
+}

@@ -82,6 +82,15 @@ pub struct RunSpec<'a> {
     pub channel_capacity: usize,
 }
 
+/// The yardstick taken *during* a `once` run: every `every`, the pipeline is stopped
+/// (SIGSTOP), `round` runs the extractor alone on this machine's otherwise idle cores, and
+/// the pipeline goes on (SIGCONT). The pauses are taken out of the run's wall time, and the
+/// bench's own CPU during them out of the server's.
+pub struct Pauses<'a> {
+    pub every: Duration,
+    pub round: &'a mut dyn FnMut(),
+}
+
 /// Queue depth statistics of one queue over the samples.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Depth {
@@ -106,8 +115,11 @@ pub struct RunResult {
     pub records: u64,
     pub expected: u64,
     pub wall_s: f64,
-    /// Daemon: from start until the last expected record; once: until exit.
+    /// Daemon: from start until the last expected record; once: until exit, less the
+    /// pauses.
     pub delivered_s: f64,
+    /// Time the pipeline was stopped for the yardstick's rounds ([`Pauses`]).
+    pub paused_s: f64,
     /// Daemon: from SIGTERM to exit.
     pub shutdown_s: Option<f64>,
     pub exit_code: i32,
@@ -124,6 +136,8 @@ pub struct RunResult {
     pub state_bytes: u64,
     pub samples: Vec<Sample>,
     pub logs: PathBuf,
+    /// The extractor alone in this run's pauses (`--pause-every`), pooled per thread count.
+    pub yardstick_during: Vec<crate::extract_only::ExtractResult>,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -182,7 +196,11 @@ fn state_bytes(dir: &Path) -> u64 {
     .sum()
 }
 
-pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunResult> {
+pub fn run(
+    spec: &RunSpec,
+    server_cpu: &dyn Fn() -> f64,
+    mut pauses: Option<Pauses>,
+) -> anyhow::Result<RunResult> {
     let dir = tempfile::Builder::new()
         .prefix("newswire-bench-")
         .tempdir()?;
@@ -289,10 +307,26 @@ pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunRe
         signalled_at = Some(Instant::now());
         probe::terminate(pid);
     }
+    let (mut paused_s, mut paused_cpu_s) = (0.0, 0.0);
+    if let Some(pauses) = pauses.as_mut().filter(|_| spec.mode == Mode::Once) {
+        let mut next = Instant::now() + pauses.every;
+        while !probe::has_exited(pid) {
+            std::thread::sleep(Duration::from_millis(50));
+            if Instant::now() < next || !probe::stop(pid) {
+                continue;
+            }
+            let (paused_at, cpu_at) = (Instant::now(), server_cpu());
+            (pauses.round)();
+            paused_s += paused_at.elapsed().as_secs_f64();
+            paused_cpu_s += server_cpu() - cpu_at;
+            probe::resume(pid);
+            next = Instant::now() + pauses.every;
+        }
+    }
     let usage = probe::wait_child(pid)?;
     let ended = Instant::now();
     let wall_s = (ended - started).as_secs_f64();
-    let server_cpu_s = server_cpu() - server_cpu_start;
+    let server_cpu_s = server_cpu() - server_cpu_start - paused_cpu_s;
     exited.store(true, Ordering::Relaxed);
     let _ = counter.join();
     let (depths, last_scrape, samples) = sampler
@@ -301,7 +335,7 @@ pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunRe
 
     let records = records.load(Ordering::Relaxed);
     let delivered_s = match spec.mode {
-        Mode::Once => wall_s,
+        Mode::Once => wall_s - paused_s,
         _ => last_record_at.load(Ordering::Relaxed) as f64 / 1000.0,
     };
     let cpu = usage.user_s + usage.system_s;
@@ -350,13 +384,14 @@ pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunRe
         expected: spec.expected,
         wall_s,
         delivered_s,
+        paused_s,
         shutdown_s: signalled_at.map(|at| (ended - at).as_secs_f64()),
         exit_code: usage.exit_code,
         articles_per_s: records as f64 / delivered_s.max(1e-9),
         cpu_user_s: usage.user_s,
         cpu_system_s: usage.system_s,
         cpu_ms_per_article: cpu * 1000.0 / records.max(1) as f64,
-        cores_used: cpu / wall_s.max(1e-9),
+        cores_used: cpu / (wall_s - paused_s).max(1e-9),
         peak_rss_mib: usage.max_rss_kib as f64 / 1024.0,
         server_cpu_s,
         queue_depth,
@@ -364,5 +399,6 @@ pub fn run(spec: &RunSpec, server_cpu: &dyn Fn() -> f64) -> anyhow::Result<RunRe
         state_bytes: state_bytes(dir.path()),
         samples,
         logs,
+        yardstick_during: Vec::new(),
     })
 }
