@@ -139,3 +139,39 @@ pub fn measure(pages: &[SamplePage], threads: usize) -> ExtractResult {
         rounds: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(threads: usize, pages: usize, wall_s: f64, cpu_ms_per_page: f64) -> ExtractResult {
+        ExtractResult {
+            threads,
+            pages,
+            wall_s,
+            pages_per_s: pages as f64 / wall_s,
+            cpu_ms_per_page,
+            rounds: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn pauses_pool_cpu_over_pages_and_pages_over_wall_time_per_thread_count() {
+        let pauses = [
+            round(1, 400, 0.4, 1.0),
+            round(2, 400, 0.25, 1.2),
+            round(1, 100, 0.2, 2.0),
+        ];
+        let one = pooled(&pauses, 1).expect("1-thread rounds");
+        assert_eq!(one.pages, 500);
+        assert!(
+            (one.cpu_ms_per_page - 1.2).abs() < 1e-9,
+            "{}",
+            one.cpu_ms_per_page
+        );
+        assert!((one.pages_per_s - 500.0 / 0.6).abs() < 1e-9);
+        assert_eq!(one.rounds, vec![1.0, 2.0]);
+        assert_eq!(pooled(&pauses, 2).map(|r| r.pages), Some(400));
+        assert!(pooled(&pauses, 4).is_none());
+    }
+}

@@ -93,8 +93,9 @@ struct Args {
     nats_url: String,
     /// `once` runs: every this long, stop the pipeline (SIGSTOP), run `--pause-pages` of
     /// the sample through the extractor alone on 1 and then 2 threads, and let it go on:
-    /// a yardstick taken in the same minutes as the run, not after it. Pauses are taken
-    /// out of the run's wall time and the server's CPU. Off when not given.
+    /// a yardstick taken in the same minutes as the run, not after it. The pauses are left
+    /// out of the run's articles/s and cores used, and out of the server's CPU. Off when
+    /// not given.
     #[arg(long, value_parser = humantime::parse_duration)]
     pause_every: Option<Duration>,
     /// Pages of the sample extracted per thread count in each pause.

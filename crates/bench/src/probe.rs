@@ -166,3 +166,36 @@ pub fn resume(pid: u32) {
         libc::kill(pid as libc::pid_t, libc::SIGCONT);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[expect(
+        clippy::zombie_processes,
+        reason = "reaped by wait_child, as the bench reaps its pipeline"
+    )]
+    fn a_child_is_stopped_resumed_and_seen_to_exit_without_being_reaped() {
+        let child = std::process::Command::new("sleep")
+            .arg("0.3")
+            .spawn()
+            .expect("sleep runs");
+        let pid = child.id();
+        assert!(!has_exited(pid));
+        assert!(stop(pid));
+        assert_eq!(process_state(pid), Some('T'));
+        // Stopped, it outlives its 0.3 s.
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(!has_exited(pid));
+        resume(pid);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !has_exited(pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(has_exited(pid), "still {:?}", process_state(pid));
+        // Not reaped by the checks: its exit status and usage are still there.
+        assert_eq!(wait_child(pid).expect("reaped here").exit_code, 0);
+        assert!(!stop(pid), "a reaped child cannot be stopped");
+    }
+}
