@@ -482,6 +482,27 @@ fn soak_summary(run: &RunResult) -> SoakSummary {
     }
 }
 
+/// One line of an extractor-alone table.
+fn extractor_row(e: &ExtractResult) -> String {
+    format!(
+        "{:<22} {:>7} {:>9.2} {:>10.0} {:>11.3}",
+        format!("{} thread(s)", e.threads),
+        e.pages,
+        e.wall_s,
+        e.pages_per_s,
+        e.cpu_ms_per_page
+    )
+}
+
+/// Rounds' CPU ms/page, space-separated.
+fn ms_list(rounds: &[f64]) -> String {
+    rounds
+        .iter()
+        .map(|r| format!("{r:.3}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn print_table(report: &Report) {
     println!(
         "newswire-bench: {} feeds × {} articles; served {} feeds, {} pages, {:.1} KiB mean body",
@@ -564,28 +585,13 @@ fn print_table(report: &Report) {
                 report
                     .extractor
                     .iter()
-                    .map(|e| format!(
-                        "{} thread(s) {}",
-                        e.threads,
-                        e.rounds
-                            .iter()
-                            .map(|r| format!("{r:.3}"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ))
+                    .map(|e| format!("{} thread(s) {}", e.threads, ms_list(&e.rounds)))
                     .collect::<Vec<_>>()
                     .join("; ")
             );
         }
         for e in &report.extractor {
-            println!(
-                "{:<22} {:>7} {:>9.2} {:>10.0} {:>11.3}",
-                format!("{} thread(s)", e.threads),
-                e.pages,
-                e.wall_s,
-                e.pages_per_s,
-                e.cpu_ms_per_page
-            );
+            println!("{}", extractor_row(e));
         }
         println!();
         for (run, ratio) in &report.ratios.cpu_per_article {
@@ -613,17 +619,9 @@ fn print_table(report: &Report) {
         );
         for e in &run.yardstick_during {
             println!(
-                "{:<22} {:>7} {:>9.2} {:>10.0} {:>11.3}   pauses' CPU ms/page: {}",
-                format!("{} thread(s)", e.threads),
-                e.pages,
-                e.wall_s,
-                e.pages_per_s,
-                e.cpu_ms_per_page,
-                e.rounds
-                    .iter()
-                    .map(|r| format!("{r:.3}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                "{}   pauses' CPU ms/page: {}",
+                extractor_row(e),
+                ms_list(&e.rounds)
             );
         }
     }
