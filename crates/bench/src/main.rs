@@ -206,10 +206,9 @@ fn main() -> anyhow::Result<()> {
         args.feeds, args.articles
     );
 
-    // The sample is generated once, before the runs, so that pauses can use it.
-    let wants_sample =
-        args.soak.is_none() && (args.extract_sample > 0 || args.pause_every.is_some());
-    let pages = if wants_sample {
+    // With pauses, the sample is generated before the runs (and used again after them);
+    // without, only after them, so that the bench holds no sample during the run.
+    let mut pages = if args.soak.is_none() && args.pause_every.is_some() {
         extract_only::sample(
             args.feeds,
             args.articles,
@@ -345,7 +344,10 @@ fn main() -> anyhow::Result<()> {
             "extractor alone: {} pages on 1 and 2 threads, {} rounds…",
             args.extract_sample, args.extract_rounds
         );
-        let sample = &pages[..args.extract_sample.min(pages.len())];
+        if pages.len() < args.extract_sample {
+            pages = extract_only::sample(args.feeds, args.articles, args.extract_sample, &origin);
+        }
+        let sample = &pages[..args.extract_sample];
         extractor = extract_only::measure_rounds(sample, &[1, 2], args.extract_rounds);
     }
     let ratios = ratios(&runs, &extractor);

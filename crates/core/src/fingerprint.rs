@@ -141,6 +141,11 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 const FOLD: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// One byte of 64-bit FNV-1a.
+fn fnv_step(hash: u64, byte: u8) -> u64 {
+    (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME)
+}
+
 /// MurmurHash3's 64-bit finaliser: spreads every input bit over the output.
 fn fmix64(mut k: u64) -> u64 {
     k ^= k >> 33;
@@ -161,7 +166,7 @@ fn shingle_hash(words: &[u64]) -> u64 {
 /// the number of words, the same as [`word_count`] (line breaks separate words anyway).
 ///
 /// One pass over the bytes: a word's FNV-1a is folded in as its bytes go by (FNV is
-/// byte-sequential, so this equals [`word_hash`] of the whole word), and only a byte of a
+/// byte-sequential, so this equals the hash of the whole lower-cased word), and only a byte of a
 /// multi-byte character is decoded. Splitting each line into word slices first, with a
 /// `char` split for any line holding one non-ASCII character (a curly quote is enough),
 /// was most of the fingerprint's cost.
@@ -177,7 +182,7 @@ fn for_each_shingle(text: &str, mut each: impl FnMut(u64)) -> u64 {
         if b.is_ascii() {
             i += 1;
             if b.is_ascii_alphanumeric() {
-                hash = (hash ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+                hash = fnv_step(hash, b.to_ascii_lowercase());
                 in_word = true;
                 continue;
             }
@@ -199,7 +204,7 @@ fn for_each_shingle(text: &str, mut each: impl FnMut(u64)) -> u64 {
             let mut buf = [0u8; 4];
             for lower in c.to_lowercase() {
                 for b in lower.encode_utf8(&mut buf).bytes() {
-                    hash = (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                    hash = fnv_step(hash, b);
                 }
             }
             in_word = true;
@@ -796,7 +801,7 @@ mod tests {
         let mut buf = [0u8; 4];
         for c in word.chars().flat_map(char::to_lowercase) {
             for b in c.encode_utf8(&mut buf).bytes() {
-                h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                h = fnv_step(h, b);
             }
         }
         h
