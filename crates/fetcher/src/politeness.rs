@@ -11,6 +11,11 @@
 //! concurrent pages of one origin wait for the single fetch. Following RFC 9309, a 4xx
 //! means "everything allowed" and a 5xx or network error "nothing allowed" (for a short
 //! time, then it is fetched again).
+//!
+//! Both maps are pruned only when a new key arrives and the map has doubled since its last
+//! prune ([`PruneSchedule`]): a pass over every host costs as much as the hosts it
+//! follows, so its cost per request stays constant at 10,000 hosts and more, however many
+//! of them are busy.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,8 +24,12 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// Slots kept before idle ones are pruned.
+/// Entries of either map before the first prune.
 const PRUNE_ABOVE: usize = 4096;
+/// Origins whose robots.txt rules are kept. A parsed robots.txt takes a few KB (tens for
+/// long files), so this bounds the cache to tens of MB; beyond it the rules that expire
+/// soonest (those fetched longest ago) go first, before their expiry.
+const MAX_ROBOTS_ORIGINS: usize = 16_384;
 /// Upper bound for a robots.txt `Crawl-delay`, so one site cannot stall a feed for hours.
 pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
 
@@ -34,11 +43,44 @@ struct HostSchedule {
     min_delay: Duration,
 }
 
+/// When a map that only prunes on insertion is pruned next: at twice the entries it kept
+/// the last time (at least [`PRUNE_ABOVE`]).
+struct PruneSchedule {
+    at: usize,
+    /// Prunes so far (what the tests check the amortisation by).
+    passes: usize,
+}
+
+impl PruneSchedule {
+    fn new() -> Self {
+        PruneSchedule {
+            at: PRUNE_ABOVE,
+            passes: 0,
+        }
+    }
+
+    fn due(&self, len: usize) -> bool {
+        len >= self.at
+    }
+
+    fn pruned(&mut self, kept: usize, most: usize) {
+        self.passes += 1;
+        self.at = kept
+            .saturating_mul(2)
+            .clamp(PRUNE_ABOVE, most.max(PRUNE_ABOVE));
+    }
+}
+
 /// Per-host concurrency and spacing.
 pub struct HostLimits {
     per_host: usize,
     min_delay: Duration,
-    slots: Mutex<HashMap<String, Arc<HostSlot>>>,
+    slots: Mutex<HostSlots>,
+}
+
+struct HostSlots {
+    by_host: HashMap<String, Arc<HostSlot>>,
+    prune: PruneSchedule,
 }
 
 /// Held while a request to a host is in flight.
@@ -51,34 +93,48 @@ impl HostLimits {
         HostLimits {
             per_host: per_host.max(1),
             min_delay,
-            slots: Mutex::new(HashMap::new()),
+            slots: Mutex::new(HostSlots {
+                by_host: HashMap::new(),
+                prune: PruneSchedule::new(),
+            }),
         }
     }
 
     fn slot(&self, host: &str) -> Arc<HostSlot> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if slots.len() > PRUNE_ABOVE {
+        if let Some(slot) = slots.by_host.get(host) {
+            return Arc::clone(slot);
+        }
+        if slots.prune.due(slots.by_host.len()) {
             let now = Instant::now();
             let per_host = self.per_host;
-            slots.retain(|_, slot| {
+            slots.by_host.retain(|_, slot| {
                 let idle = slot.permits.available_permits() == per_host
                     && Arc::strong_count(&slot.permits) == 1;
                 let schedule = slot.schedule.lock().unwrap_or_else(|e| e.into_inner());
                 !(idle && schedule.next_start <= now)
             });
+            // Busy slots are never dropped, so the map has no upper bound of its own: it
+            // is bounded by the requests in flight and the hosts within their delay.
+            let kept = slots.by_host.len();
+            slots.prune.pruned(kept, usize::MAX);
         }
-        slots
-            .entry(host.to_string())
-            .or_insert_with(|| {
-                Arc::new(HostSlot {
-                    permits: Arc::new(Semaphore::new(self.per_host)),
-                    schedule: Mutex::new(HostSchedule {
-                        next_start: Instant::now(),
-                        min_delay: self.min_delay,
-                    }),
-                })
-            })
-            .clone()
+        let slot = Arc::new(HostSlot {
+            permits: Arc::new(Semaphore::new(self.per_host)),
+            schedule: Mutex::new(HostSchedule {
+                next_start: Instant::now(),
+                min_delay: self.min_delay,
+            }),
+        });
+        slots.by_host.insert(host.to_string(), Arc::clone(&slot));
+        slot
+    }
+
+    /// Hosts with a slot, and the prunes so far.
+    #[cfg(test)]
+    fn tracked(&self) -> (usize, usize) {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        (slots.by_host.len(), slots.prune.passes)
     }
 
     /// Waits for a free request slot for `host` and for the host's minimum delay.
@@ -143,13 +199,80 @@ struct RobotsEntry {
     expires: Instant,
 }
 
-/// robots.txt rules per origin, each with its own expiry.
-#[derive(Default)]
+/// One origin's rules; locked while they are fetched, so that one fetch serves them all.
+type RobotsCell = Arc<tokio::sync::Mutex<Option<RobotsEntry>>>;
+
+/// robots.txt rules per origin, each with its own expiry; at most [`MAX_ROBOTS_ORIGINS`]
+/// origins besides those being fetched or read right now.
 pub struct RobotsCache {
-    origins: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<RobotsEntry>>>>>,
+    origins: Mutex<RobotsOrigins>,
+}
+
+struct RobotsOrigins {
+    cells: HashMap<String, RobotsCell>,
+    prune: PruneSchedule,
+}
+
+impl Default for RobotsCache {
+    fn default() -> Self {
+        RobotsCache {
+            origins: Mutex::new(RobotsOrigins {
+                cells: HashMap::new(),
+                prune: PruneSchedule::new(),
+            }),
+        }
+    }
+}
+
+impl RobotsOrigins {
+    /// Drops the origins nobody is using whose rules expired, then, above the cap, those
+    /// that expire soonest.
+    fn prune(&mut self) {
+        let now = Instant::now();
+        // `None`: in use (being fetched or read), kept. `Some(None)`: no rules yet.
+        let expiry = |cell: &RobotsCell| -> Option<Option<Instant>> {
+            if Arc::strong_count(cell) > 1 {
+                return None;
+            }
+            cell.try_lock()
+                .ok()
+                .map(|entry| entry.as_ref().map(|e| e.expires))
+        };
+        self.cells.retain(|_, cell| match expiry(cell) {
+            None => true,
+            Some(expires) => expires.is_some_and(|at| at > now),
+        });
+        let keep = MAX_ROBOTS_ORIGINS - MAX_ROBOTS_ORIGINS / 4;
+        if self.cells.len() > keep {
+            let mut by_expiry: Vec<(Instant, String)> = self
+                .cells
+                .iter()
+                .filter_map(|(origin, cell)| Some((expiry(cell)??, origin.clone())))
+                .collect();
+            let excess = self.cells.len() - keep;
+            if excess < by_expiry.len() {
+                by_expiry.select_nth_unstable(excess);
+            }
+            for (_, origin) in by_expiry.into_iter().take(excess) {
+                self.cells.remove(&origin);
+            }
+        }
+        let kept = self.cells.len();
+        self.prune.pruned(kept, MAX_ROBOTS_ORIGINS);
+    }
 }
 
 impl RobotsCache {
+    /// Origins held.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.origins
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .cells
+            .len()
+    }
+
     /// The rules for `origin`, fetching them with `fetch` when missing or expired. `fetch`
     /// returns the rules and how long to trust them.
     pub async fn rules<F, Fut>(&self, origin: &str, fetch: F) -> Arc<RobotsRules>
@@ -159,11 +282,17 @@ impl RobotsCache {
     {
         let cell = {
             let mut origins = self.origins.lock().unwrap_or_else(|e| e.into_inner());
-            if origins.len() > PRUNE_ABOVE {
-                // Drop entries nobody is using; expired ones would be refetched anyway.
-                origins.retain(|_, cell| Arc::strong_count(cell) > 1);
+            match origins.cells.get(origin) {
+                Some(cell) => Arc::clone(cell),
+                None => {
+                    if origins.prune.due(origins.cells.len()) {
+                        origins.prune();
+                    }
+                    let cell = RobotsCell::default();
+                    origins.cells.insert(origin.to_string(), Arc::clone(&cell));
+                    cell
+                }
             }
-            origins.entry(origin.to_string()).or_default().clone()
         };
         let mut entry = cell.lock().await;
         if let Some(cached) = entry.as_ref()
@@ -252,5 +381,137 @@ mod tests {
             assert!(rules.allows("https://b.example/"));
         }
         assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    /// Asks `cache` for `origin`'s rules, counting a fetch in `fetches`.
+    async fn ask(
+        cache: &RobotsCache,
+        origin: &str,
+        ttl: Duration,
+        fetches: &std::sync::atomic::AtomicUsize,
+    ) {
+        cache
+            .rules(origin, || async {
+                fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (RobotsRules::AllowAll, ttl)
+            })
+            .await;
+    }
+
+    #[tokio::test]
+    async fn robots_rules_of_more_origins_than_the_first_prune_are_kept_until_they_expire() {
+        // 10,000 hosts, each asked twice within its rules' lifetime: one fetch each.
+        let cache = RobotsCache::default();
+        let fetches = std::sync::atomic::AtomicUsize::new(0);
+        for _round in 0..2 {
+            for n in 0..10_000 {
+                ask(
+                    &cache,
+                    &format!("https://h{n}.example"),
+                    Duration::from_secs(3600),
+                    &fetches,
+                )
+                .await;
+            }
+        }
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 10_000);
+        assert_eq!(cache.len(), 10_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn expired_robots_rules_leave_the_cache_as_new_origins_arrive() {
+        let cache = RobotsCache::default();
+        let fetches = std::sync::atomic::AtomicUsize::new(0);
+        for n in 0..PRUNE_ABOVE {
+            ask(
+                &cache,
+                &format!("https://old{n}.example"),
+                Duration::from_secs(60),
+                &fetches,
+            )
+            .await;
+        }
+        tokio::time::advance(Duration::from_secs(61)).await;
+        for n in 0..PRUNE_ABOVE {
+            ask(
+                &cache,
+                &format!("https://new{n}.example"),
+                Duration::from_secs(60),
+                &fetches,
+            )
+            .await;
+        }
+        // The first new origin past the threshold pruned every expired old one.
+        assert_eq!(cache.len(), PRUNE_ABOVE);
+    }
+
+    #[tokio::test]
+    async fn the_robots_cache_never_holds_more_than_its_cap_and_keeps_the_newest() {
+        let cache = RobotsCache::default();
+        let fetches = std::sync::atomic::AtomicUsize::new(0);
+        let origins = MAX_ROBOTS_ORIGINS + 5_000;
+        for n in 0..origins {
+            // Later origins expire later, as when every file has the same lifetime.
+            let ttl = Duration::from_secs(3600 + n as u64);
+            ask(&cache, &format!("https://h{n}.example"), ttl, &fetches).await;
+            assert!(
+                cache.len() <= MAX_ROBOTS_ORIGINS,
+                "{} after {n}",
+                cache.len()
+            );
+        }
+        let fetched = fetches.load(std::sync::atomic::Ordering::SeqCst);
+        ask(
+            &cache,
+            &format!("https://h{}.example", origins - 1),
+            Duration::from_secs(1),
+            &fetches,
+        )
+        .await;
+        assert_eq!(
+            fetches.load(std::sync::atomic::Ordering::SeqCst),
+            fetched,
+            "the newest is cached"
+        );
+        ask(
+            &cache,
+            "https://h0.example",
+            Duration::from_secs(1),
+            &fetches,
+        )
+        .await;
+        assert_eq!(
+            fetches.load(std::sync::atomic::Ordering::SeqCst),
+            fetched + 1,
+            "the oldest went first"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn host_slots_are_pruned_rarely_however_many_hosts_are_busy() {
+        // Every host stays within its hour-long delay, so no slot can be dropped: a prune
+        // on every new host would pass over all of them each time.
+        let limits = HostLimits::new(2, Duration::from_secs(3600));
+        for n in 0..20_000 {
+            drop(limits.acquire(&format!("h{n}.example")).await);
+        }
+        let (hosts, prunes) = limits.tracked();
+        assert_eq!(hosts, 20_000);
+        assert!(prunes <= 3, "{prunes} passes over the hosts");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_host_slots_are_pruned_once_the_map_doubles() {
+        let limits = HostLimits::new(2, Duration::from_millis(10));
+        for n in 0..PRUNE_ABOVE {
+            drop(limits.acquire(&format!("old{n}.example")).await);
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+        drop(limits.acquire("new.example").await);
+        assert_eq!(
+            limits.tracked(),
+            (1, 1),
+            "every idle slot dropped, the new one kept"
+        );
     }
 }

@@ -6,9 +6,10 @@
 //!     └──── poll reports (validators saved once a poll's articles are delivered) │
 //!                   delivery (sinks + commit) ◄─ stories ◄─ dedup ◄─records
 //! ```
-//! Every arrow is a bounded channel (`pipeline.channel_capacity`); poll reports have room
-//! for one report per feed (see [`report_capacity`]), and every poll reserves its slot
-//! before it starts, so a report is never dropped and never waits. Shutdown
+//! Every arrow is a bounded channel (`pipeline.channel_capacity`; poll reports see
+//! [`report_capacity`]); every poll reserves its report's slot before it starts, so a
+//! report is never dropped and never waits, and the scheduler reads reports while it waits
+//! to send feeds, so a full report channel only holds back new polls. Shutdown
 //! cancels the token: the scheduler stops sending, each stage ends when its input closes,
 //! so work in flight drains, sinks flush and the state commits.
 //!
@@ -126,7 +127,8 @@ pub async fn run(
     });
 
     let (feed_tx, feed_rx) = mpsc::channel(capacity);
-    let (report_tx, report_rx) = mpsc::channel(report_capacity(feeds.borrow().len()));
+    let (report_tx, report_rx) =
+        mpsc::channel(report_capacity(capacity, ctx.config.fetch.concurrency));
     let (article_tx, article_rx) = mpsc::channel(capacity);
     let (page_tx, page_rx) = mpsc::channel(capacity);
     let (record_tx, record_rx) = mpsc::channel(capacity);
@@ -192,19 +194,20 @@ pub async fn run(
     }
 }
 
-/// Room in the poll-report channel.
+/// Room in the poll-report channel: 64 reports per slot of the other queues plus one per
+/// download in flight (4,160 at the defaults, about 1 MB of reports when full).
 ///
-/// A poll holds its report's slot from its start until the scheduler has read the report.
-/// The scheduler sends a feed again only after reading its report, so the polls in flight
-/// are at most one per feed; but `--once` sends every feed before it reads any report, so
-/// a capacity below the feed count would leave the feed stage waiting for a slot while the
-/// scheduler waits for the feed stage. Twice the feeds at start, and at least 4,096,
-/// leaves room for reloads that add feeds (tokio allocates a channel's slots as they are
-/// used, so the headroom costs no memory; a full channel holds ~1 MB of reports at 4,096).
-/// Known limit: a daemon reloaded to more feeds than this may stall its scheduler; restart
-/// it instead of reloading.
-fn report_capacity(feeds_at_start: usize) -> usize {
-    feeds_at_start.saturating_mul(2).max(4096)
+/// A poll holds its report's slot from its start until its articles are delivered and the
+/// scheduler has read the report, so this bounds the polls whose articles are in flight.
+/// It must not hold back a pipeline whose feeds give one new article each: the queues
+/// between the feed stage and delivery hold about seven times `pipeline.channel_capacity`
+/// articles, and `fetch.concurrency` more are downloading. The feed count does
+/// not matter: the scheduler never waits for room in the feed queue without reading
+/// reports, so more feeds than slots (at start or after a reload) only wait their turn.
+fn report_capacity(channel_capacity: usize, downloads: usize) -> usize {
+    channel_capacity
+        .saturating_mul(64)
+        .saturating_add(downloads)
 }
 
 /// Reads how full one channel is without keeping it open.

@@ -14,12 +14,13 @@
 //! In cluster mode a [`PollGate`] has the last word at the moment a feed falls due, and
 //! hears when its poll is over, so that a shard changes hands only between polls.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::sync::mpsc::error::SendError;
+use tokio::sync::mpsc::{OwnedPermit, Receiver, Sender};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -67,22 +68,13 @@ pub async fn run(
         .iter()
         .map(|f| (f.key().to_string(), Arc::clone(f)))
         .collect();
+    // Feeds due now, waiting for room in the feed stage's queue. They are sent from the
+    // loop below, one per free slot, so that the scheduler reads poll reports while it
+    // waits for room: the feed stage holds a report slot per poll in flight, and a
+    // scheduler blocked on a send would never free them.
+    let mut ready: VecDeque<String> = VecDeque::new();
     if once {
-        if let Some(sender) = out.take() {
-            for feed in ordered {
-                if !allowed(&feed) {
-                    continue;
-                }
-                tokio::select! {
-                    biased;
-                    _ = ctx.shutdown.cancelled() => {
-                        tracing::info!("shutting down: the remaining feeds of this pass are not polled");
-                        break;
-                    }
-                    sent = sender.send(feed) => if sent.is_err() { break },
-                }
-            }
-        }
+        ready.extend(ordered.iter().map(|f| f.key().to_string()));
     } else {
         let feed_count = u32::try_from(ordered.len()).unwrap_or(u32::MAX);
         for feed in ordered {
@@ -96,6 +88,10 @@ pub async fn run(
     // The daemon prunes the state now and then; `--once` runs prune at start only.
     let mut prune_tick = tokio::time::interval_at(Instant::now() + PRUNE_EVERY, PRUNE_EVERY);
     loop {
+        if once && ready.is_empty() {
+            // The pass is sent: closing the queue lets the stages drain and end.
+            out = None;
+        }
         let next = due.values().map(|(at, _)| *at).min();
         tokio::select! {
             report = reports.recv() => match report {
@@ -105,7 +101,7 @@ pub async fn run(
                         gate.end(report.feed.key());
                     }
                     let wait = recorded?;
-                    if out.is_some() && !ctx.shutdown.is_cancelled() {
+                    if !once && out.is_some() && !ctx.shutdown.is_cancelled() {
                         // Rescheduled as configured now: a reload may have changed or removed it.
                         match current.get(report.feed.key()) {
                             Some(feed) => {
@@ -117,6 +113,21 @@ pub async fn run(
                 }
                 None => return Ok(()),
             },
+            permit = reserve(out.clone()), if !ready.is_empty() => {
+                let Ok(permit) = permit else { return Ok(()) };
+                let Some(key) = ready.pop_front() else { continue };
+                // As configured now: a reload may have changed or removed it since it fell
+                // due, or removed and added it again (then it is due anew, not twice).
+                let Some(feed) = current.get(&key) else { continue };
+                if due.contains_key(&key) {
+                    continue;
+                }
+                if allowed(feed) {
+                    permit.send(Arc::clone(feed));
+                } else if !once {
+                    due.insert(key, (Instant::now() + GATE_RETRY, Arc::clone(feed)));
+                }
+            },
             changed = feed_list.changed(), if reloads_open && out.is_some() => {
                 if changed.is_err() {
                     reloads_open = false;
@@ -126,30 +137,38 @@ pub async fn run(
                 apply_reload(&ctx, &mut schedule, &mut current, &mut due, new_list);
             },
             _ = ctx.shutdown.cancelled(), if out.is_some() => {
-                tracing::info!("shutting down: no new polls, draining work in flight");
+                if once && !ready.is_empty() {
+                    tracing::info!("shutting down: the remaining feeds of this pass are not polled");
+                } else {
+                    tracing::info!("shutting down: no new polls, draining work in flight");
+                }
                 out = None;
                 due.clear();
+                ready.clear();
             },
-            _ = prune_tick.tick(), if out.is_some() => {
+            _ = prune_tick.tick(), if !once && out.is_some() => {
                 super::prune(&ctx.state, &ctx.config).await?;
             },
             _ = sleep_until(next), if out.is_some() && next.is_some() => {
                 let now = Instant::now();
-                let ready: Vec<String> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(k, _)| k.clone()).collect();
-                for key in ready {
-                    let Some((_, feed)) = due.remove(&key) else { continue };
-                    if !allowed(&feed) {
-                        due.insert(key, (now + GATE_RETRY, feed));
-                        continue;
-                    }
-                    if let Some(sender) = out.as_ref()
-                        && sender.send(feed).await.is_err()
-                    {
-                        return Ok(());
-                    }
+                let fallen_due: Vec<String> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(k, _)| k.clone()).collect();
+                for key in fallen_due {
+                    due.remove(&key);
+                    ready.push_back(key);
                 }
             },
         }
+    }
+}
+
+/// Room for one feed in the feed stage's queue; never ready once the queue is closed
+/// (`out` is `None`).
+async fn reserve(
+    out: Option<Sender<Arc<FeedSpec>>>,
+) -> Result<OwnedPermit<Arc<FeedSpec>>, SendError<()>> {
+    match out {
+        Some(sender) => sender.reserve_owned().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,0 +1,107 @@
+//! The poll-report channel is bounded by the queues, not by the feed count: with
+//! `pipeline.channel_capacity = 1` and `fetch.concurrency = 1` it holds 65 reports, and a
+//! `--once` pass over more feeds than that, or a daemon reloaded from one feed to that
+//! many, still polls and delivers every feed. (A scheduler that waited for room in the
+//! feed queue without reading reports stalled here: the feed stage held every report slot
+//! and waited for one more.)
+
+mod common;
+
+use std::fs::File;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{
+    FixtureServer, newswire_bin, read_records, rss_feed, run_newswire, send_signal, story_page,
+    wait_for, write_config,
+};
+
+/// More than the 65 report slots of the configuration below.
+const FEEDS: usize = 100;
+
+const SETTINGS: &str = "concurrency = 1\n\n[pipeline]\nchannel_capacity = 1\n\n\
+     [[sink]]\ntype = \"jsonl\"\npath = \"out/records.jsonl\"\nflush_records = 1\n\n";
+
+/// `FEEDS` feeds of one article each; returns their `[[feed]]` entries.
+fn serve_feeds(server: &FixtureServer) -> Vec<String> {
+    (0..FEEDS)
+        .map(|n| {
+            let page = format!("/p/{n}");
+            server.put(
+                &page,
+                common::Resource::ok("text/html", story_page(&format!("Report slot story {n}"))),
+            );
+            let feed = format!("/f/{n}.xml");
+            server.put(
+                &feed,
+                common::Resource::ok(
+                    "application/rss+xml",
+                    rss_feed(&format!("Feed {n}"), &server.url(""), &[page.as_str()]),
+                ),
+            );
+            format!(
+                "[[feed]]\nurl = \"{}\"\ninterval = \"1h\"\n\n",
+                server.url(&feed)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_once_pass_over_more_feeds_than_report_slots_delivers_every_feed() {
+    let server = FixtureServer::start();
+    let feeds = serve_feeds(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &format!("{SETTINGS}{}", feeds.concat()));
+    let output = run_newswire(
+        &["run", "--once", "--config", config.to_str().unwrap()],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        read_records(&dir.path().join("out")).len(),
+        FEEDS,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_daemon_reloaded_to_more_feeds_than_report_slots_polls_every_feed() {
+    let server = FixtureServer::start();
+    let feeds = serve_feeds(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &format!("{SETTINGS}{}", feeds[0]));
+    let log_path = dir.path().join("daemon.log");
+    let mut child = Command::new(newswire_bin())
+        .args(["run", "--config", config.to_str().unwrap()])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(File::create(&log_path).unwrap())
+        .spawn()
+        .expect("start daemon");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let records = || read_records(&dir.path().join("out")).len();
+    wait_for(Duration::from_secs(30), "the first feed's record", || {
+        records() == 1
+    });
+
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}{}", feeds[1..].concat())).unwrap();
+    send_signal(child.id(), "HUP");
+    wait_for(
+        Duration::from_secs(120),
+        "every feed's record after the reload",
+        || records() == FEEDS,
+    );
+    assert!(log().contains("feed added by reload"), "{}", log());
+
+    send_signal(child.id(), "TERM");
+    let mut exit = None;
+    wait_for(Duration::from_secs(30), "exit after SIGTERM", || {
+        exit = child.try_wait().expect("wait");
+        exit.is_some()
+    });
+    assert_eq!(exit.and_then(|e| e.code()), Some(0), "{}", log());
+}
