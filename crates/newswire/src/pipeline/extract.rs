@@ -1,7 +1,7 @@
 //! The extraction stage: page → article → record, on threads that stay busy.
 //!
-//! Extraction is CPU-bound, so it runs on `pipeline.extract_workers` long-lived blocking
-//! threads that take pages from the stage's input one after another, extract each within
+//! Extraction is CPU-bound, so it runs on `pipeline.extract_workers` OS threads of its own
+//! (`newswire-extract`) that take pages from the stage's input one after another, extract each within
 //! its wall-clock budget (`pipeline.extract_timeout`, checked by the extractor in its
 //! loops), assemble the record and its fingerprint, and send it on. A page that runs out
 //! of time is counted (`newswire_extraction_timeouts_total`) and yields a record built
@@ -12,10 +12,15 @@
 //! load benchmark's profile (thread wake-ups, the pool's lock), and the record was then
 //! assembled on the async workers. A worker thread here goes straight from one page to
 //! the next while the input queue has pages, which under load it has.
+//!
+//! Why threads of its own rather than tokio's blocking pool: the sinks' file work (JSONL
+//! writes, compression) runs on that pool, and must never queue behind extractions (a pool
+//! whose threads were all extracting would hold up every write and so every commit).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context as _;
 use newswire_extractor::{Article, ExtractError, FeedHints};
 use tokio::sync::mpsc::{Receiver, Sender};
 use url::Url;
@@ -42,16 +47,32 @@ pub async fn run(
     // One worker at a time waits on the queue; the others wait for the lock. Nothing else
     // is done under it, so it is held only while the queue is empty.
     let pages = Arc::new(Mutex::new(pages));
-    let handles: Vec<_> = (0..workers)
-        .map(|_| {
-            let (ctx, pages, out) = (Arc::clone(&ctx), Arc::clone(&pages), out.clone());
-            tokio::task::spawn_blocking(move || work(&ctx, &pages, &out))
-        })
-        .collect();
-    drop(out);
-    for handle in handles {
-        handle.await?;
+    let (finished, mut all_finished) = tokio::sync::mpsc::channel::<()>(1);
+    let mut threads = Vec::with_capacity(workers);
+    for n in 0..workers {
+        let (ctx, pages, out) = (Arc::clone(&ctx), Arc::clone(&pages), out.clone());
+        // Dropped when the thread ends, even by a panic: the stage sees every end.
+        let finished = finished.clone();
+        let thread = std::thread::Builder::new()
+            .name("newswire-extract".into())
+            .spawn(move || {
+                let _finished = finished;
+                work(&ctx, &pages, &out);
+            })
+            .with_context(|| format!("starting extraction thread {} of {workers}", n + 1))?;
+        threads.push(thread);
     }
+    drop((out, finished));
+    // Every thread has ended once the last `finished` sender is gone.
+    let _ = all_finished.recv().await;
+    let panicked = threads
+        .into_iter()
+        .filter_map(|thread| thread.join().err())
+        .count();
+    anyhow::ensure!(
+        panicked == 0,
+        "{panicked} extraction thread(s) panicked outside the extractor"
+    );
     Ok(())
 }
 
@@ -145,4 +166,69 @@ fn extract_page(
 fn thread_cpu_seconds() -> f64 {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
     now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use newswire_core::config::Config;
+    use newswire_fetcher::Fetcher;
+    use newswire_state::SqliteState;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::pipeline::state::StateHandle;
+
+    /// A runtime whose blocking pool has a single thread, and more extraction workers than
+    /// that, all waiting for pages: blocking work (what the sinks' file writes are) must
+    /// still run at once.
+    #[test]
+    fn blocking_work_is_not_queued_behind_the_extraction_workers() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let config = Config::from_text(
+                "[pipeline]\nextract_workers = 3\n",
+                &dir.path().join("newswire.toml"),
+            )
+            .unwrap();
+            let ctx = Arc::new(Context {
+                fetcher: Fetcher::new(&config.fetch).unwrap(),
+                config,
+                state: StateHandle::new(Box::new(
+                    SqliteState::open(dir.path().join("state.db")).unwrap(),
+                )),
+                stats: Default::default(),
+                health: Arc::new(crate::metrics::Health::new()),
+                in_flight: Default::default(),
+                shutdown: CancellationToken::new(),
+            });
+            let (pages_in, pages) = tokio::sync::mpsc::channel(1);
+            let (out, mut records) = tokio::sync::mpsc::channel(1);
+            let stage = tokio::spawn(run(ctx, pages, out));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+
+            let write = tokio::task::spawn_blocking(|| "written");
+            let written = tokio::time::timeout(Duration::from_secs(5), write).await;
+            assert_eq!(
+                written
+                    .expect("blocking work waited behind the extraction workers")
+                    .unwrap(),
+                "written"
+            );
+
+            drop(pages_in);
+            stage.await.unwrap().unwrap();
+            assert!(
+                records.recv().await.is_none(),
+                "the stage closed its output"
+            );
+        });
+    }
 }

@@ -2,9 +2,10 @@
 //!
 //! The store (SQLite, or NATS KV behind a blocking facade) runs on one dedicated OS thread
 //! that takes commands from a bounded channel and answers each through a oneshot. Not on
-//! tokio's blocking pool: extraction runs there, and a state call queued behind a full pool
-//! of extractions would stall the feed gate and the commits (and so every sink). One thread
-//! also serialises the calls, which SQLite does for writers anyway; every call is short.
+//! tokio's blocking pool: a state call queued behind a full pool (of stories' snapshots,
+//! file writes, or anything else blocking) would stall the feed gate and the commits (and
+//! so every sink). One thread also serialises the calls, which SQLite does for writers
+//! anyway; every call is short.
 
 use anyhow::{Context, anyhow};
 use newswire_core::delivery::SinkPosition;
