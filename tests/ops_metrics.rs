@@ -165,6 +165,28 @@ fn metrics_endpoint_shows_the_run() {
         scrape.contains("# HELP newswire_feed_polls_total"),
         "described: {scrape}"
     );
+    // Every stage's time: a unit of work each (a poll, a page, a batch, a record, a commit).
+    let stage = |name: &str, suffix: &str| {
+        value(&format!(
+            "newswire_stage_seconds_{suffix}{{stage=\"{name}\"}}"
+        ))
+    };
+    assert_eq!(stage("page_fetch", "count"), Some(4.0), "{scrape}");
+    assert_eq!(stage("sink_write", "count"), Some(4.0), "{scrape}");
+    for name in ["feed_poll", "near_duplicates", "commit"] {
+        assert!(
+            stage(name, "count").is_some_and(|n| n >= 1.0),
+            "{name}: {scrape}"
+        );
+        assert!(
+            stage(name, "sum").is_some_and(|s| s >= 0.0),
+            "{name}: {scrape}"
+        );
+    }
+    assert!(
+        scrape.contains("# HELP newswire_stage_seconds"),
+        "described: {scrape}"
+    );
 
     assert_eq!(http_get(port, "/healthz").map(|r| r.0), Some(200));
     assert_eq!(http_get(port, "/readyz").map(|r| r.0), Some(200));

@@ -361,6 +361,17 @@ pub fn run(
             let cpu_total = probe::sum(scrape, "newswire_extraction_cpu_seconds_sum");
             stages.insert(EXTRACTION_CPU_MS.into(), cpu_total / cpu_count * 1000.0);
         }
+        // Per-stage time (the pipeline's `newswire_stage_seconds{stage}`): the mean per unit
+        // of work and the total, wall-clock, as the stage saw it (waits included).
+        let counts = probe::by_label(scrape, "newswire_stage_seconds_count", "stage");
+        let totals = probe::by_label(scrape, "newswire_stage_seconds_sum", "stage");
+        for (stage, total) in totals {
+            let count = counts.get(&stage).copied().unwrap_or(0.0);
+            if count > 0.0 {
+                stages.insert(format!("{stage}_ms_mean"), total / count * 1000.0);
+                stages.insert(format!("{stage}_s_total"), total);
+            }
+        }
         for (key, name) in [
             ("feed_polls", "newswire_feed_polls_total"),
             ("feed_failures", "newswire_feed_failures_total"),

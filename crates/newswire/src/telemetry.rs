@@ -12,6 +12,7 @@
 //! | [`Stats::duplicate`] | `duplicates` | `newswire_duplicates_total` |
 //! | [`Stats::committed`], [`Stats::commit_failed`] | `records_emitted`, each feed's `new_records` | `newswire_records_emitted_total{sink}`, `newswire_state_commits_total{result}`, `newswire_publish_delay_seconds` |
 //! | [`queue_depth`] | | `newswire_queue_depth{queue}` |
+//! | [`stage_time`] | | `newswire_stage_seconds{stage}` |
 //! | [`config_reloaded`] | | `newswire_config_reloads_total{result}` |
 //!
 //! Metrics go through the `metrics` facade: without `[metrics] listen` no recorder is
@@ -57,6 +58,8 @@ pub const EXTRACTION_CPU_SECONDS: &str = "newswire_extraction_cpu_seconds";
 pub const EXTRACTION_TIMEOUTS: &str = "newswire_extraction_timeouts_total";
 /// Items waiting in the channel in front of a stage, by `queue`.
 pub const QUEUE_DEPTH: &str = "newswire_queue_depth";
+/// Wall-clock time of one unit of a stage's work, by `stage` (see [`Stage`]).
+pub const STAGE_SECONDS: &str = "newswire_stage_seconds";
 /// From an entry's `published_at` to the commit of its record.
 pub const PUBLISH_DELAY_SECONDS: &str = "newswire_publish_delay_seconds";
 /// State commits, by `result`: `ok`, `failed`.
@@ -73,6 +76,40 @@ const DELAY_BUCKETS: [f64; 10] = [
     60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0, 259200.0, 604800.0,
 ];
 
+/// A stage's work is sub-millisecond (a near-duplicate batch, a record's write) to the
+/// fetch timeout (a feed or page download).
+const STAGE_BUCKETS: [f64; 10] = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0];
+
+/// The units of work timed by [`stage_time`] (extraction has its own histograms).
+#[derive(Debug, Clone, Copy)]
+pub enum Stage {
+    /// One feed's download and parse.
+    FeedPoll,
+    /// One article page's download (robots.txt, politeness waits and retries included).
+    PageFetch,
+    /// One batch of records through the near-duplicate rule (its state lookup included).
+    NearDuplicates,
+    /// One record placed in a story.
+    Stories,
+    /// One record encoded and handed to every sink.
+    SinkWrite,
+    /// One commit: the sinks flushed and the state written.
+    Commit,
+}
+
+impl Stage {
+    fn label(self) -> &'static str {
+        match self {
+            Stage::FeedPoll => "feed_poll",
+            Stage::PageFetch => "page_fetch",
+            Stage::NearDuplicates => "near_duplicates",
+            Stage::Stories => "stories",
+            Stage::SinkWrite => "sink_write",
+            Stage::Commit => "commit",
+        }
+    }
+}
+
 /// Sets the histogram buckets of the metrics above on the exporter being built.
 pub fn with_buckets(builder: PrometheusBuilder) -> Result<PrometheusBuilder, BuildError> {
     builder
@@ -81,7 +118,8 @@ pub fn with_buckets(builder: PrometheusBuilder) -> Result<PrometheusBuilder, Bui
             Matcher::Full(EXTRACTION_SECONDS.into()),
             &EXTRACTION_BUCKETS,
         )?
-        .set_buckets_for_metric(Matcher::Full(PUBLISH_DELAY_SECONDS.into()), &DELAY_BUCKETS)
+        .set_buckets_for_metric(Matcher::Full(PUBLISH_DELAY_SECONDS.into()), &DELAY_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full(STAGE_SECONDS.into()), &STAGE_BUCKETS)
 }
 
 /// Registers the descriptions (the `# HELP` lines); call once the recorder is installed.
@@ -130,6 +168,11 @@ pub fn describe() {
     describe_gauge!(
         QUEUE_DEPTH,
         "Items waiting in the channel in front of a stage."
+    );
+    describe_histogram!(
+        STAGE_SECONDS,
+        Unit::Seconds,
+        "Time of one unit of a stage's work, by stage (feed_poll, page_fetch, near_duplicates, stories, sink_write, commit)."
     );
     describe_histogram!(
         PUBLISH_DELAY_SECONDS,
@@ -383,6 +426,12 @@ pub fn extraction_time(seconds: f64, cpu_seconds: f64) {
 /// One page's extraction stopped at its deadline (`stage` names the step it was in).
 pub fn extraction_timed_out(stage: &'static str) {
     metrics::counter!(EXTRACTION_TIMEOUTS, "stage" => stage).increment(1);
+}
+
+/// One unit of `stage`'s work took the time since `started`.
+pub fn stage_time(stage: Stage, started: std::time::Instant) {
+    metrics::histogram!(STAGE_SECONDS, "stage" => stage.label())
+        .record(started.elapsed().as_secs_f64());
 }
 
 /// `depth` items wait in the channel in front of the stage named `queue`.

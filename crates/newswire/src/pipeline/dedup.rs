@@ -32,6 +32,7 @@ use tokio::time::Instant;
 
 use super::context::Context;
 use super::work::Delivery;
+use crate::telemetry::{self, Stage};
 
 /// Originals of this run remembered for matching before their commit lands in the state.
 const RECENT_WINDOW: usize = 4096;
@@ -149,6 +150,8 @@ async fn decide_all(
     // are not committed yet, so none can be among another's stored candidates (they meet
     // through `recent`), and a call per record kept this stage waiting on the state
     // thread's wake-ups.
+    let started = std::time::Instant::now();
+    let mut batch = batch;
     let lookups = batch
         .iter()
         .map(|d| {
@@ -157,8 +160,11 @@ async fn decide_all(
         })
         .collect();
     let stored = ctx.state.confirmed_near_duplicates(*rule, lookups).await?;
-    for (mut delivery, stored) in batch.into_iter().zip(stored) {
-        decide(ctx, rule, recent, &mut delivery, stored);
+    for (delivery, stored) in batch.iter_mut().zip(stored) {
+        decide(ctx, rule, recent, delivery, stored);
+    }
+    telemetry::stage_time(Stage::NearDuplicates, started);
+    for delivery in batch {
         // A closed channel drops the delivery, and its claim with it.
         let _ = out.send(delivery).await;
     }

@@ -26,6 +26,7 @@ use tokio::time::Instant;
 use super::claims::Claim;
 use super::context::Context;
 use super::work::{Delivery, Outbound, PollTicket};
+use crate::telemetry::{self, Stage};
 
 /// Upper bound on records between commits, whatever the sinks say (bounds memory).
 const MAX_BATCH: usize = 1000;
@@ -131,6 +132,7 @@ async fn write(
         claim,
     } = delivery;
     if !suppress {
+        let started = std::time::Instant::now();
         let line = serde_json::to_vec(&record)
             .map(Bytes::from)
             .with_context(|| format!("serialising record {}", record.id))?;
@@ -142,6 +144,7 @@ async fn write(
                     .with_context(|| format!("writing record {} ({})", record.id, record.url));
             }
         }
+        telemetry::stage_time(Stage::SinkWrite, started);
         *pending.per_feed.entry(record.feed.url.clone()).or_default() += 1;
         if let Some(published) = record.published_at {
             pending.published.push(published);
@@ -191,6 +194,7 @@ async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> any
     if pending.emitted.is_empty() {
         return save_story_checkpoint(ctx, pending).await;
     }
+    let started = std::time::Instant::now();
     let mut positions = Vec::with_capacity(sinks.len());
     for sink in sinks.iter_mut() {
         match sink.flush().await {
@@ -204,6 +208,7 @@ async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> any
     }
     let emitted = std::mem::take(&mut pending.emitted);
     ctx.state.commit(emitted, positions).await?;
+    telemetry::stage_time(Stage::Commit, started);
     pending.claims.clear();
     ctx.health.commit_succeeded();
     ctx.stats.committed(

@@ -16,6 +16,7 @@ use tracing::Instrument;
 use super::claims::Claim;
 use super::context::Context;
 use super::work::{ArticleJob, FeedSpec, PollOutcome, PollReport, PollTicket, ReportSlot};
+use crate::telemetry::{self, Stage};
 
 /// Feeds polled at the same time (HTTP concurrency is limited again inside the fetcher).
 const PARALLEL_POLLS: usize = 16;
@@ -88,7 +89,10 @@ async fn poll(
             last_modified: saved.last_modified.clone(),
         },
     };
-    match ctx.fetcher.fetch_feed(&request).await {
+    let started = std::time::Instant::now();
+    let fetched = ctx.fetcher.fetch_feed(&request).await;
+    telemetry::stage_time(Stage::FeedPoll, started);
+    match fetched {
         Ok(FeedOutcome::NotModified {
             validators,
             header_hint,

@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use super::context::Context;
 use super::work::{ArticleJob, PageJob};
+use crate::telemetry::{self, Stage};
 
 pub async fn run(
     ctx: Arc<Context>,
@@ -68,7 +69,10 @@ async fn download(ctx: Arc<Context>, job: ArticleJob, out: Sender<PageJob>) {
         respect_robots_txt: job.feed.respect_robots_txt,
         allow_file_under: job.feed.file_dir(),
     };
-    let page = match ctx.fetcher.fetch_page(&link, &policy).await {
+    let started = std::time::Instant::now();
+    let fetched = ctx.fetcher.fetch_page(&link, &policy).await;
+    telemetry::stage_time(Stage::PageFetch, started);
+    let page = match fetched {
         Ok(PageOutcome::Html { final_url, html }) => {
             ctx.stats.page_html(html.len());
             PageJob {

@@ -36,6 +36,7 @@ use tokio::time::Instant;
 use super::context::Context;
 use super::deliver::STORY_STATE_KEY;
 use super::work::{Delivery, Outbound};
+use crate::telemetry::{self, Stage};
 
 /// How often due story lines are collected (each story is still rate-limited on its own).
 const LINE_TICK: Duration = Duration::from_secs(5);
@@ -64,8 +65,10 @@ pub async fn run(
             delivery = input.recv() => {
                 let Some(mut delivery) = delivery else { break };
                 if !delivery.suppress {
+                    let started = std::time::Instant::now();
                     let assignment = clusterer.assign(&article_of(&delivery.record));
                     fill(&mut delivery.record, assignment);
+                    telemetry::stage_time(Stage::Stories, started);
                     changed = true;
                 }
                 // A closed channel means delivery failed: its error stops the pipeline.
