@@ -1,25 +1,23 @@
-//! robots.txt bodies → `texting_robots::Robot`, driven exactly as the fetcher does
-//! (crates/fetcher/src/client/mod.rs: `Robot::new(agent, body)`, then `allowed(url)` and the
-//! crawl delay, which politeness.rs clamps).
+//! robots.txt bodies → the fetcher's own reading of them (`RobotsRules::from_body`, then
+//! `allows(url)` and `crawl_delay`), as `crates/fetcher/src/client/mod.rs` uses it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use newswire_fetcher::{ROBOTS_MAX_BYTES, RobotsRules};
 
 fuzz_target!(|data: &[u8]| {
-    // The fetcher cuts robots.txt at 500 KiB before parsing.
-    let body = &data[..data.len().min(500 * 1024)];
-    let Ok(robot) = texting_robots::Robot::new("newswire", body) else {
+    // The fetcher never parses a larger file (it disallows the site for a while instead).
+    if data.len() as u64 > ROBOTS_MAX_BYTES {
         return;
-    };
+    }
+    let rules = RobotsRules::from_body("newswire", data);
     for url in [
         "https://news.example.org/",
         "https://news.example.org/2026/01/02/story.html?utm_source=x",
         "https://news.example.org/%E2%82%AC/caf%C3%A9",
         "/relative/path",
     ] {
-        let _ = robot.allowed(url);
+        let _ = rules.allows(url);
     }
-    if let Some(delay) = robot.delay.filter(|d| d.is_finite() && *d > 0.0) {
-        let _ = std::time::Duration::from_secs_f32(delay.min(30.0));
-    }
+    let _ = rules.crawl_delay();
 });

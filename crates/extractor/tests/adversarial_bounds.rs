@@ -213,7 +213,8 @@ fn replacement_characters_everywhere_are_handled() {
         paragraph.repeat(3),
         paragraph.repeat(2)
     );
-    let (article, _, _) = measured("U+FFFD in every field", &html);
+    let (article, peak, _) = measured("U+FFFD in every field", &html);
+    assert!(peak < memory_bound(), "{peak} bytes");
     assert!(
         article.text.contains("Bridge works"),
         "{:?}",

@@ -58,6 +58,7 @@ pub use discover::{DiscoveredFeed, discover_feeds, is_json_feed};
 pub use entry_id::{SYNTHETIC_ID_PREFIX, synthetic_entry_id};
 pub use feed::{parse_feed, parse_truncated_feed};
 pub use opml::{OpmlFeed, parse_opml};
+pub use politeness::{ROBOTS_MAX_BYTES, RobotsRules};
 pub use timing_headers::{interval_hint_from_headers, parse_retry_after};
 
 /// HTTP validators remembered per feed for conditional GET.

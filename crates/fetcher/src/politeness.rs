@@ -30,6 +30,9 @@ const PRUNE_ABOVE: usize = 4096;
 /// long files), so this bounds the cache to tens of MB; beyond it the rules that expire
 /// soonest (those fetched longest ago) go first, before their expiry.
 const MAX_ROBOTS_ORIGINS: usize = 16_384;
+/// robots.txt files larger than this are not parsed: a site whose file cannot be read in
+/// full is taken as disallowing everything for a while (Google reads 500 KiB).
+pub const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
 /// Upper bound for a robots.txt `Crawl-delay`, so one site cannot stall a feed for hours.
 pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
 
@@ -175,6 +178,16 @@ pub enum RobotsRules {
 }
 
 impl RobotsRules {
+    /// The rules of a robots.txt body (at most [`ROBOTS_MAX_BYTES`]) for the robots.txt
+    /// product token `agent`; a body that does not parse allows everything, as RFC 9309
+    /// reads an unparseable file.
+    pub fn from_body(agent: &str, body: &[u8]) -> RobotsRules {
+        match texting_robots::Robot::new(agent, body) {
+            Ok(robot) => RobotsRules::Parsed(Box::new(robot)),
+            Err(_) => RobotsRules::AllowAll,
+        }
+    }
+
     pub fn allows(&self, url: &str) -> bool {
         match self {
             RobotsRules::AllowAll => true,
@@ -328,12 +341,10 @@ mod tests {
 
     #[test]
     fn robots_rules_follow_the_file() {
-        let robot = texting_robots::Robot::new(
+        let rules = RobotsRules::from_body(
             "newswire",
             b"User-agent: *\nDisallow: /private/\n\nUser-agent: newswire\nCrawl-delay: 2\nDisallow: /no-bots/\n",
-        )
-        .unwrap();
-        let rules = RobotsRules::Parsed(Box::new(robot));
+        );
         assert!(rules.allows("https://a.example/news/1"));
         assert!(!rules.allows("https://a.example/no-bots/1"));
         assert_eq!(rules.crawl_delay(), Some(Duration::from_secs(2)));

@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::charset::{self, DocumentKind};
 use crate::guard::{AddressPolicy, BlockedAddress, GuardedResolver};
-use crate::politeness::{HostLimits, RobotsCache, RobotsRules, robots_agent};
+use crate::politeness::{HostLimits, ROBOTS_MAX_BYTES, RobotsCache, RobotsRules, robots_agent};
 use crate::sniff::{self, ContentKind};
 use crate::timing_headers::{interval_hint_from_headers, parse_retry_after};
 use crate::{FeedOutcome, FeedRequest, FetchError, PageOutcome, PagePolicy, Validators};
@@ -35,8 +35,6 @@ use errors::{error_chain, map_reqwest_error, redirect_policy};
 
 const ACCEPT_FEED: &str = "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
 const ACCEPT_PAGE: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
-/// robots.txt files larger than this are cut (Google reads 500 KiB).
-const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
 /// How long a robots.txt answered by a 5xx is taken as "disallow everything".
 const ROBOTS_ERROR_TTL: Duration = Duration::from_secs(600);
 /// How long "allow" is assumed when robots.txt could not be reached at all.
@@ -446,10 +444,7 @@ impl Fetcher {
         match result {
             Ok(response) if response.status.is_success() => {
                 let agent = robots_agent(&self.config.user_agent);
-                match texting_robots::Robot::new(agent, &response.body) {
-                    Ok(robot) => (RobotsRules::Parsed(Box::new(robot)), ttl),
-                    Err(_) => (RobotsRules::AllowAll, ttl),
-                }
+                (RobotsRules::from_body(agent, &response.body), ttl)
             }
             Ok(response)
                 if response.status.is_server_error()
