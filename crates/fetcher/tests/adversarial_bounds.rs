@@ -109,8 +109,10 @@ fn hundred_thousand_entry_feed_is_bounded() {
     let (result, peak) = parse("100,000-entry feed", document.as_bytes());
     let feed = result.expect("a well-formed feed parses");
     assert_eq!(feed.entries.len(), 100_000);
-    // Parsed entries (URL, id, title per entry) cost a few hundred bytes each.
-    assert!(peak < 40 * document.len(), "{peak} bytes");
+    // About 1 KB per parsed entry (URL, id, title, the empty fields): 13 times the input
+    // was measured (105 MiB); the bound leaves half as much again. The pipeline keeps only
+    // `fetch.max_entries_per_poll` of them past the poll.
+    assert!(peak < 20 * document.len(), "{peak} bytes");
 }
 
 #[test]
