@@ -238,8 +238,8 @@ pub struct MetricsConfig {
     pub listen: Option<String>,
 }
 
-/// Extraction jobs share tokio's blocking pool (512 threads) with the JSONL sink's file
-/// writes: a cap well below the pool keeps extraction from starving the sink.
+/// Each extraction worker is an OS thread with its own stack and its own page and DOM in
+/// memory: a typo (`extract_workers = 20000`) must not start thousands of them.
 pub const MAX_EXTRACT_WORKERS: usize = 256;
 
 /// `[pipeline]`: internal sizing; the defaults suit most installations.

@@ -18,6 +18,7 @@
 //! of them are busy.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,10 +27,13 @@ use tokio::time::Instant;
 
 /// Entries of either map before the first prune.
 const PRUNE_ABOVE: usize = 4096;
-/// Origins whose robots.txt rules are kept. A parsed robots.txt takes a few KB (tens for
-/// long files), so this bounds the cache to tens of MB; beyond it the rules that expire
-/// soonest (those fetched longest ago) go first, before their expiry.
+/// Origins whose robots.txt rules are kept; beyond it the rules that expire soonest (those
+/// fetched longest ago) go first, before their expiry.
 const MAX_ROBOTS_ORIGINS: usize = 16_384;
+/// robots.txt bytes whose rules are kept, counted as the files' sizes (the parsed rules
+/// take about as much): typical files are a few KB, but a site can serve 512 KiB, and
+/// 16,384 of those would be 8 GB. Beyond it, the soonest-expiring go first as above.
+const MAX_ROBOTS_BYTES: usize = 64 << 20;
 /// robots.txt files larger than this are not parsed: a site whose file cannot be read in
 /// full is taken as disallowing everything for a while (Google reads 500 KiB).
 pub const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
@@ -174,7 +178,11 @@ impl HostLimits {
 pub enum RobotsRules {
     AllowAll,
     DisallowAll,
-    Parsed(Box<texting_robots::Robot>),
+    Parsed {
+        robot: Box<texting_robots::Robot>,
+        /// The file's size, what the cache counts it as.
+        bytes: usize,
+    },
 }
 
 impl RobotsRules {
@@ -183,8 +191,23 @@ impl RobotsRules {
     /// reads an unparseable file.
     pub fn from_body(agent: &str, body: &[u8]) -> RobotsRules {
         match texting_robots::Robot::new(agent, body) {
-            Ok(robot) => RobotsRules::Parsed(Box::new(robot)),
+            Ok(mut robot) => {
+                // Never read, and a file can list thousands.
+                robot.sitemaps = Vec::new();
+                RobotsRules::Parsed {
+                    robot: Box::new(robot),
+                    bytes: body.len(),
+                }
+            }
             Err(_) => RobotsRules::AllowAll,
+        }
+    }
+
+    /// What the cache counts these rules as: the file's size.
+    fn bytes(&self) -> usize {
+        match self {
+            RobotsRules::Parsed { bytes, .. } => *bytes,
+            _ => 0,
         }
     }
 
@@ -192,13 +215,13 @@ impl RobotsRules {
         match self {
             RobotsRules::AllowAll => true,
             RobotsRules::DisallowAll => false,
-            RobotsRules::Parsed(robot) => robot.allowed(url),
+            RobotsRules::Parsed { robot, .. } => robot.allowed(url),
         }
     }
 
     pub fn crawl_delay(&self) -> Option<Duration> {
         match self {
-            RobotsRules::Parsed(robot) => robot
+            RobotsRules::Parsed { robot, .. } => robot
                 .delay
                 .filter(|d| d.is_finite() && *d > 0.0)
                 .map(|d| Duration::from_secs_f32(d.min(MAX_CRAWL_DELAY.as_secs_f32()))),
@@ -212,6 +235,12 @@ struct RobotsEntry {
     expires: Instant,
 }
 
+impl RobotsEntry {
+    fn bytes(&self) -> usize {
+        self.rules.bytes()
+    }
+}
+
 /// One origin's rules; locked while they are fetched, so that one fetch serves them all.
 type RobotsCell = Arc<tokio::sync::Mutex<Option<RobotsEntry>>>;
 
@@ -219,6 +248,8 @@ type RobotsCell = Arc<tokio::sync::Mutex<Option<RobotsEntry>>>;
 /// origins besides those being fetched or read right now.
 pub struct RobotsCache {
     origins: Mutex<RobotsOrigins>,
+    /// The sizes of the files whose rules are held ([`MAX_ROBOTS_BYTES`]).
+    bytes: AtomicUsize,
 }
 
 struct RobotsOrigins {
@@ -233,6 +264,7 @@ impl Default for RobotsCache {
                 cells: HashMap::new(),
                 prune: PruneSchedule::new(),
             }),
+            bytes: AtomicUsize::new(0),
         }
     }
 }
@@ -240,34 +272,50 @@ impl Default for RobotsCache {
 impl RobotsOrigins {
     /// Drops the origins nobody is using whose rules expired, then, above the cap, those
     /// that expire soonest.
-    fn prune(&mut self) {
+    /// Drops the origins nobody is using whose rules expired, then, above either cap, those
+    /// that expire soonest, down to three quarters of the caps; `bytes` is the cache's
+    /// count of file sizes, lowered by what is dropped.
+    fn prune(&mut self, bytes: &AtomicUsize) {
         let now = Instant::now();
         // `None`: in use (being fetched or read), kept. `Some(None)`: no rules yet.
-        let expiry = |cell: &RobotsCell| -> Option<Option<Instant>> {
+        let expiry = |cell: &RobotsCell| -> Option<Option<(Instant, usize)>> {
             if Arc::strong_count(cell) > 1 {
                 return None;
             }
             cell.try_lock()
                 .ok()
-                .map(|entry| entry.as_ref().map(|e| e.expires))
+                .map(|entry| entry.as_ref().map(|e| (e.expires, e.bytes())))
         };
+        let mut dropped = 0;
         self.cells.retain(|_, cell| match expiry(cell) {
             None => true,
-            Some(expires) => expires.is_some_and(|at| at > now),
+            Some(Some((at, _))) if at > now => true,
+            Some(entry) => {
+                dropped += entry.map_or(0, |(_, size)| size);
+                false
+            }
         });
-        let keep = MAX_ROBOTS_ORIGINS - MAX_ROBOTS_ORIGINS / 4;
-        if self.cells.len() > keep {
-            let mut by_expiry: Vec<(Instant, String)> = self
+        let mut held = bytes
+            .fetch_sub(dropped, Ordering::Relaxed)
+            .saturating_sub(dropped);
+        let (keep, keep_bytes) = (MAX_ROBOTS_ORIGINS / 4 * 3, MAX_ROBOTS_BYTES / 4 * 3);
+        if self.cells.len() > keep || held > keep_bytes {
+            let mut by_expiry: Vec<(Instant, usize, String)> = self
                 .cells
                 .iter()
-                .filter_map(|(origin, cell)| Some((expiry(cell)??, origin.clone())))
+                .filter_map(|(origin, cell)| {
+                    let (at, size) = expiry(cell)??;
+                    Some((at, size, origin.clone()))
+                })
                 .collect();
-            let excess = self.cells.len() - keep;
-            if excess < by_expiry.len() {
-                by_expiry.select_nth_unstable(excess);
-            }
-            for (_, origin) in by_expiry.into_iter().take(excess) {
+            by_expiry.sort_unstable();
+            for (_, size, origin) in by_expiry {
+                if self.cells.len() <= keep && held <= keep_bytes {
+                    break;
+                }
                 self.cells.remove(&origin);
+                bytes.fetch_sub(size, Ordering::Relaxed);
+                held = held.saturating_sub(size);
             }
         }
         let kept = self.cells.len();
@@ -298,8 +346,9 @@ impl RobotsCache {
             match origins.cells.get(origin) {
                 Some(cell) => Arc::clone(cell),
                 None => {
-                    if origins.prune.due(origins.cells.len()) {
-                        origins.prune();
+                    let held = self.bytes.load(Ordering::Relaxed);
+                    if origins.prune.due(origins.cells.len()) || held > MAX_ROBOTS_BYTES {
+                        origins.prune(&self.bytes);
                     }
                     let cell = RobotsCell::default();
                     origins.cells.insert(origin.to_string(), Arc::clone(&cell));
@@ -315,6 +364,9 @@ impl RobotsCache {
         }
         let (rules, ttl) = fetch().await;
         let rules = Arc::new(rules);
+        let replaced = entry.as_ref().map_or(0, RobotsEntry::bytes);
+        self.bytes.fetch_add(rules.bytes(), Ordering::Relaxed);
+        self.bytes.fetch_sub(replaced, Ordering::Relaxed);
         *entry = Some(RobotsEntry {
             rules: rules.clone(),
             // A configured TTL too large for the clock means "until restart".
@@ -512,7 +564,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn idle_host_slots_are_pruned_once_the_map_doubles() {
+    async fn idle_host_slots_are_pruned_once_the_map_reaches_the_threshold() {
         let limits = HostLimits::new(2, Duration::from_millis(10));
         for n in 0..PRUNE_ABOVE {
             drop(limits.acquire(&format!("old{n}.example")).await);
@@ -524,5 +576,27 @@ mod tests {
             (1, 1),
             "every idle slot dropped, the new one kept"
         );
+    }
+
+    #[tokio::test]
+    async fn the_robots_cache_holds_at_most_its_byte_budget_of_rules() {
+        let cache = RobotsCache::default();
+        let file = 512 * 1024;
+        for n in 0..200 {
+            cache
+                .rules(&format!("https://big{n}.example"), || async {
+                    let robot = texting_robots::Robot::new("newswire", b"").unwrap();
+                    let rules = RobotsRules::Parsed {
+                        robot: Box::new(robot),
+                        bytes: file,
+                    };
+                    (rules, Duration::from_secs(3600 + n))
+                })
+                .await;
+            // Pruning runs before a new origin's fetch, so one file may be over.
+            let held = cache.bytes.load(Ordering::Relaxed);
+            assert!(held <= MAX_ROBOTS_BYTES + file, "{held} bytes after {n}");
+        }
+        assert!(cache.len() < 200);
     }
 }

@@ -29,7 +29,7 @@ use super::work::{Delivery, Outbound, PollTicket};
 use crate::telemetry::{self, Stage};
 
 /// Upper bound on records between commits, whatever the sinks say (bounds memory).
-const MAX_BATCH: usize = 1000;
+pub(super) const MAX_BATCH: usize = 1000;
 
 #[derive(Default)]
 struct Pending {

@@ -56,9 +56,13 @@ pub async fn run(
         let thread = std::thread::Builder::new()
             .name("newswire-extract".into())
             .spawn(move || {
+                // Declared first, so dropped last: after the page queue and the output,
+                // when nothing of the stage is left on this thread.
                 let _finished = finished;
+                let (ctx, pages, out) = (ctx, pages, out);
                 work(&ctx, &pages, &out);
             })
+            // Threads already started end when the pipeline closes their page queue.
             .with_context(|| format!("starting extraction thread {} of {workers}", n + 1))?;
         threads.push(thread);
     }

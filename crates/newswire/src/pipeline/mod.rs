@@ -194,20 +194,24 @@ pub async fn run(
     }
 }
 
-/// Room in the poll-report channel: 64 reports per slot of the other queues plus one per
-/// download in flight (4,160 at the defaults, about 1 MB of reports when full).
+/// Room in the poll-report channel: one report per article the pipeline can hold between
+/// the feed stage and the commit when every feed gives one article (5,416 at the defaults,
+/// about 1.5 MB of reports when full).
 ///
-/// A poll holds its report's slot from its start until its articles are delivered and the
-/// scheduler has read the report, so this bounds the polls whose articles are in flight.
-/// It must not hold back a pipeline whose feeds give one new article each: the queues
-/// between the feed stage and delivery hold about seven times `pipeline.channel_capacity`
-/// articles, and `fetch.concurrency` more are downloading. The feed count does
-/// not matter: the scheduler never waits for room in the feed queue without reading
-/// reports, so more feeds than slots (at start or after a reload) only wait their turn.
+/// A poll holds its report's slot from its start until its articles are committed and the
+/// scheduler has read the report, so this bounds the polls whose articles are in flight,
+/// and must not hold back a pipeline whose feeds give one new article each: the queues hold
+/// about seven times `pipeline.channel_capacity` articles (64 times leaves ample room),
+/// `fetch.concurrency` more are downloading, the near-duplicate stage holds a batch and
+/// delivery the records of one commit. The feed count does not matter: the scheduler
+/// never waits for room in the feed queue without reading reports, so more feeds than
+/// slots (at start or after a reload) only wait their turn.
 fn report_capacity(channel_capacity: usize, downloads: usize) -> usize {
     channel_capacity
         .saturating_mul(64)
         .saturating_add(downloads)
+        .saturating_add(dedup::MAX_BATCH)
+        .saturating_add(deliver::MAX_BATCH)
 }
 
 /// Reads how full one channel is without keeping it open.

@@ -11,10 +11,11 @@
 //! dropped from the schedule (a poll in flight finishes, but is not rescheduled), changed
 //! feeds keep their due time, brought forward when the new interval is shorter.
 //!
-//! In cluster mode a [`PollGate`] has the last word at the moment a feed falls due, and
-//! hears when its poll is over, so that a shard changes hands only between polls.
+//! In cluster mode a [`PollGate`] has the last word at the moment a due feed gets room in
+//! the feed stage's queue, and hears when its poll is over, so that a shard changes hands
+//! only between polls.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,9 +73,11 @@ pub async fn run(
     // loop below, one per free slot, so that the scheduler reads poll reports while it
     // waits for room: the feed stage holds a report slot per poll in flight, and a
     // scheduler blocked on a send would never free them.
-    let mut ready: VecDeque<String> = VecDeque::new();
+    let mut ready = ReadyQueue::default();
     if once {
-        ready.extend(ordered.iter().map(|f| f.key().to_string()));
+        for feed in &ordered {
+            ready.push(feed.key());
+        }
     } else {
         let feed_count = u32::try_from(ordered.len()).unwrap_or(u32::MAX);
         for feed in ordered {
@@ -113,9 +116,13 @@ pub async fn run(
                 }
                 None => return Ok(()),
             },
-            permit = reserve(out.clone()), if !ready.is_empty() => {
+            permit = reserve(out.as_ref().filter(|_| !ready.is_empty()).cloned()), if !ready.is_empty() => {
                 let Ok(permit) = permit else { return Ok(()) };
-                let Some(key) = ready.pop_front() else { continue };
+                if ctx.shutdown.is_cancelled() {
+                    // The shutdown branch empties the queue; no poll starts now.
+                    continue;
+                }
+                let Some(key) = ready.pop() else { continue };
                 // As configured now: a reload may have changed or removed it since it fell
                 // due, or removed and added it again (then it is due anew, not twice).
                 let Some(feed) = current.get(&key) else { continue };
@@ -154,10 +161,41 @@ pub async fn run(
                 let fallen_due: Vec<String> = due.iter().filter(|(_, (at, _))| *at <= now).map(|(k, _)| k.clone()).collect();
                 for key in fallen_due {
                     due.remove(&key);
-                    ready.push_back(key);
+                    ready.push(&key);
                 }
             },
         }
+    }
+}
+
+/// Due feeds in the order they fell due, each at most once (a feed removed and added back
+/// by reloads while it waits falls due again, and must not be polled twice).
+#[derive(Default)]
+struct ReadyQueue {
+    order: VecDeque<String>,
+    queued: HashSet<String>,
+}
+
+impl ReadyQueue {
+    fn push(&mut self, key: &str) {
+        if self.queued.insert(key.to_string()) {
+            self.order.push_back(key.to_string());
+        }
+    }
+
+    fn pop(&mut self) -> Option<String> {
+        let key = self.order.pop_front()?;
+        self.queued.remove(&key);
+        Some(key)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.order.clear();
+        self.queued.clear();
     }
 }
 
@@ -283,4 +321,24 @@ async fn record_poll(
         .map(|d| Utc::now() + d);
     ctx.state.save_feed_state(report.feed.key(), state).await?;
     Ok(wait)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_feed_waits_to_be_sent_at_most_once() {
+        // A feed removed and added back by reloads while it waits falls due a second time.
+        let mut ready = ReadyQueue::default();
+        for key in ["a", "b", "a", "c", "b"] {
+            ready.push(key);
+        }
+        let sent: Vec<String> = std::iter::from_fn(|| ready.pop()).collect();
+        assert_eq!(sent, ["a", "b", "c"]);
+        assert!(ready.is_empty());
+        // Once sent, it can fall due again.
+        ready.push("a");
+        assert_eq!(ready.pop().as_deref(), Some("a"));
+    }
 }
