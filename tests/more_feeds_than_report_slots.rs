@@ -9,13 +9,11 @@
 
 mod common;
 
-use std::fs::File;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    FixtureServer, Resource, newswire_bin, read_records, rss_feed, run_newswire, send_signal,
-    story_page, wait_for, write_config,
+    Daemon, FixtureServer, Resource, read_records, rss_feed, run_newswire, story_page, wait_for,
+    write_config,
 };
 
 /// More than the 1,321 report slots of the configuration below (64 × 1 queue slot, 1
@@ -91,16 +89,7 @@ fn a_daemon_reloaded_to_more_feeds_than_report_slots_polls_every_feed() {
     let feeds = serve_feeds(&server);
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &format!("{SETTINGS}{}", feeds[0]));
-    let log_path = dir.path().join("daemon.log");
-    let mut child = Command::new(newswire_bin())
-        .args(["run", "--config", config.to_str().unwrap()])
-        .current_dir(dir.path())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(File::create(&log_path).unwrap())
-        .spawn()
-        .expect("start daemon");
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let daemon = Daemon::start(&config, dir.path());
     let records = || read_records(&dir.path().join("out")).len();
     wait_for(Duration::from_secs(30), "the first feed's record", || {
         records() == 1
@@ -109,19 +98,17 @@ fn a_daemon_reloaded_to_more_feeds_than_report_slots_polls_every_feed() {
 
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("{text}{}", feeds[1..].concat())).unwrap();
-    send_signal(child.id(), "HUP");
+    daemon.signal("HUP");
     wait_for(
         Duration::from_secs(120),
         "every feed polled and every article delivered after the reload",
         || unpolled(&server) == 0 && records() == WITH_ARTICLE,
     );
-    assert!(log().contains("feed added by reload"), "{}", log());
+    assert!(
+        daemon.log().contains("feed added by reload"),
+        "{}",
+        daemon.log()
+    );
 
-    send_signal(child.id(), "TERM");
-    let mut exit = None;
-    wait_for(Duration::from_secs(30), "exit after SIGTERM", || {
-        exit = child.try_wait().expect("wait");
-        exit.is_some()
-    });
-    assert_eq!(exit.and_then(|e| e.code()), Some(0), "{}", log());
+    daemon.stop();
 }

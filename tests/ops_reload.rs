@@ -4,14 +4,11 @@
 
 mod common;
 
-use std::fs::File;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    FixtureServer, Resource, newswire_bin, read_records, rss_feed, send_signal, story_page,
-    wait_for, write_config,
+    Daemon, FixtureServer, Resource, read_records, rss_feed, story_page, wait_for, write_config,
 };
 
 const SINK: &str =
@@ -51,16 +48,7 @@ fn sighup_adds_rejects_and_removes_feeds() {
     let (a, b) = (server.url("/a.xml"), server.url("/b.xml"));
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &format!("{SINK}{}", feed_entry(&a)));
-    let log_path = dir.path().join("daemon.log");
-    let mut child = Command::new(newswire_bin())
-        .args(["run", "--config", config.to_str().unwrap()])
-        .current_dir(dir.path())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(File::create(&log_path).unwrap())
-        .spawn()
-        .expect("start daemon");
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let mut daemon = Daemon::start(&config, dir.path());
 
     wait_for(Duration::from_secs(30), "feed A's record", || {
         records_from(dir.path(), &a) == 1
@@ -76,13 +64,17 @@ fn sighup_adds_rejects_and_removes_feeds() {
         format!("{valid}{}{}", feed_entry(&a), feed_entry(&b)),
     )
     .unwrap();
-    send_signal(child.id(), "HUP");
+    daemon.signal("HUP");
     wait_for(
         Duration::from_secs(30),
         "feed B's record after SIGHUP",
         || records_from(dir.path(), &b) == 1,
     );
-    assert!(log().contains("feed added by reload"), "{}", log());
+    assert!(
+        daemon.log().contains("feed added by reload"),
+        "{}",
+        daemon.log()
+    );
 
     // Broken: rejected with every problem and its line; A and B keep being polled.
     std::fs::write(
@@ -94,11 +86,11 @@ fn sighup_adds_rejects_and_removes_feeds() {
         ),
     )
     .unwrap();
-    send_signal(child.id(), "HUP");
+    daemon.signal("HUP");
     wait_for(Duration::from_secs(10), "the rejection in the log", || {
-        log().contains("config reload rejected")
+        daemon.log().contains("config reload rejected")
     });
-    let text = log();
+    let text = daemon.log();
     assert!(
         text.contains("whenever") && text.contains("colour"),
         "{text}"
@@ -120,13 +112,13 @@ fn sighup_adds_rejects_and_removes_feeds() {
         server.requests_for("/a.xml").len() > a_polls
             && server.requests_for("/b.xml").len() > b_polls
     });
-    assert!(child.try_wait().unwrap().is_none(), "still running");
+    assert!(daemon.is_running(), "still running");
 
     // Removed: A is not polled any more (one poll in flight may still finish).
     std::fs::write(&config, format!("{valid}{}", feed_entry(&b))).unwrap();
-    send_signal(child.id(), "HUP");
+    daemon.signal("HUP");
     wait_for(Duration::from_secs(10), "the removal in the log", || {
-        log().contains("feed removed by reload")
+        daemon.log().contains("feed removed by reload")
     });
     let a_polls = server.requests_for("/a.xml").len();
     let b_polls = server.requests_for("/b.xml").len();
@@ -138,11 +130,5 @@ fn sighup_adds_rejects_and_removes_feeds() {
         "a removed feed is not polled again"
     );
 
-    send_signal(child.id(), "TERM");
-    let mut exit = None;
-    wait_for(Duration::from_secs(30), "exit after SIGTERM", || {
-        exit = child.try_wait().expect("wait");
-        exit.is_some()
-    });
-    assert_eq!(exit.and_then(|e| e.code()), Some(0), "{}", log());
+    daemon.stop();
 }

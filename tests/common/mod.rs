@@ -342,6 +342,60 @@ pub fn wait_for(limit: std::time::Duration, what: &str, mut done: impl FnMut() -
     }
 }
 
+/// A daemon (`newswire run --config …`) started in a directory, its stderr in
+/// `daemon.log` there.
+pub struct Daemon {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(config: &Path, dir: &Path) -> Daemon {
+        let log = dir.join("daemon.log");
+        let child = Command::new(newswire_bin())
+            .args([
+                "run",
+                "--config",
+                config.to_str().expect("UTF-8 config path"),
+            ])
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("create daemon.log"))
+            .spawn()
+            .expect("start daemon");
+        Daemon { child, log }
+    }
+
+    /// What it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        send_signal(self.child.id(), signal);
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    /// SIGTERM, then a clean exit (code 0) within 30 s.
+    pub fn stop(mut self) {
+        self.signal("TERM");
+        let mut exit = None;
+        wait_for(
+            std::time::Duration::from_secs(30),
+            "exit after SIGTERM",
+            || {
+                exit = self.child.try_wait().expect("wait");
+                exit.is_some()
+            },
+        );
+        assert_eq!(exit.and_then(|e| e.code()), Some(0), "{}", self.log());
+    }
+}
+
 /// Sends `signal` (e.g. "TERM", "HUP") to process `pid`.
 pub fn send_signal(pid: u32, signal: &str) {
     let status = Command::new("kill")

@@ -189,12 +189,7 @@ mod tests {
     /// still run at once.
     #[test]
     fn blocking_work_is_not_queued_behind_the_extraction_workers() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .max_blocking_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = crate::pipeline::one_blocking_thread_runtime();
         runtime.block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let config = Config::from_text(

@@ -214,6 +214,18 @@ fn report_capacity(channel_capacity: usize, downloads: usize) -> usize {
         .saturating_add(deliver::MAX_BATCH)
 }
 
+/// A runtime whose blocking pool has a single thread, for tests of what must not wait
+/// behind blocking work.
+#[cfg(test)]
+fn one_blocking_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .expect("a test runtime")
+}
+
 /// Reads how full one channel is without keeping it open.
 struct QueueProbe(Box<dyn Fn() -> Option<usize> + Send>);
 

@@ -171,12 +171,7 @@ mod tests {
     /// extraction: state calls must still be answered.
     #[test]
     fn state_calls_proceed_while_every_blocking_thread_is_busy() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .max_blocking_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = crate::pipeline::one_blocking_thread_runtime();
         runtime.block_on(async {
             let dir = tempfile::tempdir().unwrap();
             let store = SqliteState::open(dir.path().join("state.db")).unwrap();
