@@ -245,7 +245,8 @@ impl RobotsEntry {
 type RobotsCell = Arc<tokio::sync::Mutex<Option<RobotsEntry>>>;
 
 /// robots.txt rules per origin, each with its own expiry; at most [`MAX_ROBOTS_ORIGINS`]
-/// origins besides those being fetched or read right now.
+/// origins and [`MAX_ROBOTS_BYTES`] of files (give or take one file) besides those being
+/// fetched or read right now.
 pub struct RobotsCache {
     origins: Mutex<RobotsOrigins>,
     /// The sizes of the files whose rules are held ([`MAX_ROBOTS_BYTES`]).
@@ -270,8 +271,6 @@ impl Default for RobotsCache {
 }
 
 impl RobotsOrigins {
-    /// Drops the origins nobody is using whose rules expired, then, above the cap, those
-    /// that expire soonest.
     /// Drops the origins nobody is using whose rules expired, then, above either cap, those
     /// that expire soonest, down to three quarters of the caps; `bytes` is the cache's
     /// count of file sizes, lowered by what is dropped.
