@@ -1,10 +1,10 @@
 //! The extraction stage: page → article → record, on threads that stay busy.
 //!
 //! Extraction is CPU-bound, so it runs on `pipeline.extract_workers` OS threads of its own
-//! (`newswire-extract`) that take pages from the stage's input one after another, extract each within
-//! its wall-clock budget (`pipeline.extract_timeout`, checked by the extractor in its
-//! loops), assemble the record and its fingerprint, and send it on. A page that runs out
-//! of time is counted (`newswire_extraction_timeouts_total`) and yields a record built
+//! (`newswire-extract`) that take pages from the stage's input one after another, extract
+//! each within its wall-clock budget (`pipeline.extract_timeout`, checked by the extractor
+//! in its loops), assemble the record and its fingerprint, and send it on. A page that runs
+//! out of time is counted (`newswire_extraction_timeouts_total`) and yields a record built
 //! from the feed entry; so does a page on which the extractor panics.
 //!
 //! Why not a `spawn_blocking` per page: each hand-off parked and woke a pool thread and
