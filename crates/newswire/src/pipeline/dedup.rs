@@ -143,7 +143,7 @@ async fn decide_all(
     ctx: &Context,
     rule: &Rule,
     recent: &mut RecentOriginals,
-    batch: Vec<Delivery>,
+    mut batch: Vec<Delivery>,
     out: &Sender<Delivery>,
 ) -> anyhow::Result<()> {
     // The stored originals of the whole batch in one state call: the records of a batch
@@ -151,7 +151,6 @@ async fn decide_all(
     // through `recent`), and a call per record kept this stage waiting on the state
     // thread's wake-ups.
     let started = std::time::Instant::now();
-    let mut batch = batch;
     let lookups = batch
         .iter()
         .map(|d| {
