@@ -45,8 +45,16 @@ struct Pending {
     story_checkpoint: Option<Vec<u8>>,
 }
 
-/// The state key of the story clusterer's checkpoint.
-pub const STORY_STATE_KEY: &str = "stories";
+/// The state key of the story clusterer's checkpoint: `stories`, or in cluster mode
+/// `stories.<worker id>`. Each worker clusters the records of the shards it holds, so each
+/// keeps a state of its own; one shared key would have the workers overwrite (and, saving
+/// at once, interleave) each other's checkpoints.
+pub fn story_state_key(config: &newswire_core::config::Config) -> String {
+    match &config.cluster {
+        Some(cluster) => format!("stories.{}", cluster.worker_id()),
+        None => "stories".to_string(),
+    }
+}
 
 pub async fn run(
     ctx: Arc<Context>,
@@ -228,9 +236,10 @@ async fn commit(ctx: &Context, sinks: &mut [Sink], pending: &mut Pending) -> any
 /// Called once everything received before the checkpoint is committed.
 async fn save_story_checkpoint(ctx: &Context, pending: &mut Pending) -> anyhow::Result<()> {
     if let Some(bytes) = pending.story_checkpoint.take() {
+        let key = story_state_key(&ctx.config);
         ctx.state
             .call("saving the story clusterer's state", move |s| {
-                s.save_blob(STORY_STATE_KEY, &bytes)
+                s.save_blob(&key, &bytes)
             })
             .await?;
     }
