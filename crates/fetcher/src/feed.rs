@@ -8,11 +8,9 @@
 //! parsed again. A quick-xml scan ([`supplement`]) then fills what feed-rs ignores.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use feed_rs::model;
-use regex::Regex;
 use url::Url;
 
 use crate::charset::{self, DocumentKind};
@@ -177,20 +175,69 @@ fn read_own(text: &str, base: &Url) -> Option<ParsedFeed> {
 }
 
 fn parse_json_feed(text: &str, base: &Url) -> Result<ParsedFeed, FetchError> {
-    // feed-rs only accepts version 1.x; later versions are supersets for our purposes.
-    static VERSION: OnceLock<Regex> = OnceLock::new();
-    let version = VERSION.get_or_init(|| {
-        Regex::new(r#""version"\s*:\s*"https?://jsonfeed\.org/version/[^"]*""#)
-            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-    });
-    let text = version.replace(text, r#""version":"https://jsonfeed.org/version/1.1""#);
-    match parse_with_feed_rs(&text, base) {
-        Ok(feed) => Ok(convert(feed, base)),
-        Err(error) => Err(FetchError::Parse {
-            url: base.to_string(),
-            message: describe_feed_rs_error(&error),
-        }),
+    let parse_error = |message: String| FetchError::Parse {
+        url: base.to_string(),
+        message,
+    };
+    let mut document: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| parse_error(format!("malformed JSON: {e}")))?;
+    let images = normalise_json_feed(&mut document);
+    let text = document.to_string();
+    let mut parsed = match parse_with_feed_rs(&text, base) {
+        Ok(feed) => convert(feed, base),
+        Err(error) => return Err(parse_error(describe_feed_rs_error(&error))),
+    };
+    // feed-rs reads no item `image`; entries keep the items' order.
+    if parsed.entries.len() == images.len() {
+        for (entry, image) in parsed.entries.iter_mut().zip(images) {
+            if entry.image.is_none() {
+                entry.image = image
+                    .and_then(|raw| base.join(raw.trim()).ok())
+                    .filter(|u| matches!(u.scheme(), "http" | "https"));
+            }
+        }
     }
+    Ok(parsed)
+}
+
+/// Brings a JSON Feed to what feed-rs reads, as JSON Feed 1.1 tells readers to: any
+/// `https://jsonfeed.org/version/…` is read as 1.1 (feed-rs knows only 1.x; later versions
+/// are supersets for our purposes), an `id` given as a number becomes a string, and an
+/// item's `authors` replaces its legacy `author`. Returns each item's `image` (else its
+/// `banner_image`), which feed-rs leaves out.
+fn normalise_json_feed(document: &mut serde_json::Value) -> Vec<Option<String>> {
+    use serde_json::Value;
+    if let Some(version) = document.get_mut("version")
+        && version
+            .as_str()
+            .is_some_and(|v| v.contains("jsonfeed.org/version/"))
+    {
+        *version = Value::String("https://jsonfeed.org/version/1.1".into());
+    }
+    let Some(items) = document.get_mut("items").and_then(Value::as_array_mut) else {
+        return Vec::new();
+    };
+    items
+        .iter_mut()
+        .map(|item| {
+            let item = item.as_object_mut()?;
+            if let Some(id) = item.get_mut("id")
+                && let Value::Number(number) = id
+            {
+                *id = Value::String(number.to_string());
+            }
+            if item
+                .get("authors")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+            {
+                item.remove("author");
+            }
+            ["image", "banner_image"]
+                .iter()
+                .find_map(|key| item.get(*key).and_then(Value::as_str).map(str::to_string))
+        })
+        .collect()
 }
 
 fn parse_with_feed_rs(

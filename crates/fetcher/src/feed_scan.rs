@@ -242,18 +242,32 @@ pub fn syndication_hint(period: Option<&str>, frequency: Option<&str>) -> Option
     Some(Duration::from_secs(seconds / frequency))
 }
 
-/// A person as a display name: `"jane@example.org (Jane Doe)"` gives `"Jane Doe"`.
+/// A person as a display name: the name of `"jane@example.org (Jane Doe)"`,
+/// `"Jane Doe (jane@example.org)"` and `"Jane Doe <jane@example.org>"` is `"Jane Doe"`
+/// (the Universal Feed Parser splits these into `author_detail` name and email); a
+/// parenthesis without an address ("Jane Doe (Reuters)") is part of the name, and an
+/// address alone is kept as it is.
 pub fn clean_person(raw: &str) -> Option<String> {
     let raw = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if raw.is_empty() {
         return None;
     }
+    let name_and_address = |name: &str, address: &str| {
+        let name = name.trim().trim_matches('"').trim();
+        (address.contains('@') && !name.is_empty() && !name.contains('@')).then(|| name.to_string())
+    };
     if let Some((before, after)) = raw.split_once('(')
-        && let Some(name) = after.strip_suffix(')')
-        && before.contains('@')
-        && !name.trim().is_empty()
+        && let Some(inside) = after.strip_suffix(')')
+        && let Some(name) =
+            name_and_address(inside, before).or_else(|| name_and_address(before, inside))
     {
-        return Some(name.trim().to_string());
+        return Some(name);
+    }
+    if let Some((before, after)) = raw.split_once('<')
+        && let Some(address) = after.strip_suffix('>')
+        && let Some(name) = name_and_address(before, address)
+    {
+        return Some(name);
     }
     Some(raw)
 }
@@ -287,6 +301,22 @@ mod tests {
             Some("Jane Doe")
         );
         assert_eq!(clean_person("  Jane   Doe ").as_deref(), Some("Jane Doe"));
+        assert_eq!(
+            clean_person("Jane Doe (jane@example.org)").as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            clean_person("\"Jane Doe\" <jane@example.org>").as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            clean_person("Jane Doe (Reuters)").as_deref(),
+            Some("Jane Doe (Reuters)")
+        );
+        assert_eq!(
+            clean_person("jane@example.org").as_deref(),
+            Some("jane@example.org")
+        );
         assert_eq!(clean_person(""), None);
     }
 

@@ -184,6 +184,29 @@ fn json_feed_10_and_11() {
 }
 
 #[test]
+fn json_feed_numeric_ids_item_images_and_authors_over_author() {
+    // JSON Feed 1.1: an id given as a number is read as a string, `authors` supersedes
+    // `author`, and an item's `image` (else `banner_image`) is its picture.
+    let feed = parse(
+        r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+        {"id":42,"url":"https://j.example/1","image":"/img/one.jpg",
+         "author":{"name":"Legacy"},"authors":[{"name":"Ann"}]},
+        {"id":"b","url":"https://j.example/2","banner_image":"https://cdn.example/two.png"}]}"#,
+    );
+    assert_eq!(feed.entries.len(), 2);
+    assert_eq!(feed.entries[0].id.as_deref(), Some("42"));
+    assert_eq!(feed.entries[0].authors, ["Ann"]);
+    assert_eq!(
+        feed.entries[0].image.as_ref().map(Url::as_str),
+        Some("https://news.example.org/img/one.jpg")
+    );
+    assert_eq!(
+        feed.entries[1].image.as_ref().map(Url::as_str),
+        Some("https://cdn.example/two.png")
+    );
+}
+
+#[test]
 fn entities_and_cdata_in_titles() {
     let feed = parse(
         r#"<?xml version="1.0"?>
