@@ -410,6 +410,8 @@ fn entry_images_from_enclosures_and_media() {
 <item><title>Media</title><link>https://r.example/2</link><media:content url="https://r.example/m.jpg" medium="image" type="image/jpeg"/></item>
 <item><title>Thumb</title><link>https://r.example/3</link><media:thumbnail url="/t.jpg"/></item>
 <item><title>Audio</title><link>https://r.example/4</link><enclosure url="https://r.example/a.mp3" type="audio/mpeg" length="1"/></item>
+<item><title>Untyped</title><link>https://r.example/5</link><media:content width="140" url="https://r.example/u.JPG?width=140"/></item>
+<item><title>Untyped audio</title><link>https://r.example/6</link><enclosure url="https://r.example/b.mp3" type=""/></item>
 </channel></rss>"#,
     );
     let images: Vec<Option<&str>> = feed
@@ -423,6 +425,9 @@ fn entry_images_from_enclosures_and_media() {
             Some("https://r.example/i.jpg"),
             Some("https://r.example/m.jpg"),
             Some("https://news.example.org/t.jpg"),
+            None,
+            // Media RSS makes type and medium optional: the extension tells.
+            Some("https://r.example/u.JPG?width=140"),
             None
         ]
     );

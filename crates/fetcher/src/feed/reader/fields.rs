@@ -83,7 +83,7 @@ pub(super) fn attribute_fields(
                 .unwrap_or_else(|| "alternate".into());
             let kind = plain_attribute(start, "type").map(|t| t.trim().to_ascii_lowercase());
             if rel == "enclosure" {
-                if kind.as_deref().is_some_and(|t| t.starts_with("image/")) {
+                if is_image(kind.as_deref().unwrap_or_default(), "", &href) {
                     set_image(target, &href, base);
                 }
                 return;
@@ -103,8 +103,8 @@ pub(super) fn attribute_fields(
         }
         (Ns::Core, "enclosure") => {
             let kind = plain_attribute(start, "type").unwrap_or_default();
-            if kind.trim().starts_with("image/")
-                && let Some(url) = plain_attribute(start, "url")
+            if let Some(url) = plain_attribute(start, "url")
+                && is_image(&kind, "", &url)
             {
                 set_image(target, &url, base);
             }
@@ -127,8 +127,8 @@ pub(super) fn attribute_fields(
         (Ns::Media, "content") => {
             let kind = plain_attribute(start, "type").unwrap_or_default();
             let medium = plain_attribute(start, "medium").unwrap_or_default();
-            if (kind.trim().starts_with("image/") || medium.trim() == "image")
-                && let Some(url) = plain_attribute(start, "url")
+            if let Some(url) = plain_attribute(start, "url")
+                && is_image(&kind, &medium, &url)
             {
                 set_image(target, &url, base);
             }
@@ -147,6 +147,22 @@ fn offer_link(target: &mut Fields, priority: u8, href: &str, base: &Url) {
     if let Some(url) = resolve_link(href, base) {
         target.link = Some((priority, url));
     }
+}
+
+/// Whether an enclosure or media object is a picture: its type or medium says so, or, when
+/// it gives neither (both are optional in Media RSS and often left out), its URL's path
+/// ends in a picture's extension.
+fn is_image(kind: &str, medium: &str, url: &str) -> bool {
+    let (kind, medium) = (kind.trim(), medium.trim());
+    if !kind.is_empty() || !medium.is_empty() {
+        return kind.to_ascii_lowercase().starts_with("image/") || medium == "image";
+    }
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(
+        extension.as_deref(),
+        Some("jpg" | "jpeg" | "png" | "gif" | "webp" | "avif")
+    )
 }
 
 fn set_image(target: &mut Fields, href: &str, base: &Url) {
