@@ -30,6 +30,12 @@ pub(crate) fn normalise(reading: Reading, label: &str) -> ParsedFeed {
             }
         ));
     }
+    if reading.unclosed_entries > 0 {
+        warnings.push(format!(
+            "{label}: {} entries were not closed; each ends where the next begins",
+            reading.unclosed_entries
+        ));
+    }
     let Reading { feed, entries, .. } = reading;
     let entries: Vec<FeedEntry> = entries
         .into_iter()
@@ -179,9 +185,11 @@ fn date(
 }
 
 /// Plain text of a text construct; `None` when empty. Text that holds markup or
-/// references anyway (titles escaped twice, tags in RSS titles) is read as HTML.
+/// references anyway (titles escaped twice, tags in RSS titles) is read as HTML, unless
+/// the feed declared it plain text (`type="text"`).
 fn plain(text: &Text) -> Option<String> {
-    let value = if text.is_html || text.value.contains(['<', '&']) {
+    let reads_as_html = text.is_html || (!text.declared_plain && text.value.contains(['<', '&']));
+    let value = if reads_as_html {
         super::html_to_text(&text.value)
     } else {
         text.value.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -505,3 +505,82 @@ fn entry_without_link_or_guid_keeps_what_a_record_needs() {
         .collect();
     assert_eq!(ids, polled_again, "stable across polls");
 }
+
+#[test]
+fn unclosed_html_elements_in_a_description_do_not_swallow_the_next_items() {
+    let feed = parse(
+        r#"<rss version="2.0"><channel><title>R</title>
+<item><title>One</title><link>https://r.example/1</link><description>line one<br>line two<p>para</description></item>
+<item><title>Two</title><link>https://r.example/2</link><description>ok</description>
+<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><p>Pic <img src="a.jpg"> here</p></br></content:encoded></item>
+<item><title>Three</title><link>https://r.example/3</link></item>
+</channel></rss>"#,
+    );
+    assert_eq!(titles(&feed), ["One", "Two", "Three"]);
+    let summary = feed.entries[0].summary.as_deref().unwrap_or_default();
+    assert!(
+        summary.contains("line one") && summary.contains("para"),
+        "{summary}"
+    );
+    let content = feed.entries[1].content.as_deref().unwrap_or_default();
+    assert!(
+        content.contains("here") && !content.contains("content:encoded"),
+        "{content}"
+    );
+}
+
+#[test]
+fn an_item_left_unclosed_ends_where_the_next_begins() {
+    let feed = parse(
+        r#"<rss version="2.0"><channel><title>R</title>
+<item><title>A</title><link>https://r.example/a</link>
+<item><title>B</title><link>https://r.example/b</link></item>
+<item><title>C</title><link>https://r.example/c</link></item>
+</channel></rss>"#,
+    );
+    assert_eq!(titles(&feed), ["A", "B", "C"]);
+    assert_eq!(
+        links(&feed),
+        [
+            "https://r.example/a",
+            "https://r.example/b",
+            "https://r.example/c"
+        ]
+    );
+    assert!(
+        feed.warnings.iter().any(|w| w.contains("not closed")),
+        "{:?}",
+        feed.warnings
+    );
+}
+
+#[test]
+fn an_rss_root_in_a_foreign_default_namespace_is_still_read() {
+    for namespace in [
+        "http://www.w3.org/1999/xhtml",
+        "http://example.org/whatever",
+    ] {
+        let feed = parse(&format!(
+            r#"<rss version="2.0" xmlns="{namespace}"><channel><title>X</title>
+<item><title>Only</title><link>https://r.example/1</link></item></channel></rss>"#
+        ));
+        assert_eq!(feed.title.as_deref(), Some("X"), "{namespace}");
+        assert_eq!(titles(&feed), ["Only"], "{namespace}");
+    }
+}
+
+#[test]
+fn atom_text_declared_plain_is_not_read_as_markup() {
+    let feed = parse(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><title type="text">Why Vec&lt;T&gt; beats LinkedList&lt;T&gt;</title><id>urn:1</id>
+<link href="https://a.example/1"/><summary type="text">x&amp;lt;y</summary></entry>
+<entry><title type="html">Bold &lt;b&gt;move&lt;/b&gt;</title><id>urn:2</id><link href="https://a.example/2"/></entry>
+</feed>"#,
+    );
+    assert_eq!(
+        titles(&feed),
+        ["Why Vec<T> beats LinkedList<T>", "Bold move"]
+    );
+    assert_eq!(feed.entries[0].summary.as_deref(), Some("x&lt;y"));
+}

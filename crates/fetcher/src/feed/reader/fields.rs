@@ -363,6 +363,7 @@ fn text_construct(
         return Text {
             is_html: kind.contains("html") || kind.is_empty(),
             value: decoded,
+            declared_plain: false,
         };
     }
     if let Some(inner) = raw_inner {
@@ -370,6 +371,7 @@ fn text_construct(
         return Text {
             value: strip_xhtml_div(&inner),
             is_html: true,
+            declared_plain: false,
         };
     }
     let is_html = match kind.as_str() {
@@ -381,6 +383,7 @@ fn text_construct(
     Text {
         value: text.to_string(),
         is_html,
+        declared_plain: matches!(kind.as_str(), "text" | "text/plain"),
     }
 }
 

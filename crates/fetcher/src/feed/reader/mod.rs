@@ -59,8 +59,10 @@ enum Ns {
 }
 
 fn ns_of_uri(uri: &str) -> Ns {
-    let uri = uri.trim();
-    match uri {
+    // Compared without case, as the Universal Feed Parser does: feeds write the iTunes and
+    // Dublin Core URIs in several casings.
+    let uri = uri.trim().to_ascii_lowercase();
+    match uri.as_str() {
         "http://www.w3.org/2005/Atom"
         | "http://purl.org/atom/ns#"
         | "http://purl.org/rss/1.0/"
@@ -78,8 +80,7 @@ fn ns_of_uri(uri: &str) -> Ns {
         "http://purl.org/dc/elements/1.1/" | "http://purl.org/dc/elements/1.0/" => Ns::Dc,
         "http://purl.org/dc/terms/" => Ns::DcTerms,
         "http://purl.org/rss/1.0/modules/content/" => Ns::Content,
-        "http://www.itunes.com/dtds/podcast-1.0.dtd"
-        | "http://www.itunes.com/DTDs/Podcast-1.0.dtd" => Ns::Itunes,
+        "http://www.itunes.com/dtds/podcast-1.0.dtd" => Ns::Itunes,
         "http://search.yahoo.com/mrss/" | "http://search.yahoo.com/mrss" => Ns::Media,
         "http://purl.org/rss/1.0/modules/syndication/" => Ns::Sy,
         "http://www.w3.org/1999/xhtml" => Ns::Xhtml,
@@ -116,6 +117,9 @@ fn resolve_ns(result: &ResolveResult) -> Ns {
 pub(crate) struct Text {
     pub value: String,
     pub is_html: bool,
+    /// The feed said `type="text"`: the value is read as written, never as markup
+    /// (RFC 4287 section 3.1.1.1).
+    pub declared_plain: bool,
 }
 
 /// What one feed or entry said, before normalisation.
@@ -146,6 +150,17 @@ pub(crate) struct Fields {
     pub update_frequency: Option<String>,
 }
 
+/// HTML elements that have no end tag: unescaped HTML in a description writes `<br>` and
+/// `<img …>` without closing them, and counting them as open would swallow the rest of the
+/// feed into the field.
+fn is_void_element(local: &str) -> bool {
+    const VOID: [&str; 14] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr",
+    ];
+    VOID.iter().any(|v| v.eq_ignore_ascii_case(local))
+}
+
 /// The reading of one document.
 #[derive(Debug, Default)]
 pub(crate) struct Reading {
@@ -155,6 +170,8 @@ pub(crate) struct Reading {
     pub complete: bool,
     /// An entry was open when the document ended (dropped).
     pub dropped_partial_entry: bool,
+    /// Entries closed by the next entry's start tag (their end tag was missing).
+    pub unclosed_entries: usize,
     /// The XML error that ended the reading early, if any.
     pub error: Option<String>,
 }
@@ -221,11 +238,29 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
     let mut saw_root = false;
     let mut root_lang: Option<String> = None;
     let mut atom_document = false;
+    // A default namespace on the root that is not a feed vocabulary (`<rss
+    // xmlns="http://www.w3.org/1999/xhtml">`): its elements are the feed's own.
+    let mut root_namespace: Option<String> = None;
 
     loop {
         let before = reader.buffer_position() as usize;
         let (resolved, event) = match reader.read_resolved_event() {
-            Ok((resolved, event)) => (resolve_ns(&resolved), event),
+            Ok((resolved, event)) => {
+                let ns = match (&resolved, &root_namespace) {
+                    (ResolveResult::Bound(uri), Some(root)) if uri.as_ref() == root.as_str() => {
+                        Ns::Core
+                    }
+                    _ => resolve_ns(&resolved),
+                };
+                if !saw_root
+                    && matches!(event, Event::Start(_) | Event::Empty(_))
+                    && matches!(ns, Ns::Xhtml | Ns::Other)
+                    && let ResolveResult::Bound(uri) = &resolved
+                {
+                    root_namespace = Some(uri.as_ref().to_string());
+                }
+                (ns, event)
+            }
             Err(error) => {
                 reading.error = Some(error.to_string());
                 break;
@@ -242,13 +277,14 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                     .is_some_and(|c| c.person_part.is_none() && !is_person(c)) =>
             {
                 // Inline markup inside a text field.
+                let opens = !is_empty && !is_void_element(&event_local(&event));
                 if let Some(c) = capture.as_mut() {
                     c.had_children = true;
-                    if !is_empty {
+                    if opens {
                         c.child_depth += 1;
                     }
                 }
-                if !is_empty {
+                if opens {
                     stack.push(Frame {
                         context: Context::Ignored,
                         base: stack
@@ -307,6 +343,22 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                     continue;
                 }
 
+                // An item opened while one is still open: the first was never closed.
+                // It ends here, as the Universal Feed Parser reads such feeds.
+                let starts_item = resolved == Ns::Core
+                    && matches!(local.to_ascii_lowercase().as_str(), "item" | "entry");
+                let parent_context = if starts_item && parent_context == Some(Context::Entry) {
+                    while stack.last().is_some_and(|f| f.context != Context::Feed) {
+                        stack.pop();
+                    }
+                    if let Some(unclosed) = entry.take() {
+                        reading.entries.push(unclosed);
+                        reading.unclosed_entries += 1;
+                    }
+                    stack.last().map(|f| f.context)
+                } else {
+                    parent_context
+                };
                 let context = match parent_context {
                     Some(Context::Feed) => {
                         let lowered = local.to_ascii_lowercase();
@@ -439,7 +491,24 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                     c.text.push_str(&resolved_text);
                 }
             }
-            Event::End(_) => {
+            Event::End(ref end) => {
+                if let Some(c) = capture.as_mut()
+                    && c.child_depth > 0
+                {
+                    let end_local = end.local_name();
+                    if is_void_element(end_local.as_ref()) {
+                        // `</br>`: nothing was opened for it.
+                        continue;
+                    }
+                    if end_local.as_ref().eq_ignore_ascii_case(&c.local) {
+                        // The field's own end tag while inline markup is open (an HTML
+                        // element left unclosed): the markup ends with the field.
+                        for _ in 0..c.child_depth {
+                            stack.pop();
+                        }
+                        c.child_depth = 0;
+                    }
+                }
                 let Some(frame) = stack.pop() else {
                     continue;
                 };
@@ -504,6 +573,13 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
         reading.feed.language = root_lang;
     }
     Some(reading)
+}
+
+fn event_local(event: &Event<'_>) -> String {
+    match event {
+        Event::Start(start) | Event::Empty(start) => start.local_name().as_ref().to_string(),
+        _ => String::new(),
+    }
 }
 
 /// An id: a relative URI reference is resolved against the base when the base is a web
