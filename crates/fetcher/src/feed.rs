@@ -490,9 +490,11 @@ pub(crate) fn html_to_text(html: &str) -> String {
                 });
             }
             "p" | "br" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr"
-            | "blockquote" | "ul" | "ol" | "table" | "section" | "article" | "figure" => {
-                out.push('\n')
-            }
+            | "blockquote" | "ul" | "ol" | "table" | "section" | "article" | "figure"
+            | "figcaption" | "dl" | "dt" | "dd" | "hr" | "pre" | "caption" | "header"
+            | "footer" | "aside" | "nav" | "main" => out.push('\n'),
+            // Table cells side by side stay apart.
+            "td" | "th" => out.push(' '),
             _ => {}
         }
     }
@@ -526,11 +528,32 @@ fn find_end_tag(html: &str, name: &str) -> Option<usize> {
 /// one pass is decoded again.
 fn decode_entities_twice(text: &str) -> String {
     let once = html_escape::decode_html_entities(text);
-    if once.contains('&') {
+    let twice = if once.contains('&') {
         html_escape::decode_html_entities(&once).into_owned()
     } else {
         once.into_owned()
+    };
+    c1_as_windows_1252(&twice)
+}
+
+/// Control characters U+0080–U+009F read as the windows-1252 characters they stand for
+/// (`&#150;` is an en dash, `&#146;` an apostrophe), as the HTML standard reads numeric
+/// references: old CMSs write windows-1252 code points as references.
+pub(crate) fn c1_as_windows_1252(text: &str) -> String {
+    if !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+        return text.to_string();
     }
+    text.chars()
+        .map(|c| match u8::try_from(u32::from(c)) {
+            Ok(byte @ 0x80..=0x9f) => encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(&[byte])
+                .0
+                .chars()
+                .next()
+                .unwrap_or(c),
+            _ => c,
+        })
+        .collect()
 }
 
 fn normalise_whitespace(text: &str) -> String {

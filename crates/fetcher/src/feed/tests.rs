@@ -584,3 +584,22 @@ fn atom_text_declared_plain_is_not_read_as_markup() {
     );
     assert_eq!(feed.entries[0].summary.as_deref(), Some("x&lt;y"));
 }
+
+#[test]
+fn windows_1252_numeric_references_are_the_characters_they_stand_for() {
+    let feed = parse(
+        r#"<rss version="2.0"><channel><title>R</title>
+<item><title>2010 &#150; 2020 &#147;quoted&#148; it&#146;s</title><link>https://r.example/1</link>
+<description>&lt;p&gt;caf&amp;#233; &amp;#150; ok&lt;/p&gt;</description></item></channel></rss>"#,
+    );
+    assert_eq!(titles(&feed), ["2010 – 2020 “quoted” it’s"]);
+    assert_eq!(feed.entries[0].summary.as_deref(), Some("café – ok"));
+}
+
+#[test]
+fn table_cells_and_definition_lists_keep_their_words_apart() {
+    let text = crate::feed::html_to_text(
+        "<table><tr><td>Team</td><td>Score</td></tr></table><dl><dt>Term</dt><dd>Def</dd></dl>Text<hr>More",
+    );
+    assert_eq!(text, "Team Score\nTerm\nDef\nText\nMore");
+}

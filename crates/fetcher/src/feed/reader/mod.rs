@@ -469,7 +469,7 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                 if let Some(c) = capture.as_mut() {
                     let name = reference.as_ref().to_string();
                     let resolved_text = if let Ok(Some(ch)) = reference.resolve_char_ref() {
-                        ch.to_string()
+                        super::c1_as_windows_1252(&ch.to_string())
                     } else {
                         match name.as_str() {
                             "amp" => "&".into(),
