@@ -200,6 +200,7 @@ async fn gate(
                 feed: Arc::clone(feed),
                 feed_title: parsed.title.clone(),
                 feed_link: parsed.link.clone(),
+                feed_language: parsed.language.clone(),
                 entry,
                 ticket: Arc::clone(ticket),
             };

@@ -153,6 +153,9 @@ pub struct ArticleJob {
     pub feed: Arc<FeedSpec>,
     pub feed_title: Option<String>,
     pub feed_link: Option<Url>,
+    /// The feed's declared language: the extractor's last resort when neither the page
+    /// declares one nor its text is long enough to tell.
+    pub feed_language: Option<String>,
     pub entry: FeedEntry,
     pub ticket: Arc<PollTicket>,
 }
@@ -172,7 +175,7 @@ impl ArticleJob {
             updated_at: e.updated,
             summary: e.summary.clone(),
             content_html: e.content.clone(),
-            language: None,
+            language: self.feed_language.clone(),
             tags: e.categories.clone(),
             image: e.image.as_ref().map(Url::to_string),
         }
