@@ -36,11 +36,22 @@ pub(crate) fn normalise(reading: Reading, label: &str) -> ParsedFeed {
             reading.unclosed_entries
         ));
     }
-    let Reading { feed, entries, .. } = reading;
+    let Reading {
+        feed,
+        entries,
+        atom,
+        ..
+    } = reading;
+    // RFC 4287 section 4.2.1: an Atom entry without an author has the feed's authors.
+    let inherited: Vec<String> = if atom {
+        dedup(feed.authors.clone())
+    } else {
+        Vec::new()
+    };
     let entries: Vec<FeedEntry> = entries
         .into_iter()
         .enumerate()
-        .map(|(index, fields)| entry(fields, index, label, &mut warnings))
+        .map(|(index, fields)| entry(fields, &inherited, index, label, &mut warnings))
         .collect();
     let ttl_hint = feed
         .ttl
@@ -101,7 +112,14 @@ pub(crate) fn normalise(reading: Reading, label: &str) -> ParsedFeed {
     }
 }
 
-fn entry(fields: Fields, index: usize, label: &str, warnings: &mut Vec<String>) -> FeedEntry {
+/// One entry; `inherited`: the authors an entry without any has (the feed's, in Atom).
+fn entry(
+    fields: Fields,
+    inherited: &[String],
+    index: usize,
+    label: &str,
+    warnings: &mut Vec<String>,
+) -> FeedEntry {
     let which = |what: &str| format!("entry {} {what}", index + 1);
     let published = date(
         fields.published.as_deref(),
@@ -140,6 +158,9 @@ fn entry(fields: Fields, index: usize, label: &str, warnings: &mut Vec<String>) 
         // feedparser copies an HTML or text content into a missing summary.
         .or_else(|| fields.content.as_ref().and_then(plain));
     let mut authors = dedup(fields.authors);
+    if authors.is_empty() {
+        authors = inherited.to_vec();
+    }
     if authors.is_empty() {
         authors = dedup(fields.contributors);
     }

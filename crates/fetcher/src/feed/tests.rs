@@ -603,3 +603,25 @@ fn table_cells_and_definition_lists_keep_their_words_apart() {
     );
     assert_eq!(text, "Team Score\nTerm\nDef\nText\nMore");
 }
+
+#[test]
+fn atom_entries_without_an_author_have_the_feeds() {
+    let feed = parse(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><author><name>Desk</name></author>
+<entry><title>Own</title><id>urn:1</id><link href="https://a.example/1"/><author><name>Ann</name></author></entry>
+<entry><title>Inherits</title><id>urn:2</id><link href="https://a.example/2"/></entry>
+</feed>"#,
+    );
+    assert_eq!(feed.entries[0].authors, ["Ann"]);
+    assert_eq!(feed.entries[1].authors, ["Desk"]);
+    // RSS has no such rule: a channel's managing editor is not every item's author.
+    let rss = parse(
+        r#"<rss version="2.0"><channel><title>R</title><managingEditor>ed@r.example (Ed)</managingEditor>
+<item><title>One</title><link>https://r.example/1</link></item></channel></rss>"#,
+    );
+    assert!(
+        rss.entries[0].authors.is_empty(),
+        "{:?}",
+        rss.entries[0].authors
+    );
+}

@@ -172,6 +172,8 @@ pub(crate) struct Reading {
     pub dropped_partial_entry: bool,
     /// Entries closed by the next entry's start tag (their end tag was missing).
     pub unclosed_entries: usize,
+    /// The root is Atom's `feed`.
+    pub atom: bool,
     /// The XML error that ended the reading early, if any.
     pub error: Option<String>,
 }
@@ -309,6 +311,7 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                     }
                     root_lang = xml_lang(start);
                     atom_document = lowered == "feed";
+                    reading.atom = atom_document;
                     if !is_empty {
                         stack.push(Frame {
                             context: Context::Feed,
