@@ -104,10 +104,27 @@ pub fn choose_encoding(
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return (encoding, CharsetSource::ByteOrderMark);
     }
+    if kind == DocumentKind::Xml
+        && let Some(encoding) = utf16_without_bom(bytes)
+    {
+        return (encoding, CharsetSource::Detected);
+    }
     if std::str::from_utf8(bytes).is_ok() {
         return (UTF_8, CharsetSource::ValidUtf8);
     }
     choose_legacy_encoding(bytes, content_type, kind, tld)
+}
+
+/// UTF-16 without a byte order mark, told by the first markup character as the XML
+/// specification's Appendix F (and the Universal Feed Parser) reads it: `<` followed by a
+/// NUL, then a non-NUL and a NUL, is little-endian; the mirror image is big-endian. (Such
+/// bytes are valid UTF-8, full of NULs, so this comes before the UTF-8 check.)
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    match bytes {
+        [b'<', 0, c, 0, ..] if *c != 0 => Some(encoding_rs::UTF_16LE),
+        [0, b'<', 0, c, ..] if *c != 0 => Some(encoding_rs::UTF_16BE),
+        _ => None,
+    }
 }
 
 /// [`choose_encoding`] for bytes known to start without a byte order mark and not to be

@@ -625,3 +625,16 @@ fn atom_entries_without_an_author_have_the_feeds() {
         rss.entries[0].authors
     );
 }
+
+#[test]
+fn utf16_without_a_byte_order_mark_is_told_by_its_first_character() {
+    let text = r#"<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>Zürich</title>
+<item><title>Straße</title><link>https://r.example/1</link></item></channel></rss>"#;
+    let little: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let big: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for bytes in [little, big] {
+        let feed = parse_feed(&bytes, None, &base()).expect("a UTF-16 feed");
+        assert_eq!(feed.title.as_deref(), Some("Zürich"));
+        assert_eq!(titles(&feed), ["Straße"]);
+    }
+}
