@@ -150,8 +150,13 @@ pub fn parse_truncated_feed(
 /// When the XML breaks before its end, the text-level repairs are tried once and the
 /// reading that found more is kept.
 fn read_own(text: &str, base: &Url) -> Option<ParsedFeed> {
-    let mut reading = reader::read(text, base)?;
     let mut repaired_with = Vec::new();
+    let escaped = repair::escape_stray_less_than(text);
+    if escaped.is_some() {
+        repaired_with.push("a '<' that opens no markup escaped");
+    }
+    let text = escaped.as_deref().unwrap_or(text);
+    let mut reading = reader::read(text, base)?;
     if reading.error.is_some() {
         let (repaired, repairs) = repair(text);
         if !repairs.is_empty()
@@ -159,7 +164,7 @@ fn read_own(text: &str, base: &Url) -> Option<ParsedFeed> {
             && second.weight() > reading.weight()
         {
             reading = second;
-            repaired_with = repairs;
+            repaired_with.extend(repairs);
         }
     }
     let mut parsed = normalise::normalise(reading, base.as_str());

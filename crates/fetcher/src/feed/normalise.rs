@@ -215,6 +215,11 @@ fn plain(text: &Text) -> Option<String> {
     } else {
         text.value.split_whitespace().collect::<Vec<_>>().join(" ")
     };
+    // Control characters (other than line breaks) are never text.
+    let value: String = value
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
     (!value.is_empty()).then_some(value)
 }
 

@@ -79,6 +79,43 @@ pub(super) fn repair(text: &str) -> (String, Vec<&'static str>) {
     (text, repairs)
 }
 
+/// A `<` that cannot open markup ("Profits < forecast", "a <3 b") escaped as `&lt;`, so
+/// that it does not swallow the text after it into a tag; CDATA sections and comments are
+/// left as they are. `None` when there is none.
+pub(super) fn escape_stray_less_than(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'<') {
+        let at = i + offset;
+        let rest = &text[at..];
+        let skip_to = |end: &str| rest.find(end).map_or(bytes.len(), |e| at + e + end.len());
+        if rest.starts_with("<![CDATA[") {
+            i = skip_to("]]>");
+            continue;
+        }
+        if rest.starts_with("<!--") {
+            i = skip_to("-->");
+            continue;
+        }
+        let opens_markup = bytes.get(at + 1).is_some_and(|&b| {
+            b.is_ascii_alphabetic() || matches!(b, b'_' | b':' | b'/' | b'!' | b'?') || b >= 0x80
+        });
+        if !opens_markup {
+            let buffer = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
+            buffer.push_str(&text[copied..at]);
+            buffer.push_str("&lt;");
+            copied = at + 1;
+        }
+        i = at + 1;
+    }
+    out.map(|mut buffer| {
+        buffer.push_str(&text[copied..]);
+        buffer
+    })
+}
+
 /// `<rss>` without a version, or with one feed-rs does not know (0.93, 0.94, "2.0 "),
 /// is read as RSS 2.0.
 fn fix_rss_version(text: &str) -> Option<String> {

@@ -638,3 +638,21 @@ fn utf16_without_a_byte_order_mark_is_told_by_its_first_character() {
         assert_eq!(titles(&feed), ["Straße"]);
     }
 }
+
+#[test]
+fn a_less_than_sign_that_opens_no_markup_is_text() {
+    let feed = parse(
+        "<rss version=\"2.0\"><channel><title>R</title>\
+<item><title>Profits < forecast, shares <3% down</title><link>https://r.example/1</link></item>\
+<item><title><![CDATA[Kept <b>as</b> markup]]></title><link>https://r.example/2</link></item>\
+<item><title>Bell\u{7} rings</title><link>https://r.example/3</link></item></channel></rss>",
+    );
+    assert_eq!(
+        titles(&feed),
+        [
+            "Profits < forecast, shares <3% down",
+            "Kept as markup",
+            "Bell rings"
+        ]
+    );
+}
