@@ -333,8 +333,10 @@ pub fn country_of_word(folded: &str) -> Option<&'static str> {
     .copied()
 }
 
-/// The canonical group name when `text` (as written) names a known group.
-pub fn group_of(text: &str) -> Option<&'static str> {
+/// The canonical group name when `surface` (as written; `folded` is its folded form)
+/// names a known group. Acronyms count only in capitals: "WHO" is the organisation, "Who"
+/// a question.
+pub fn group_of(surface: &str, folded: &str) -> Option<&'static str> {
     static MAP: OnceLock<FxHashMap<String, &'static str>> = OnceLock::new();
     MAP.get_or_init(|| {
         GROUPS
@@ -342,12 +344,13 @@ pub fn group_of(text: &str) -> Option<&'static str> {
             .map(|g| (g.to_ascii_lowercase(), *g))
             .collect()
     })
-    .get(text)
+    .get(folded)
     .copied()
+    .filter(|group| {
+        let acronym = group.chars().all(|c| c.is_ascii_uppercase());
+        !acronym || surface == *group
+    })
 }
-
-/// Longest institution name, in words (to bound the n-grams tried).
-pub const MAX_NAME_WORDS: usize = 3;
 
 #[cfg(test)]
 mod tests {
@@ -373,5 +376,12 @@ mod tests {
         assert_eq!(g.country("AZ").map(|c| c.name.as_str()), Some("Azerbaijan"));
         assert_eq!(country_of_word("azeri"), Some("AZ"));
         assert_eq!(country_of_word("kremlin"), Some("RU"));
+    }
+
+    #[test]
+    fn acronyms_name_groups_only_in_capitals() {
+        assert_eq!(group_of("WHO", "who"), Some("WHO"));
+        assert_eq!(group_of("Who", "who"), None);
+        assert_eq!(group_of("Hamas", "hamas"), Some("Hamas"));
     }
 }

@@ -135,7 +135,7 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
     let mut i = 0;
     while i < toks.len() {
         if !is_name_token(&toks[i]) {
-            // Lower-case institution names ("the Kremlin" is capitalised; "white house" never is).
+            // Names are capitalised runs; institutions are capitalised too ("the Kremlin").
             i += 1;
             continue;
         }
@@ -171,7 +171,7 @@ pub fn find_mentions(toks: &[Token<'_>], text: &str) -> Mentions {
                     step = len;
                     break;
                 }
-                if let Some(grp) = group_of(&folded) {
+                if let Some(grp) = group_of(&surface, &folded) {
                     groups.push(grp);
                     matched_any = true;
                     step = len;

@@ -1,8 +1,9 @@
 //! Text to features: tokens, name folding, stemming, and the weighted term vector of an article.
 //!
-//! A term is hashed to a `u64` (no vocabulary to keep, so the state stays bounded); its lowest bit
-//! says whether it is *specific* (a proper noun, a number, a resolved place or actor) — those carry
-//! the incident's identity, while ordinary words carry its kind.
+//! Terms are hashed (no vocabulary to keep, so the state stays bounded); `features.rs` folds the
+//! hash to 32 bits whose two lowest bits say whether a term is *specific* (a proper noun, a
+//! number, a resolved place or actor: the incident's identity, while ordinary words carry its
+//! kind) and whether it is a place, actor or figure.
 
 use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::FxHashSet;

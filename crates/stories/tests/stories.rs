@@ -262,6 +262,29 @@ fn story_lines_are_emitted_when_a_story_changes_at_most_once_per_interval() {
     assert_eq!(line.merged_into, None);
 }
 
+#[test]
+fn a_storys_source_count_goes_past_the_sources_it_names() {
+    let mut c = Clusterer::new(Config::default());
+    background(&mut c, t0());
+    let reports = load("one_incident_three_outlets.json");
+    let original = assign(&mut c, &reports[1]);
+    for n in 0..40 {
+        let mut copy = reports[1].clone();
+        copy.id = format!("partner-copy-{n}");
+        copy.source = format!("Partner Site {n}");
+        copy.duplicate_of = Some(reports[1].id.clone());
+        assert_eq!(assign(&mut c, &copy).story.id, original.story.id);
+    }
+    let lines = c.take_story_lines(reports[1].published_at + Duration::days(1));
+    let line = lines
+        .iter()
+        .find(|l| l.id == original.story.id)
+        .expect("the story's line");
+    assert_eq!(line.article_count, 41);
+    assert_eq!(line.source_count, 41, "every outlet counted");
+    assert!(line.sources.len() <= 32, "the names listed stay bounded");
+}
+
 /// A deterministic synthetic stream: `n` articles spread over `span_secs`, three per story on
 /// average, each story with its own names and vocabulary drawn from 300,000 made-up words (so that,
 /// like real news, most stories are small and distinct).
@@ -369,6 +392,10 @@ fn hundred_thousand_articles_in_seven_days_stay_under_64_mb() {
         i += 1;
         if i % 5000 == 0 {
             peak = peak.max(c.heap_bytes());
+            // The pipeline hands out story lines every few seconds; here every 5,000 articles.
+            if let Some(now) = a.published_at {
+                let _ = c.take_story_lines(now);
+            }
         }
     });
     // Resident memory of the whole test process (gazetteer and allocator slack included), Linux only.

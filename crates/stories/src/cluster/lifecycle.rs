@@ -63,7 +63,9 @@ impl Clusterer {
     }
 
     /// Story lines due at `now`: stories changed since their last line, at most one line per
-    /// story per `story_line_interval_secs`, plus the final lines of retired stories.
+    /// story per `story_line_interval_secs`, plus the final lines of retired stories. Call it
+    /// regularly (the pipeline does every few seconds): retired stories' lines wait in the
+    /// state until then.
     pub fn take_story_lines(&mut self, now: DateTime<Utc>) -> Vec<StoryLine> {
         let now = now.timestamp();
         let interval = self.config.story_line_interval_secs;
@@ -107,7 +109,8 @@ impl Clusterer {
         for st in s.stories.values() {
             total += st.id.capacity() + st.title.capacity();
             total += (st.centroid.capacity() + st.seed.capacity()) * 8 + st.posted.capacity() * 4;
-            total += st.years.capacity() * 2 + st.evidence.bytes();
+            total +=
+                st.years.capacity() * 2 + st.evidence.bytes() + st.source_hashes.capacity() * 4;
             total += st
                 .sources
                 .iter()
@@ -135,6 +138,19 @@ impl Clusterer {
                 })
                 .sum::<usize>();
         }
+        // Final lines of retired stories wait here until `take_story_lines` hands them out.
+        total += s
+            .pending_lines
+            .iter()
+            .map(|l| {
+                std::mem::size_of::<StoryLine>()
+                    + l.id.capacity()
+                    + l.title.capacity()
+                    + l.sources.iter().map(|x| x.capacity() + 24).sum::<usize>()
+                    + l.top_places.len() * (std::mem::size_of::<Place>() + 32)
+                    + (l.countries.len() + l.actors.len()) * 32
+            })
+            .sum::<usize>();
         total += s.df.capacity() * 9;
         total += s.recent.capacity() * 16 + self.recent_index.capacity() * 17;
         total += self.index.bytes();
@@ -167,7 +183,8 @@ fn line_of(story: &Story) -> StoryLine {
         first_seen: to_time(story.first_seen),
         last_seen: to_time(story.last_seen),
         article_count: story.articles,
-        source_count: story.sources.len() as u32,
+        // States saved before the hashes were kept have only the named sources.
+        source_count: story.sources.len().max(story.source_hashes.len()) as u32,
         sources,
         top_places: story_places_for(story, &vec_places(story)),
         countries: top_names(&story.countries).into_iter().take(8).collect(),

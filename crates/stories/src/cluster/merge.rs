@@ -3,8 +3,8 @@
 use rustc_hash::FxHashSet;
 
 use super::{
-    Clusterer, MAX_LABELS, MAX_POSTED_TERMS, MAX_POSTING_SCAN, MAX_SOURCES, MAX_STORY_PLACES,
-    Story, bump, in_window, same_variant,
+    Clusterer, MAX_COUNTED_SOURCES, MAX_LABELS, MAX_POSTED_TERMS, MAX_POSTING_SCAN, MAX_SOURCES,
+    MAX_STORY_PLACES, Story, bump, in_window, same_variant,
 };
 use crate::features::{add_truncate, dots, specific_norm};
 
@@ -94,6 +94,13 @@ impl Clusterer {
             for (name, n) in &absorbed.sources {
                 for _ in 0..*n {
                     bump(&mut survivor.sources, name, MAX_SOURCES);
+                }
+            }
+            for hash in &absorbed.source_hashes {
+                if !survivor.source_hashes.contains(hash)
+                    && survivor.source_hashes.len() < MAX_COUNTED_SOURCES
+                {
+                    survivor.source_hashes.push(*hash);
                 }
             }
             for (name, n) in &absorbed.countries {

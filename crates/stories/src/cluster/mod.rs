@@ -32,6 +32,8 @@ use index::PostingIndex;
 pub use model::{ArticleIn, Assignment, Config, STORY_SCHEMA, StoryLine, StoryRef};
 
 const MAX_SOURCES: usize = 32;
+/// Distinct sources counted per story (by hash) beyond the ones listed by name.
+const MAX_COUNTED_SOURCES: usize = 1024;
 const MAX_STORY_PLACES: usize = 24;
 const MAX_LABELS: usize = 16;
 const POSTED_TERMS_PER_ARTICLE: usize = 8;
@@ -81,6 +83,9 @@ struct Story {
     /// joining).
     #[serde(default)]
     evidence: StoryEvidence,
+    /// Hashes of its distinct sources, so that the source count goes past the named ones.
+    #[serde(default)]
+    source_hashes: Vec<u32>,
 }
 
 /// Everything the clusterer remembers; serialise it to keep story ids across restarts.
@@ -169,10 +174,6 @@ impl Clusterer {
         &self.state
     }
 
-    pub fn into_state(self) -> StoryState {
-        self.state
-    }
-
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -246,7 +247,13 @@ impl Clusterer {
                 None => (self.open_story(article), 0.0),
             },
         };
-        let place_keys: Vec<String> = mentions.places.iter().map(|m| m.key.clone()).collect();
+        // The article's own places: named and aliased as its story knows them, or as found
+        // here when the story's list is full.
+        let own_places: Vec<(String, Place)> = mentions
+            .places
+            .iter()
+            .map(|m| (m.key.clone(), m.place.clone()))
+            .collect();
         let countries = mentions.countries.clone();
         let actors = mentions.actors.clone();
         self.join(key, article, &vec, mentions, t);
@@ -273,16 +280,15 @@ impl Clusterer {
                 actors,
             };
         };
-        // The article's own places, named and aliased as its story knows them.
-        let places = place_keys
-            .iter()
-            .filter_map(|k| {
+        let places = own_places
+            .into_iter()
+            .map(|(key, own)| {
                 story
                     .places
                     .iter()
-                    .find(|p| p.key == *k || same_variant(&p.key, k))
+                    .find(|p| p.key == key || same_variant(&p.key, &key))
+                    .map_or(own, |p| p.place.clone())
             })
-            .map(|p| p.place.clone())
             .collect();
         let assignment = Assignment {
             story: StoryRef {
@@ -437,6 +443,7 @@ impl Clusterer {
             norm: 0.0,
             posted: Vec::new(),
             sources: Vec::new(),
+            source_hashes: Vec::new(),
             places: Vec::new(),
             countries: Vec::new(),
             actors: Vec::new(),
@@ -487,6 +494,12 @@ impl Clusterer {
         }
         if let Some(src) = article.source {
             bump(&mut story.sources, src, MAX_SOURCES);
+            let hash = crate::text::term_hash(b's', src, false) as u32;
+            if !story.source_hashes.contains(&hash)
+                && story.source_hashes.len() < MAX_COUNTED_SOURCES
+            {
+                story.source_hashes.push(hash);
+            }
         }
         for c in &mentions.countries {
             bump(&mut story.countries, c, MAX_LABELS);
