@@ -4,9 +4,7 @@
 
 mod common;
 
-use common::{
-    FixtureServer, Resource, read_records, rss_feed, run_newswire, story_page, write_config,
-};
+use common::{FixtureServer, Resource, rss_feed, run_once_to_jsonl, story_page};
 
 /// A page far too long to extract within a millisecond, even in a release build.
 fn long_page() -> String {
@@ -34,23 +32,11 @@ fn a_page_past_the_extraction_deadline_gives_the_feed_entrys_record() {
         ),
     );
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(
+    let (records, stderr) = run_once_to_jsonl(
         dir.path(),
-        &format!(
-            "[pipeline]\nextract_timeout = \"1ms\"\n\n\
-             [[sink]]\ntype = \"jsonl\"\npath = \"out/records.jsonl\"\n\n\
-             [[feed]]\nurl = \"{}\"\n",
-            server.url("/feed.xml")
-        ),
+        "[pipeline]\nextract_timeout = \"1ms\"\n",
+        &server.url("/feed.xml"),
     );
-    let output = run_newswire(
-        &["run", "--once", "--config", config.to_str().unwrap()],
-        dir.path(),
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-
-    let records = read_records(&dir.path().join("out"));
     assert_eq!(records.len(), 2, "no record lost: {stderr}");
     let long_url = server.url("/long");
     let long = records

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{FixtureServer, Resource, read_records, run_newswire, write_config};
+use common::{FixtureServer, Resource, run_once_to_jsonl};
 
 #[test]
 fn a_record_built_from_its_feed_entry_takes_the_feeds_declared_language() {
@@ -18,20 +18,7 @@ fn a_record_built_from_its_feed_entry_takes_the_feeds_declared_language() {
     );
     server.put("/feed.xml", Resource::ok("application/rss+xml", feed));
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(
-        dir.path(),
-        &format!(
-            "[[sink]]\ntype = \"jsonl\"\npath = \"out/records.jsonl\"\n\n[[feed]]\nurl = \"{}\"\n",
-            server.url("/feed.xml")
-        ),
-    );
-    let output = run_newswire(
-        &["run", "--once", "--config", config.to_str().unwrap()],
-        dir.path(),
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    let records = read_records(&dir.path().join("out"));
+    let (records, stderr) = run_once_to_jsonl(dir.path(), "", &server.url("/feed.xml"));
     assert_eq!(records.len(), 1, "{stderr}");
     assert_eq!(records[0]["extraction"]["method"], "feed", "{}", records[0]);
     assert_eq!(records[0]["language"], "de", "{}", records[0]);

@@ -261,6 +261,29 @@ pub fn write_config(dir: &Path, body: &str) -> PathBuf {
     path
 }
 
+/// One `newswire run --once` over a config of `body` (after [`write_config`]'s state and
+/// fetch settings) with its JSONL sink in `dir/out` and `feed_url` as its only feed; the
+/// run must succeed. Returns the lines written and the run's stderr.
+pub fn run_once_to_jsonl(
+    dir: &Path,
+    body: &str,
+    feed_url: &str,
+) -> (Vec<serde_json::Value>, String) {
+    let config = write_config(
+        dir,
+        &format!(
+            "{body}\n[[sink]]\ntype = \"jsonl\"\npath = \"out/records.jsonl\"\n\n[[feed]]\nurl = \"{feed_url}\"\n"
+        ),
+    );
+    let output = run_newswire(
+        &["run", "--once", "--config", config.to_str().unwrap()],
+        dir,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    (read_records(&dir.join("out")), stderr)
+}
+
 /// Every line of every JSONL file under `dir`, parsed.
 pub fn read_records(dir: &Path) -> Vec<serde_json::Value> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
