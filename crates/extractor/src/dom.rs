@@ -72,7 +72,8 @@ pub struct RawMeta {
     pub author_elements: Vec<String>,
     /// Texts of the first `<h1>`s (at most `titles::MAX_H1S`), empty ones included.
     pub h1s: Vec<String>,
-    /// `itemprop` values that carry text rather than `content` (headline, datePublished).
+    /// `itemprop` values that carry text rather than `content` (headline, datePublished,
+    /// dateModified).
     pub itemprops: Vec<(String, String)>,
     /// The page has a `<frameset>` or its body is made of `<iframe>`s only.
     pub frames: bool,
@@ -600,6 +601,7 @@ pub fn build_until(html: &Html, deadline: Option<std::time::Instant>) -> Option<
                                 && itemprop.is_some_and(|p| {
                                     p.eq_ignore_ascii_case("headline")
                                         || p.eq_ignore_ascii_case("datePublished")
+                                        || p.eq_ignore_ascii_case("dateModified")
                                 }) =>
                             {
                                 Some(Capture::Itemprop(

@@ -281,3 +281,54 @@ fn declared_language_is_checked_against_the_text() {
             .any(|w| w.contains("declared language fr"))
     );
 }
+
+// ---- dates on one line, in the body, and their precedence ----
+
+#[test]
+fn each_date_on_a_line_belongs_to_the_label_before_it() {
+    let update_first = run(
+        "",
+        r#"<div class="dates">Updated: March 7, 2021 · Published: March 5, 2021</div>"#,
+    );
+    assert_eq!(update_first.published_at, utc(2021, 3, 5, 0, 0));
+    assert_eq!(update_first.updated_at, utc(2021, 3, 7, 0, 0));
+    let byline = run(
+        "",
+        r#"<div class="byline">By Jane Doe · March 5, 2021 · Updated March 7, 2021</div>"#,
+    );
+    assert_eq!(byline.published_at, utc(2021, 3, 5, 0, 0));
+    assert_eq!(byline.updated_at, utc(2021, 3, 7, 0, 0));
+}
+
+#[test]
+fn update_markers_in_the_body_give_the_update_date_not_the_publication() {
+    let wordpress = run(
+        "",
+        r#"<time class="updated" datetime="2021-03-07T10:00:00Z">March 7</time>
+           <time class="entry-date published" datetime="2021-03-05T10:00:00Z">March 5</time>"#,
+    );
+    assert_eq!(wordpress.published_at, utc(2021, 3, 5, 10, 0));
+    assert_eq!(wordpress.updated_at, utc(2021, 3, 7, 10, 0));
+    let microdata = run(
+        r#"<meta property="article:published_time" content="2021-03-05T10:00:00Z">"#,
+        r#"<span itemprop="dateModified">March 7, 2021</span>"#,
+    );
+    assert_eq!(microdata.updated_at, utc(2021, 3, 7, 0, 0));
+}
+
+#[test]
+fn the_pages_meta_date_wins_over_a_nested_json_ld_date() {
+    let a = run(
+        r#"<meta property="article:published_time" content="2021-03-05T10:00:00Z">
+           <script type="application/ld+json">{"@type":"NewsArticle","headline":"H",
+           "video":{"@type":"VideoObject","uploadDate":"2019-06-01T08:00:00Z"}}</script>"#,
+        "",
+    );
+    assert_eq!(a.published_at, utc(2021, 3, 5, 10, 0));
+}
+
+#[test]
+fn a_byline_date_does_not_leave_its_month_as_an_author() {
+    let a = run("", "<p class=\"byline\">By Jane Doe, March 5, 2021</p>");
+    assert_eq!(a.authors, ["Jane Doe"]);
+}

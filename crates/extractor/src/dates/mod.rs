@@ -256,11 +256,29 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
     let raw = &dom.meta;
     let mut out = PageDates::default();
 
-    let updated = inputs.ld.modified.as_deref().and_then(parse).or_else(|| {
-        UPDATED_META
-            .iter()
-            .find_map(|k| meta::meta_value(raw, &[k]).and_then(parse))
-    });
+    let updated = inputs
+        .ld
+        .modified
+        .as_deref()
+        .and_then(parse)
+        .or_else(|| {
+            UPDATED_META
+                .iter()
+                .find_map(|k| meta::meta_value(raw, &[k]).and_then(parse))
+        })
+        // In the body: microdata `dateModified`, a `<time class="updated">`.
+        .or_else(|| {
+            raw.itemprops
+                .iter()
+                .filter(|(k, _)| k == "datemodified")
+                .find_map(|(_, v)| parse(v))
+        })
+        .or_else(|| {
+            raw.date_attrs
+                .iter()
+                .filter(|a| a.updated_class && !a.published_class)
+                .find_map(|a| parse(&a.value))
+        });
     out.updated = updated;
 
     let mut found: Option<(DateTime<Utc>, DateSource)> = None;
@@ -276,16 +294,18 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
         DateSource::JsonLd,
     );
     try_source(
-        json_ld_any_published(&raw.json_ld)
-            .as_deref()
-            .and_then(parse),
-        DateSource::JsonLd,
-    );
-    try_source(
         PUBLISHED_META
             .iter()
             .find_map(|k| meta::meta_value(raw, &[k]).and_then(parse)),
         DateSource::Meta,
+    );
+    // A date of any JSON-LD object comes after the page's own meta tags: it may be a
+    // video's upload or a comment's date.
+    try_source(
+        json_ld_any_published(&raw.json_ld)
+            .as_deref()
+            .and_then(parse),
+        DateSource::JsonLd,
     );
     try_source(
         raw.itemprops
@@ -318,12 +338,23 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
         DateSource::Url,
     );
     // Unlabelled <time> values: the first that is not labelled as an update.
+    let update_values: Vec<&str> = raw
+        .date_attrs
+        .iter()
+        .filter(|a| a.updated_class)
+        .map(|a| a.value.as_str())
+        .collect();
     try_source(
         raw.date_attrs
             .iter()
             .filter(|a| !a.updated_class)
             .find_map(|a| parse(&a.value))
-            .or_else(|| raw.times.iter().find_map(|(v, _)| parse(v))),
+            .or_else(|| {
+                raw.times
+                    .iter()
+                    .filter(|(v, _)| !update_values.contains(&v.as_str()))
+                    .find_map(|(v, _)| parse(v))
+            }),
         DateSource::Time,
     );
     if found.is_none() {
@@ -465,30 +496,53 @@ struct TextDates<'p> {
 }
 
 impl TextDates<'_> {
+    /// Reads the dates of one line of text. Each date belongs to the label before it:
+    /// "Updated March 7 · Published March 5" and "March 5 · Updated March 7" give both;
+    /// a date before any label is the publication date unless a label names one.
     fn consider(&mut self, at: usize, context: &str) {
-        let Some(found) = find_text_date(context, self.order) else {
-            return;
+        let lower = context.to_lowercase();
+        // Lower-casing keeps byte offsets in nearly all text; where it does not, the
+        // lower-cased text is read instead.
+        let text = if lower.len() == context.len() {
+            context
+        } else {
+            lower.as_str()
         };
-        let Some(date) = found.utc().filter(|d| (self.plausible)(*d)) else {
-            return;
-        };
-        if label_of(context) == Some(true) {
-            if self.updated.is_none() {
-                self.updated = Some(date);
-            }
-            return;
+        let mut labels: Vec<(usize, Option<bool>)> = UPDATE_WORDS
+            .iter()
+            .flat_map(|w| lower.match_indices(w).map(|(p, _)| (p, Some(true))))
+            .chain(
+                PUBLISH_WORDS
+                    .iter()
+                    .flat_map(|w| lower.match_indices(w).map(|(p, _)| (p, Some(false)))),
+            )
+            .collect();
+        labels.push((0, None));
+        labels.sort_unstable();
+        let (mut unlabelled, mut published, mut updated) = (None, None, None);
+        for (i, &(from, label)) in labels.iter().enumerate() {
+            let to = labels.get(i + 1).map_or(text.len(), |next| next.0);
+            let Some(date) = text
+                .get(from..to)
+                .and_then(|segment| find_text_date(segment, self.order))
+                .and_then(|found| found.utc())
+                .filter(|d| (self.plausible)(*d))
+            else {
+                continue;
+            };
+            let slot = match label {
+                None => &mut unlabelled,
+                Some(true) => &mut updated,
+                Some(false) => &mut published,
+            };
+            slot.get_or_insert(date);
         }
-        // "Published 12.03.2019 · Updated 14.03.2019": the update sits after its label.
         if self.updated.is_none() {
-            let lower = context.to_lowercase();
-            if let Some(pos) = UPDATE_WORDS.iter().filter_map(|w| lower.find(w)).min()
-                && let Some(later) = lower.get(pos..)
-                && let Some(u) = find_text_date(later, self.order).and_then(|f| f.utc())
-                && (self.plausible)(u)
-            {
-                self.updated = Some(u);
-            }
+            self.updated = updated;
         }
+        let Some(date) = published.or(unlabelled) else {
+            return;
+        };
         let distance = self.h1.map_or(at, |h| h.abs_diff(at));
         if self.published.is_none_or(|(best, _)| distance < best) {
             self.published = Some((distance, date));

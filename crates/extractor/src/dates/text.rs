@@ -63,6 +63,33 @@ const MONTHS: &[(&str, u32)] = &[
     ("novembre", 11),
     ("décembre", 12),
     ("decembre", 12),
+    // French abbreviations ("5 févr. 2021"), Dutch "mrt"
+    ("janv", 1),
+    ("févr", 2),
+    ("fév", 2),
+    ("avr", 4),
+    ("juil", 7),
+    ("déc", 12),
+    ("mrt", 3),
+    // Turkish
+    ("ocak", 1),
+    ("şubat", 2),
+    ("subat", 2),
+    ("mart", 3),
+    ("nisan", 4),
+    ("mayıs", 5),
+    ("mayis", 5),
+    ("haziran", 6),
+    ("temmuz", 7),
+    ("ağustos", 8),
+    ("agustos", 8),
+    ("eylül", 9),
+    ("eylul", 9),
+    ("ekim", 10),
+    ("kasım", 11),
+    ("kasim", 11),
+    ("aralık", 12),
+    ("aralik", 12),
     // Spanish
     ("enero", 1),
     ("febrero", 2),
@@ -420,14 +447,18 @@ fn date_at(toks: &[Tok], i: usize, order: DayOrder) -> Option<(NaiveDate, usize)
             }
             // 12 March 2019, 12. März 2019, 12 de marzo de 2019, le 12 mars 2019, 12th March, 2019
             let mut k = 1;
-            while matches!(t(k), Some(Tok::Sep('.')) | Some(Tok::Word(_))) && k < 4 {
+            while matches!(t(k), Some(Tok::Sep('.' | '°')) | Some(Tok::Word(_))) && k < 4 {
                 match t(k) {
+                    // "1er mars", "1º de marzo", "1ª"
                     Some(Tok::Word(w))
-                        if matches!(w.as_str(), "de" | "th" | "st" | "nd" | "rd" | "of") =>
+                        if matches!(
+                            w.as_str(),
+                            "de" | "th" | "st" | "nd" | "rd" | "of" | "er" | "º" | "ª"
+                        ) =>
                     {
                         k += 1
                     }
-                    Some(Tok::Sep('.')) => k += 1,
+                    Some(Tok::Sep('.' | '°')) => k += 1,
                     _ => break,
                 }
             }
@@ -578,6 +609,17 @@ mod tests {
         assert_eq!(day("12 марта 2019 г.", d).as_deref(), Some("2019-03-12"));
         assert_eq!(day("March 12th, 2019", d).as_deref(), Some("2019-03-12"));
         assert_eq!(day("Mar. 12, 2019", d).as_deref(), Some("2019-03-12"));
+        // Ordinal marks and abbreviations: French, Spanish, Italian, Dutch, Turkish.
+        assert_eq!(day("le 1er mars 2021", d).as_deref(), Some("2021-03-01"));
+        assert_eq!(day("1º de marzo de 2021", d).as_deref(), Some("2021-03-01"));
+        assert_eq!(day("1° marzo 2021", d).as_deref(), Some("2021-03-01"));
+        assert_eq!(
+            day("Publié le 5 févr. 2021", d).as_deref(),
+            Some("2021-02-05")
+        );
+        assert_eq!(day("5 mrt 2021", d).as_deref(), Some("2021-03-05"));
+        assert_eq!(day("5 Mart 2021", d).as_deref(), Some("2021-03-05"));
+        assert_eq!(day("12 Ağustos 2020", d).as_deref(), Some("2020-08-12"));
     }
 
     #[test]
