@@ -66,8 +66,8 @@ pub struct RawMeta {
     pub lang: Option<String>,
     pub canonical: Option<String>,
     /// `datetime` of `<time>` elements, in page order, with whether it said `pubdate` or
-    /// `itemprop=datePublished`.
-    pub times: Vec<(String, bool)>,
+    /// `itemprop=datePublished`, and the element's index in [`Dom::nodes`].
+    pub times: Vec<(String, bool, usize)>,
     /// Text of elements marked `itemprop=author` / `rel=author` (microdata and links).
     pub author_elements: Vec<String>,
     /// Texts of the first `<h1>`s (at most `titles::MAX_H1S`), empty ones included.
@@ -86,6 +86,8 @@ pub struct RawMeta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateAttr {
     pub value: String,
+    /// Index of the element in [`Dom::nodes`].
+    pub node: usize,
     /// The class/id says published/posted/created (or the element is `<time pubdate>`).
     pub published_class: bool,
     /// The class/id says updated/modified.
@@ -552,7 +554,7 @@ pub fn build_until(html: &Html, deadline: Option<std::time::Instant>) -> Option<
                     {
                         let published = pubdate
                             || itemprop.is_some_and(|p| p.eq_ignore_ascii_case("datePublished"));
-                        dom.meta.times.push((dt.to_owned(), published));
+                        dom.meta.times.push((dt.to_owned(), published, index));
                     } else if let (Some(prop), Some(dt)) = (itemprop, datetime) {
                         dom.meta
                             .metas
@@ -575,6 +577,7 @@ pub fn build_until(html: &Html, deadline: Option<std::time::Instant>) -> Option<
                             itemprop.is_some_and(|p| p.eq_ignore_ascii_case("dateModified"));
                         dom.meta.date_attrs.push(DateAttr {
                             value: value.to_owned(),
+                            node: index,
                             published_class: pubdate
                                 || itemprop_published
                                 || has_word(&class_id, PUBLISHED_CLASS_WORDS),

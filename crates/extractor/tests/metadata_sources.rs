@@ -332,3 +332,23 @@ fn a_byline_date_does_not_leave_its_month_as_an_author() {
     let a = run("", "<p class=\"byline\">By Jane Doe, March 5, 2021</p>");
     assert_eq!(a.authors, ["Jane Doe"]);
 }
+
+#[test]
+fn a_time_in_a_sidebar_or_comment_does_not_date_the_article() {
+    let sidebar = extract(
+        &format!(
+            r#"<html><body><aside><h3>Most read</h3><time datetime="2020-11-02">Nov 2</time></aside>
+               <article><h1>Council approves the harbour plan</h1>
+               <time datetime="2021-03-05T10:00:00Z">March 5</time>{BODY}</article></body></html>"#
+        ),
+        None,
+        &FeedHints::default(),
+    );
+    assert_eq!(sidebar.published_at, utc(2021, 3, 5, 10, 0));
+    let comment = run(
+        "",
+        r#"<p class="byline">By Jane Doe, March 5, 2021</p>
+           <div class="comments"><time datetime="2021-04-20T08:00:00Z">April 20</time></div>"#,
+    );
+    assert_eq!(comment.published_at, utc(2021, 3, 5, 0, 0));
+}

@@ -317,8 +317,8 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
     try_source(
         raw.times
             .iter()
-            .filter(|(_, published)| *published)
-            .find_map(|(v, _)| parse(v)),
+            .filter(|(_, published, _)| *published)
+            .find_map(|(v, _, _)| parse(v)),
         DateSource::Time,
     );
     try_source(
@@ -344,25 +344,31 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
         .filter(|a| a.updated_class)
         .map(|a| a.value.as_str())
         .collect();
-    try_source(
+    // Those in a sidebar, comments or related stories come last, after the text's own.
+    let unlabelled_time = |elsewhere: bool| {
         raw.date_attrs
             .iter()
-            .filter(|a| !a.updated_class)
+            .filter(|a| !a.updated_class && beside_the_article(dom, a.node) == elsewhere)
             .find_map(|a| parse(&a.value))
             .or_else(|| {
                 raw.times
                     .iter()
-                    .filter(|(v, _)| !update_values.contains(&v.as_str()))
-                    .find_map(|(v, _)| parse(v))
-            }),
-        DateSource::Time,
-    );
+                    .filter(|(v, _, node)| {
+                        !update_values.contains(&v.as_str())
+                            && beside_the_article(dom, *node) == elsewhere
+                    })
+                    .find_map(|(v, _, _)| parse(v))
+            })
+    };
+    try_source(unlabelled_time(false), DateSource::Time);
     if found.is_none() {
         let (text_published, text_updated) = text_dates(dom, order, &plausible);
         if out.updated.is_none() {
             out.updated = text_updated;
         }
-        found = text_published.map(|d| (d, DateSource::Text));
+        found = text_published
+            .map(|d| (d, DateSource::Text))
+            .or_else(|| unlabelled_time(true).map(|d| (d, DateSource::Time)));
         if found.is_none()
             && let Some(modified) = text_updated
         {
@@ -381,6 +387,36 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
         out.updated = None;
     }
     out
+}
+
+/// Whether node `at` sits in a box beside the article: an `<aside>` or `<nav>`, or a box
+/// for comments, related or recommended stories, a sidebar or a widget. Dates there are
+/// other items' dates. (Not `<footer>`: an article's own footer often holds its date.)
+fn beside_the_article(dom: &Dom<'_>, at: usize) -> bool {
+    const BESIDE: &[&str] = &[
+        "comment",
+        "related",
+        "sidebar",
+        "recommend",
+        "trending",
+        "popular",
+        "widget",
+        "teaser",
+        "promo",
+    ];
+    let mut node = at;
+    for _ in 0..64 {
+        let Some(n) = dom.nodes.get(node) else {
+            return false;
+        };
+        if let Kind::Element(e) = &n.kind
+            && (matches!(e.name, "aside" | "nav") || BESIDE.iter().any(|w| e.class_id.contains(w)))
+        {
+            return true;
+        }
+        node = n.parent;
+    }
+    false
 }
 
 /// `datePublished` (or `dateCreated`/`uploadDate`) of any JSON-LD object at any depth.
