@@ -557,7 +557,7 @@ fn clean_name(part: &str) -> String {
         || has_non_name_word(s)
         || DATE_INTRO_WORDS.contains(&s)
         // "By Jane Doe, March 5, 2021": what is left of the date is not a second author.
-        || crate::dates::is_month_word(&s)
+        || crate::dates::is_month_word(s)
     {
         return String::new();
     }
