@@ -352,3 +352,26 @@ fn a_time_in_a_sidebar_or_comment_does_not_date_the_article() {
     );
     assert_eq!(comment.published_at, utc(2021, 3, 5, 0, 0));
 }
+
+#[test]
+fn a_date_box_whose_class_runs_words_together_is_read() {
+    let a = extract(
+        &format!(
+            r#"<html><body><div class="post"><div class="postmetadata">March 5, 2021 in News</div>
+               {BODY}</div></body></html>"#
+        ),
+        None,
+        &FeedHints::default(),
+    );
+    assert_eq!(a.published_at, utc(2021, 3, 5, 0, 0));
+}
+
+#[test]
+fn a_page_that_only_says_when_it_changed_is_dated_by_that() {
+    let a = run(
+        r#"<meta property="og:updated_time" content="2021-03-08T12:00:00+01:00">"#,
+        "",
+    );
+    assert_eq!(a.published_at, utc(2021, 3, 8, 11, 0));
+    assert_eq!(a.updated_at, utc(2021, 3, 8, 11, 0));
+}

@@ -201,6 +201,19 @@ const PUBLISH_WORDS: &[&str] = &[
 ];
 
 /// Class/id words of elements that hold a date or the byline line it sits in.
+/// Class names that run the words together ("postmetadata", htmldate's example).
+const DATE_CLASS_COMPOUNDS: &[&str] = &[
+    "postmeta",
+    "entrymeta",
+    "publishdate",
+    "publisheddate",
+    "entrydate",
+    "postdate",
+    "pubdate",
+    "articledate",
+    "newsdate",
+];
+
 const DATE_CLASS_WORDS: &[&str] = &[
     "date",
     "dates",
@@ -376,6 +389,12 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
             found = Some((modified, DateSource::LastModified));
         }
     }
+    // A page that only says when it was last changed (in its meta tags as in its text).
+    if found.is_none()
+        && let Some(modified) = out.updated
+    {
+        found = Some((modified, DateSource::LastModified));
+    }
     if let Some((date, source)) = found {
         out.published = Some(date);
         out.published_source = Some(source);
@@ -476,7 +495,8 @@ fn text_dates(
                 "script" | "style" | "head" | "title" | "option" | "select"
             )
             && !e.class_id.is_empty()
-            && crate::dom::has_word(&e.class_id, DATE_CLASS_WORDS)
+            && (crate::dom::has_word(&e.class_id, DATE_CLASS_WORDS)
+                || DATE_CLASS_COMPOUNDS.iter().any(|c| e.class_id.contains(c)))
         {
             let text = subtree_text(dom, i, DATE_ELEMENT_CHARS);
             if text.len() < DATE_ELEMENT_CHARS {
