@@ -196,12 +196,20 @@ fn extract_inner(
     .flatten()
     .find(|l| !l.trim().is_empty());
     let page_url = url.map(Url::as_str);
+    // The order of numeric dates (05/03/2021) follows the language: the page's, else the
+    // feed's, else the one its text is written in.
+    let detected_language = match (declared_language, hints.language.as_deref()) {
+        (None, None) if content_chars(&text) >= 100 => detect_language(&text),
+        _ => None,
+    };
     let found_dates = dates::find_dates(
         &page,
         &dates::DateInputs {
             ld: &ld,
             url: page_url,
-            language: declared_language,
+            language: declared_language
+                .or(hints.language.as_deref())
+                .or(detected_language.as_deref()),
             now: options.fetched_at.unwrap_or_else(Utc::now),
         },
     );

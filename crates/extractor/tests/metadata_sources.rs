@@ -375,3 +375,22 @@ fn a_page_that_only_says_when_it_changed_is_dated_by_that() {
     assert_eq!(a.published_at, utc(2021, 3, 8, 11, 0));
     assert_eq!(a.updated_at, utc(2021, 3, 8, 11, 0));
 }
+
+#[test]
+fn numeric_dates_follow_the_language_the_text_is_written_in() {
+    let a = extract(
+        "<html><body><article><h1>Stadtrat beschließt den Hafenplan</h1>\
+         <p class=\"datum\">05/03/2021</p>\
+         <p>Der Stadtrat hat am Donnerstag nach langer Debatte den umstrittenen Plan für den \
+         alten Hafen beschlossen, obwohl die Anwohner noch einmal gegen die neue Straße protestiert \
+         hatten und die Opposition eine weitere Anhörung verlangte.</p></article></body></html>",
+        None,
+        &FeedHints::default(),
+    );
+    assert_eq!(a.language.as_deref(), Some("de"));
+    assert_eq!(
+        a.published_at,
+        utc(2021, 3, 5, 0, 0),
+        "day first, as German writes it"
+    );
+}
