@@ -552,9 +552,14 @@ pub fn build_until(html: &Html, deadline: Option<std::time::Instant>) -> Option<
                     if name == "time"
                         && let Some(dt) = datetime
                     {
-                        let published = pubdate
-                            || itemprop.is_some_and(|p| p.eq_ignore_ascii_case("datePublished"));
-                        dom.meta.times.push((dt.to_owned(), published, index));
+                        // Bounded like `date_attrs`: a page of thousands of times (an archive)
+                        // dates the article by its first ones.
+                        if dom.meta.times.len() < 200 {
+                            let published = pubdate
+                                || itemprop
+                                    .is_some_and(|p| p.eq_ignore_ascii_case("datePublished"));
+                            dom.meta.times.push((dt.to_owned(), published, index));
+                        }
                     } else if let (Some(prop), Some(dt)) = (itemprop, datetime) {
                         dom.meta
                             .metas
