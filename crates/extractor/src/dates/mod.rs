@@ -1,27 +1,35 @@
 //! Publication and update dates from every place a page gives them, with their source.
 //!
 //! Sources, in order of trust (the first that yields a plausible date wins):
-//! 1. `json-ld`: `datePublished` (`dateCreated`, `uploadDate`) of the article object, else
-//!    of any object at any depth;
+//! 1. `json-ld`: `datePublished` (`dateCreated`, `uploadDate`) of the article object;
 //! 2. `meta`: the common `<meta>` names (Open Graph, Dublin Core, Parse.ly, Sailthru, …);
-//! 3. `microdata`: `itemprop=datePublished` elements;
-//! 4. `time`: a `<time datetime>` marked as the publication time (`pubdate`, a class
+//! 3. `json-ld`: the same keys of any object at any depth (after the meta tags: it may be a
+//!    video's upload or a comment's date);
+//! 4. `microdata`: `itemprop=datePublished` elements;
+//! 5. `time`: a `<time datetime>` marked as the publication time (`pubdate`, a class
 //!    saying published/posted), or `<abbr title>` with a date class;
-//! 5. `url`: a full date in the URL path (`/2019/03/12/`, `/20190312/`, `-2019-03-12`);
-//! 6. `time`: any other `<time datetime>` close to the headline;
-//! 7. `text`: visible text of elements whose class or id says date/published/posted/byline,
-//!    then the visible text right after the headline, read in many languages
-//!    ("Published 12 March 2019", "Veröffentlicht am 12.03.2019", "le 12 mars 2019",
-//!    "12 de marzo de 2019", "12 marca 2019", "2019年3月12日");
-//! 8. `last-modified`: a "last modified"/"last updated" line anywhere (last resort).
+//! 6. `url`: a full date in the URL path (`/2019/03/12/`, `/20190312/`, `-2019-03-12`);
+//! 7. `time`: any other `<time datetime>` not marked as an update, outside boxes beside
+//!    the article (`<aside>`, `<nav>`, comments, related stories, sidebars, widgets);
+//! 8. `text`: visible text of elements whose class or id says date/published/posted/byline
+//!    (also run together: `postmetadata`, `publishdate`), then the visible text right after
+//!    the headline, then labelled lines anywhere, read in many languages ("Published 12
+//!    March 2019", "Veröffentlicht am 12.03.2019", "le 1er mars 2019", "12 de marzo de
+//!    2019", "12 marca 2019", "5 Mart 2021", "2019年3月12日");
+//! 9. `time`: a `<time>` in a box beside the article;
+//! 10. `last-modified`: the update date (from the meta tags, the body's update markers or a
+//!     "last updated" line) when the page gives nothing else.
 //!
-//! A date labelled as an update ("Updated", "Aktualisiert", "Mis à jour", …) never becomes
-//! the publication date. Dates before 1995 or after `now` + 1 day are rejected. When a
-//! value carries a time zone it is converted to UTC with it; a value without one is read
-//! as UTC (day precision is what such values are trusted for). Numeric day/month order is
-//! decided by the page language (month first only for US English), unless one of the
-//! numbers cannot be a month. No date is ever invented: no year-only or "2 hours ago"
-//! value is read.
+//! The update date comes from JSON-LD `dateModified`, the update meta tags, microdata
+//! `dateModified` or a `<time class="updated">`, else from the text. On a line of text each
+//! date belongs to the label before it ("Updated: March 7 · Published: March 5"; "March 5 ·
+//! Updated March 7"), and a date labelled as an update never becomes the publication date.
+//! Dates before 1995 or after `now` + 1 day are rejected. When a value carries a time zone
+//! it is converted to UTC with it; a value without one is read as UTC (day precision is
+//! what such values are trusted for). Numeric day/month order is decided by the page's
+//! language, else the feed's, else the one its text is written in (month first only for
+//! US English), unless one of the numbers cannot be a month. No date is ever invented: no
+//! year-only or "2 hours ago" value is read.
 //!
 //! All string parsing goes through [`parse_date_string`], so it can be swapped for a
 //! shared lenient parser in one place.
