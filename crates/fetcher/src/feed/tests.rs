@@ -656,3 +656,22 @@ fn a_less_than_sign_that_opens_no_markup_is_text() {
         ]
     );
 }
+
+#[test]
+fn a_stray_void_end_tag_in_a_field_closes_nothing() {
+    let feed = parse(
+        r#"<rss version="2.0"><channel><title>R</title>
+<item><title>One</title><link>https://r.example/1</link><description>a<br>b</br> c</description></item>
+<item><title>Two</title><link>https://r.example/2</link></item>
+</channel></rss>"#,
+    );
+    assert_eq!(titles(&feed), ["One", "Two"]);
+    assert_eq!(links(&feed), ["https://r.example/1", "https://r.example/2"]);
+    let summary = feed.entries[0].summary.as_deref().unwrap_or_default();
+    assert!(summary.contains('a') && summary.contains('c'), "{summary}");
+    assert!(
+        feed.warnings.iter().all(|w| !w.contains("not closed")),
+        "{:?}",
+        feed.warnings
+    );
+}

@@ -496,14 +496,16 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
             }
             Event::End(ref end) => {
                 if let Some(c) = capture.as_mut()
-                    && c.child_depth > 0
+                    && c.person_part.is_none()
+                    && !is_person(c)
                 {
                     let end_local = end.local_name();
-                    if is_void_element(end_local.as_ref()) {
-                        // `</br>`: nothing was opened for it.
+                    let own_end = end_local.as_ref().eq_ignore_ascii_case(&c.local);
+                    if is_void_element(end_local.as_ref()) && !own_end {
+                        // `</br>` inside a field: nothing was opened for it.
                         continue;
                     }
-                    if end_local.as_ref().eq_ignore_ascii_case(&c.local) {
+                    if own_end && c.child_depth > 0 {
                         // The field's own end tag while inline markup is open (an HTML
                         // element left unclosed): the markup ends with the field.
                         for _ in 0..c.child_depth {
