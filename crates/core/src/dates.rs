@@ -207,8 +207,14 @@ fn assemble(
 
 /// `H:MM` or `H:MM:SS` (one- or two-digit fields), with `am`/`pm` after it or not.
 fn clock(time: &str) -> Option<(u32, u32, u32)> {
-    let lower = time.to_ascii_lowercase().replace('.', "");
-    let (time, afternoon) = match (lower.strip_suffix("am"), lower.strip_suffix("pm")) {
+    let lower = time.to_ascii_lowercase();
+    // "4:05pm", "4:05 p.m." (the dots only in the suffix: "10:1.5" is not 10:15).
+    let half = |with_dots: &str| {
+        lower
+            .strip_suffix(with_dots)
+            .or_else(|| lower.strip_suffix(&with_dots.replace('.', "")))
+    };
+    let (time, afternoon) = match (half("a.m."), half("p.m.")) {
         (Some(t), _) => (t, Some(false)),
         (_, Some(t)) => (t, Some(true)),
         _ => (lower.as_str(), None),
@@ -460,6 +466,13 @@ fn parse_iso_1988(text: &str) -> Option<DateTime<Utc>> {
     midnight(NaiveDate::from_ymd_opt(year, month, day)?)
 }
 
+/// Whether `text` starts with a four-digit year and a dash (`%Y` alone takes signed and
+/// short years).
+fn starts_with_year(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() > 4 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-'
+}
+
 fn ordinal(year: i32, day_of_year: u32) -> Option<DateTime<Utc>> {
     midnight(NaiveDate::from_yo_opt(year, day_of_year)?)
 }
@@ -469,14 +482,17 @@ fn midnight(date: NaiveDate) -> Option<DateTime<Utc>> {
 }
 
 /// A W3CDTF time whose hour, minute or second is out of range (`T25:14:55Z`, `T10:61:55Z`)
-/// carries over into the next unit, as the Universal Feed Parser documents. Fields stay two
-/// digits, so nothing carries further than a day.
+/// carries over into the next unit, as the Universal Feed Parser documents. The hour is at
+/// most 47, so nothing carries further than the next day.
 fn parse_iso_overflow(text: &str) -> Option<DateTime<Utc>> {
     let (date, time) = text.split_once('T')?;
+    if !starts_with_year(date) {
+        return None;
+    }
     let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
     let split = time.find(['Z', '+', '-']).unwrap_or(time.len());
     let (clock_text, zone) = time.split_at(split);
-    let (hour, minute, second) = clock(clock_text)?;
+    let (hour, minute, second) = clock(clock_text).filter(|(hour, _, _)| *hour < 48)?;
     let offset = if zone.is_empty() {
         zone_offset("GMT")?
     } else {
@@ -495,13 +511,17 @@ fn parse_iso_overflow(text: &str) -> Option<DateTime<Utc>> {
 fn parse_korean(text: &str) -> Option<DateTime<Utc>> {
     let tokens: Vec<&str> = text.split_whitespace().collect();
     let (date, half, time) = match tokens.as_slice() {
-        [date, half @ ("오전" | "오후"), time] => (
+        [date, half @ ("오전" | "오후"), time] if starts_with_year(date) => (
             NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
             Some(*half),
             *time,
         ),
         [y, m, d, time] => {
-            let year = y.strip_suffix('년')?.parse().ok()?;
+            let year = y
+                .strip_suffix('년')
+                .filter(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))?
+                .parse()
+                .ok()?;
             let month = m.strip_suffix('월')?.parse().ok()?;
             let day = d.strip_suffix('일')?.parse().ok()?;
             (NaiveDate::from_ymd_opt(year, month, day)?, None, *time)
@@ -724,6 +744,9 @@ mod tests {
             ("12345678901", None),
             ("Ju 4 2004", None),
             ("4 Jan 2004 13:00 PM", None),
+            ("4 Jan 2004 10:1.5", None),
+            ("-2003-12-31T10:14:55Z", None),
+            ("2003-12-31T99:14:55Z", None),
             ("yesterday", None),
             ("", None),
             ("32 Jun 2003 04:00:00 GMT", None),

@@ -394,3 +394,12 @@ fn numeric_dates_follow_the_language_the_text_is_written_in() {
         "day first, as German writes it"
     );
 }
+
+#[test]
+fn a_wordpress_time_marked_published_and_updated_is_the_publication() {
+    let a = run(
+        "",
+        r#"<time class="entry-date published updated" datetime="2021-03-05T10:00:00Z">March 5</time>"#,
+    );
+    assert_eq!(a.published_at, utc(2021, 3, 5, 10, 0));
+}

@@ -543,7 +543,8 @@ fn decode_entities_twice(text: &str) -> String {
 
 /// Control characters U+0080–U+009F read as the windows-1252 characters they stand for
 /// (`&#150;` is an en dash, `&#146;` an apostrophe), as the HTML standard reads numeric
-/// references: old CMSs write windows-1252 code points as references.
+/// references: old CMSs write windows-1252 code points as references. Applied to decoded
+/// text, so the same characters written literally are read alike (they are never text).
 pub(crate) fn c1_as_windows_1252(text: &str) -> String {
     if !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
         return text.to_string();

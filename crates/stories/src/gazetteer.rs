@@ -334,9 +334,11 @@ pub fn country_of_word(folded: &str) -> Option<&'static str> {
 }
 
 /// The canonical group name when `surface` (as written; `folded` is its folded form)
-/// names a known group. Acronyms count only in capitals: "WHO" is the organisation, "Who"
-/// a question.
+/// names a known group. An acronym that is also a word counts only in capitals: "WHO" is
+/// the organisation, "Who" a question; others in any case ("Nato", "Isis", as British
+/// papers write them).
 pub fn group_of(surface: &str, folded: &str) -> Option<&'static str> {
+    const ACRONYMS_THAT_ARE_WORDS: &[&str] = &["WHO"];
     static MAP: OnceLock<FxHashMap<String, &'static str>> = OnceLock::new();
     MAP.get_or_init(|| {
         GROUPS
@@ -346,10 +348,7 @@ pub fn group_of(surface: &str, folded: &str) -> Option<&'static str> {
     })
     .get(folded)
     .copied()
-    .filter(|group| {
-        let acronym = group.chars().all(|c| c.is_ascii_uppercase());
-        !acronym || surface == *group
-    })
+    .filter(|group| !ACRONYMS_THAT_ARE_WORDS.contains(group) || surface == *group)
 }
 
 #[cfg(test)]
@@ -383,5 +382,6 @@ mod tests {
         assert_eq!(group_of("WHO", "who"), Some("WHO"));
         assert_eq!(group_of("Who", "who"), None);
         assert_eq!(group_of("Hamas", "hamas"), Some("Hamas"));
+        assert_eq!(group_of("Nato", "nato"), Some("NATO"));
     }
 }

@@ -208,8 +208,8 @@ const PUBLISH_WORDS: &[&str] = &[
     "投稿",
 ];
 
-/// Class/id words of elements that hold a date or the byline line it sits in.
-/// Class names that run the words together ("postmetadata", htmldate's example).
+/// Class names that run the words together ("postmetadata", htmldate's example), matched
+/// inside the lower-cased class and id.
 const DATE_CLASS_COMPOUNDS: &[&str] = &[
     "postmeta",
     "entrymeta",
@@ -222,6 +222,7 @@ const DATE_CLASS_COMPOUNDS: &[&str] = &[
     "newsdate",
 ];
 
+/// Class/id words of elements that hold a date or the byline line it sits in.
 const DATE_CLASS_WORDS: &[&str] = &[
     "date",
     "dates",
@@ -297,7 +298,9 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
         .or_else(|| {
             raw.date_attrs
                 .iter()
-                .filter(|a| a.updated_class && !a.published_class)
+                .filter(|a| {
+                    a.updated_class && !a.published_class && !beside_the_article(dom, a.node)
+                })
                 .find_map(|a| parse(&a.value))
         });
     out.updated = updated;
@@ -359,17 +362,20 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
         DateSource::Url,
     );
     // Unlabelled <time> values: the first that is not labelled as an update.
+    // (WordPress marks an unchanged post `class="entry-date published updated"`: that is
+    // its publication date.)
+    let update_only = |a: &&crate::dom::DateAttr| a.updated_class && !a.published_class;
     let update_values: Vec<&str> = raw
         .date_attrs
         .iter()
-        .filter(|a| a.updated_class)
+        .filter(update_only)
         .map(|a| a.value.as_str())
         .collect();
     // Those in a sidebar, comments or related stories come last, after the text's own.
     let unlabelled_time = |elsewhere: bool| {
         raw.date_attrs
             .iter()
-            .filter(|a| !a.updated_class && beside_the_article(dom, a.node) == elsewhere)
+            .filter(|a| !update_only(a) && beside_the_article(dom, a.node) == elsewhere)
             .find_map(|a| parse(&a.value))
             .or_else(|| {
                 raw.times
@@ -422,13 +428,16 @@ pub fn find_dates(dom: &Dom<'_>, inputs: &DateInputs<'_>) -> PageDates {
 fn beside_the_article(dom: &Dom<'_>, at: usize) -> bool {
     const BESIDE: &[&str] = &[
         "comment",
+        "comments",
         "related",
         "sidebar",
-        "recommend",
+        "recommended",
+        "recommendations",
         "trending",
         "popular",
         "widget",
         "teaser",
+        "teasers",
         "promo",
     ];
     let mut node = at;
@@ -436,10 +445,15 @@ fn beside_the_article(dom: &Dom<'_>, at: usize) -> bool {
         let Some(n) = dom.nodes.get(node) else {
             return false;
         };
-        if let Kind::Element(e) = &n.kind
-            && (matches!(e.name, "aside" | "nav") || BESIDE.iter().any(|w| e.class_id.contains(w)))
-        {
-            return true;
+        if let Kind::Element(e) = &n.kind {
+            // The article's own box, or the page's: classes above it ("has-sidebar" on
+            // <body>) describe the layout, not the date.
+            if matches!(e.name, "article" | "main" | "body") {
+                return false;
+            }
+            if matches!(e.name, "aside" | "nav") || crate::dom::has_word(&e.class_id, BESIDE) {
+                return true;
+            }
         }
         node = n.parent;
     }
@@ -538,13 +552,15 @@ fn text_dates(
         if line.len() > 300 {
             continue;
         }
-        if label_of(line) == Some(false) {
-            state.consider(usize::MAX / 2, line);
-            if state.published.is_some() {
-                break;
+        match label_of(line) {
+            Some(false) => {
+                state.consider(usize::MAX / 2, line);
+                if state.published.is_some() {
+                    break;
+                }
             }
-        } else if label_of(line) == Some(true) && state.updated.is_none() {
-            state.consider(usize::MAX / 2, line);
+            Some(true) if state.updated.is_none() => state.consider(usize::MAX / 2, line),
+            _ => {}
         }
     }
     (state.published.map(|(_, d)| d), state.updated)
@@ -564,14 +580,10 @@ impl TextDates<'_> {
     /// "Updated March 7 · Published March 5" and "March 5 · Updated March 7" give both;
     /// a date before any label is the publication date unless a label names one.
     fn consider(&mut self, at: usize, context: &str) {
+        // Read lower-cased, so that the labels' offsets are the text's (the date reader
+        // lower-cases words anyway).
         let lower = context.to_lowercase();
-        // Lower-casing keeps byte offsets in nearly all text; where it does not, the
-        // lower-cased text is read instead.
-        let text = if lower.len() == context.len() {
-            context
-        } else {
-            lower.as_str()
-        };
+        let text = lower.as_str();
         let mut labels: Vec<(usize, Option<bool>)> = UPDATE_WORDS
             .iter()
             .flat_map(|w| lower.match_indices(w).map(|(p, _)| (p, Some(true))))

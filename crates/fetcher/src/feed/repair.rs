@@ -99,9 +99,12 @@ pub(super) fn escape_stray_less_than(text: &str) -> Option<String> {
             i = skip_to("-->");
             continue;
         }
-        let opens_markup = bytes.get(at + 1).is_some_and(|&b| {
-            b.is_ascii_alphabetic() || matches!(b, b'_' | b':' | b'/' | b'!' | b'?') || b >= 0x80
-        });
+        // A name starts with a letter (of any script), `_` or `:`; `/`, `!` and `?` open
+        // end tags, declarations and processing instructions.
+        let opens_markup = text[at + 1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || matches!(c, '_' | ':' | '/' | '!' | '?'));
         if !opens_markup {
             let buffer = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
             buffer.push_str(&text[copied..at]);

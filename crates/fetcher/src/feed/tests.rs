@@ -675,3 +675,41 @@ fn a_stray_void_end_tag_in_a_field_closes_nothing() {
         feed.warnings
     );
 }
+
+#[test]
+fn atom_elements_inside_an_rss_feed_are_read() {
+    let feed = parse(
+        r#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>R</title>
+<atom:link href="https://r.example/feed.xml" rel="self"/>
+<item><title>One</title><atom:link href="https://r.example/1" rel="alternate"/>
+<atom:author><atom:name>Ann Atom</atom:name></atom:author></item></channel></rss>"#,
+    );
+    assert_eq!(links(&feed), ["https://r.example/1"]);
+    assert_eq!(feed.entries[0].authors, ["Ann Atom"]);
+}
+
+#[test]
+fn an_xhtml_element_named_like_its_field_does_not_end_it() {
+    let feed = parse(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><title>One</title><id>urn:1</id><link href="https://a.example/1"/>
+<summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><details><summary>More</summary>Hidden text</details></div></summary></entry>
+<entry><title>Two</title><id>urn:2</id><link href="https://a.example/2"/></entry></feed>"#,
+    );
+    assert_eq!(titles(&feed), ["One", "Two"]);
+    let summary = feed.entries[0].summary.as_deref().unwrap_or_default();
+    assert!(summary.contains("Hidden text"), "{summary}");
+}
+
+#[test]
+fn a_late_end_tag_after_an_unclosed_item_loses_nothing() {
+    let feed = parse(
+        r#"<rss version="2.0"><channel><title>R</title>
+<item><title>A</title><link>https://r.example/a</link>
+<item><title>B</title><link>https://r.example/b</link></item></item>
+<item><title>C</title><link>https://r.example/c</link><ext><item>not an item</item></ext></item>
+<item><title>D</title><link>https://r.example/d</link></item>
+</channel></rss>"#,
+    );
+    assert_eq!(titles(&feed), ["A", "B", "C", "D"]);
+}

@@ -98,6 +98,18 @@ pub async fn run(
 async fn load(ctx: &Context) -> anyhow::Result<Clusterer> {
     let config = clusterer_config(ctx);
     let key = story_state_key(&ctx.config);
+    if ctx
+        .config
+        .cluster
+        .as_ref()
+        .is_some_and(|cluster| cluster.worker_id.is_none())
+    {
+        tracing::warn!(
+            state_key = %key,
+            "stories in cluster mode without cluster.worker_id: the default id changes with \
+             every restart, so this worker's stories start afresh each time"
+        );
+    }
     let read_key = key.clone();
     let saved = ctx
         .state

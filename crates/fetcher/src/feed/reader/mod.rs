@@ -63,7 +63,7 @@ fn ns_of_uri(uri: &str) -> Ns {
     // Dublin Core URIs in several casings.
     let uri = uri.trim().to_ascii_lowercase();
     match uri.as_str() {
-        "http://www.w3.org/2005/Atom"
+        "http://www.w3.org/2005/atom"
         | "http://purl.org/atom/ns#"
         | "http://purl.org/rss/1.0/"
         | "http://my.netscape.com/rdf/simple/0.9/"
@@ -350,18 +350,22 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                 // It ends here, as the Universal Feed Parser reads such feeds.
                 let starts_item = resolved == Ns::Core
                     && matches!(local.to_ascii_lowercase().as_str(), "item" | "entry");
-                let parent_context = if starts_item && parent_context == Some(Context::Entry) {
-                    while stack.last().is_some_and(|f| f.context != Context::Feed) {
-                        stack.pop();
-                    }
-                    if let Some(unclosed) = entry.take() {
-                        reading.entries.push(unclosed);
-                        reading.unclosed_entries += 1;
-                    }
-                    stack.last().map(|f| f.context)
-                } else {
-                    parent_context
-                };
+                // Only as a direct child of the entry: deeper, it belongs to an extension.
+                let entry_is_parent = stack.len() >= 2
+                    && stack.get(stack.len() - 2).map(|f| f.context) == Some(Context::Feed);
+                let parent_context =
+                    if starts_item && parent_context == Some(Context::Entry) && entry_is_parent {
+                        while stack.last().is_some_and(|f| f.context != Context::Feed) {
+                            stack.pop();
+                        }
+                        if let Some(unclosed) = entry.take() {
+                            reading.entries.push(unclosed);
+                            reading.unclosed_entries += 1;
+                        }
+                        stack.last().map(|f| f.context)
+                    } else {
+                        parent_context
+                    };
                 let context = match parent_context {
                     Some(Context::Feed) => {
                         let lowered = local.to_ascii_lowercase();
@@ -500,7 +504,10 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                     && !is_person(c)
                 {
                     let end_local = end.local_name();
-                    let own_end = end_local.as_ref().eq_ignore_ascii_case(&c.local);
+                    // The field's own end tag: same name and namespace (an XHTML
+                    // `<summary>` inside an Atom summary is not it).
+                    let own_end =
+                        resolved == c.ns && end_local.as_ref().eq_ignore_ascii_case(&c.local);
                     if is_void_element(end_local.as_ref()) && !own_end {
                         // `</br>` inside a field: nothing was opened for it.
                         continue;
@@ -513,6 +520,17 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                         }
                         c.child_depth = 0;
                     }
+                }
+                // The late end tag of an item already closed by the next one's start.
+                if capture.is_none()
+                    && resolved == Ns::Core
+                    && stack.last().map(|f| f.context) == Some(Context::Feed)
+                    && matches!(
+                        end.local_name().as_ref().to_ascii_lowercase().as_str(),
+                        "item" | "entry"
+                    )
+                {
+                    continue;
                 }
                 let Some(frame) = stack.pop() else {
                     continue;
