@@ -36,12 +36,28 @@ fn json_lines(bytes: &[u8]) -> Vec<Value> {
 #[test]
 fn feeds_show_and_the_records_carry_the_same_entry_values() {
     let server = FixtureServer::start();
-    server.put("/rss.xml", Resource::ok("application/rss+xml", FEED));
-    let feed_url = server.url("/rss.xml");
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("rss.xml");
-    std::fs::write(&file, FEED).unwrap();
+    let (shown, records) = show_and_run(&server, "/rss.xml", FEED);
+    let entries = &shown[1..];
+    assert_eq!(entries.len(), 2, "{shown:#?}");
+    assert_records_carry_the_entry_values(entries, &records);
+    // And the values are the normalised ones, not the raw text.
+    assert_eq!(entries[0]["title"], "Ferry fares rise \u{2013} again");
+    assert_eq!(entries[0]["authors"], serde_json::json!(["Mara Lind"]));
+    assert_eq!(entries[0]["published"], "2024-03-05T14:00:00Z");
+    assert_eq!(entries[1]["title"], "Council votes on the pier");
+    assert_eq!(entries[1]["authors"], serde_json::json!(["Jon Berg"]));
+    assert_eq!(entries[1]["published"], "2024-03-06T14:30:00Z");
+    assert_eq!(entries[1]["categories"], serde_json::json!(["Politics"]));
+}
 
+/// `feeds show` on `feed` as a file, and `run --once --output -` polling it from the
+/// server at `path`: the lines each prints.
+fn show_and_run(server: &FixtureServer, path: &str, feed: &str) -> (Vec<Value>, Vec<Value>) {
+    server.put(path, Resource::ok("application/xml", feed));
+    let feed_url = server.url(path);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("feed");
+    std::fs::write(&file, feed).unwrap();
     let shown = run_newswire(
         &["feeds", "show", file.to_str().unwrap(), "--url", &feed_url],
         dir.path(),
@@ -51,10 +67,6 @@ fn feeds_show_and_the_records_carry_the_same_entry_values() {
         "{}",
         String::from_utf8_lossy(&shown.stderr)
     );
-    let shown = json_lines(&shown.stdout);
-    let entries = &shown[1..];
-    assert_eq!(entries.len(), 2, "{shown:#?}");
-
     let config = write_config(dir.path(), &format!("[[feed]]\nurl = \"{feed_url}\"\n"));
     let run = run_newswire(
         &[
@@ -72,9 +84,13 @@ fn feeds_show_and_the_records_carry_the_same_entry_values() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let records = json_lines(&run.stdout);
-    assert_eq!(records.len(), 2, "{records:#?}");
+    (json_lines(&shown.stdout), json_lines(&run.stdout))
+}
 
+/// Each entry's record carries its title, authors, publication date, categories, summary
+/// and image.
+fn assert_records_carry_the_entry_values(entries: &[Value], records: &[Value]) {
+    assert_eq!(records.len(), entries.len(), "{records:#?}");
     for entry in entries {
         let record = records
             .iter()
@@ -85,13 +101,42 @@ fn feeds_show_and_the_records_carry_the_same_entry_values() {
         assert_eq!(record["published_at"], entry["published"], "{entry}");
         assert_eq!(record["tags"], entry["categories"], "{entry}");
         assert_eq!(record["summary"], entry["summary"], "{entry}");
+        assert_eq!(record["image"], entry["image"], "{entry}");
     }
-    // And the values are the normalised ones, not the raw text.
-    assert_eq!(entries[0]["title"], "Ferry fares rise \u{2013} again");
-    assert_eq!(entries[0]["authors"], serde_json::json!(["Mara Lind"]));
-    assert_eq!(entries[0]["published"], "2024-03-05T14:00:00Z");
-    assert_eq!(entries[1]["title"], "Council votes on the pier");
+}
+
+/// This stop's feed rules reach the records unchanged: an Atom entry without an author has
+/// the feed's (one with a name and an address gives the name), a `type="text"` title keeps its
+/// `<`, a windows-1252 reference is its character, an untyped `media:content` picture is
+/// the image, and a JSON Feed's numeric id and item image are read.
+#[test]
+fn feeds_show_and_the_records_agree_on_atom_and_json_feed_rules() {
+    const ATOM: &str = r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
+<title>Harbour Atom</title><author><name>Harbour Desk</name></author>
+<entry><title type="text">Fares &lt;10% up &#150; again</title><id>urn:h:1</id>
+<link href="/files/one.pdf"/><published>2024-03-05T16:00:00+02:00</published>
+<summary>Fares rise.</summary><media:content url="https://img.example/one.jpg?w=140"/></entry>
+<entry><title>Pier vote</title><id>urn:h:2</id><link href="/files/two.pdf"/>
+<author><name>Jon Berg</name><email>jon@harbour.example</email></author>
+<updated>2024-03-06T09:30:00Z</updated><summary>On Thursday.</summary></entry></feed>"#;
+    const JSON: &str = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Harbour JSON",
+"items":[{"id":7,"url":"/files/three.pdf","title":"Ferry timetable","summary":"New times.",
+"image":"/img/three.png","date_published":"2024-03-07T08:00:00Z","authors":[{"name":"Mara Lind"}],
+"author":{"name":"Legacy"}}]}"#;
+    let server = FixtureServer::start();
+
+    let (shown, records) = show_and_run(&server, "/atom.xml", ATOM);
+    let entries = &shown[1..];
+    assert_records_carry_the_entry_values(entries, &records);
+    assert_eq!(entries[0]["title"], "Fares <10% up \u{2013} again");
+    assert_eq!(entries[0]["authors"], serde_json::json!(["Harbour Desk"]));
+    assert_eq!(entries[0]["image"], "https://img.example/one.jpg?w=140");
     assert_eq!(entries[1]["authors"], serde_json::json!(["Jon Berg"]));
-    assert_eq!(entries[1]["published"], "2024-03-06T14:30:00Z");
-    assert_eq!(entries[1]["categories"], serde_json::json!(["Politics"]));
+
+    let (shown, records) = show_and_run(&server, "/feed.json", JSON);
+    let entries = &shown[1..];
+    assert_records_carry_the_entry_values(entries, &records);
+    assert_eq!(entries[0]["id"], "7");
+    assert_eq!(entries[0]["authors"], serde_json::json!(["Mara Lind"]));
+    assert_eq!(entries[0]["image"], server.url("/img/three.png"));
 }
