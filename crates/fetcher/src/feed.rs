@@ -545,21 +545,22 @@ fn decode_entities_twice(text: &str) -> String {
 /// (`&#150;` is an en dash, `&#146;` an apostrophe), as the HTML standard reads numeric
 /// references: old CMSs write windows-1252 code points as references. Applied to decoded
 /// text, so the same characters written literally are read alike (they are never text).
-pub(crate) fn c1_as_windows_1252(text: &str) -> String {
-    if !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
-        return text.to_string();
+fn c1_as_windows_1252(text: &str) -> String {
+    text.chars().map(windows_1252_for_c1).collect()
+}
+
+/// One character of [`c1_as_windows_1252`]: a C1 control as its windows-1252 character,
+/// anything else as it is.
+pub(crate) fn windows_1252_for_c1(c: char) -> char {
+    match u8::try_from(u32::from(c)) {
+        Ok(byte @ 0x80..=0x9f) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(&[byte])
+            .0
+            .chars()
+            .next()
+            .unwrap_or(c),
+        _ => c,
     }
-    text.chars()
-        .map(|c| match u8::try_from(u32::from(c)) {
-            Ok(byte @ 0x80..=0x9f) => encoding_rs::WINDOWS_1252
-                .decode_without_bom_handling(&[byte])
-                .0
-                .chars()
-                .next()
-                .unwrap_or(c),
-            _ => c,
-        })
-        .collect()
 }
 
 fn normalise_whitespace(text: &str) -> String {

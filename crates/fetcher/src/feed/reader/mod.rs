@@ -279,7 +279,10 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                     .is_some_and(|c| c.person_part.is_none() && !is_person(c)) =>
             {
                 // Inline markup inside a text field.
-                let opens = !is_empty && !is_void_element(&event_local(&event));
+                let opens = match &event {
+                    Event::Start(start) => !is_void_element(start.local_name().as_ref()),
+                    _ => false,
+                };
                 if let Some(c) = capture.as_mut() {
                     c.had_children = true;
                     if opens {
@@ -476,7 +479,7 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
                 if let Some(c) = capture.as_mut() {
                     let name = reference.as_ref().to_string();
                     let resolved_text = if let Ok(Some(ch)) = reference.resolve_char_ref() {
-                        super::c1_as_windows_1252(&ch.to_string())
+                        super::windows_1252_for_c1(ch).to_string()
                     } else {
                         match name.as_str() {
                             "amp" => "&".into(),
@@ -596,13 +599,6 @@ pub(crate) fn read(text: &str, document_base: &Url) -> Option<Reading> {
         reading.feed.language = root_lang;
     }
     Some(reading)
-}
-
-fn event_local(event: &Event<'_>) -> String {
-    match event {
-        Event::Start(start) | Event::Empty(start) => start.local_name().as_ref().to_string(),
-        _ => String::new(),
-    }
 }
 
 /// An id: a relative URI reference is resolved against the base when the base is a web
